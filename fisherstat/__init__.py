@@ -1,0 +1,29 @@
+"""fisherstat: the Fisher information matrix as a working tool for statisticians.
+
+Import the package as ``import fisherstat as fs``; models live in :mod:`fisherstat.models`.
+"""
+
+from . import models
+from .exceptions import FitError, SingularFisherWarning
+from .information import (
+    FisherInfo,
+    empirical_fisher,
+    fisher,
+    observed_information,
+    sandwich_covariance,
+)
+from .models import Model
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "FisherInfo",
+    "FitError",
+    "Model",
+    "SingularFisherWarning",
+    "empirical_fisher",
+    "fisher",
+    "models",
+    "observed_information",
+    "sandwich_covariance",
+]

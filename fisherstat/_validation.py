@@ -1,0 +1,284 @@
+"""Shared input validation (the one place where arguments are checked).
+
+Every public function and model method funnels its arguments through these helpers, so
+that bad input always raises a ``ValueError`` or ``TypeError`` whose message names the
+argument and the allowed range.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "check_random_state",
+    "as_float_array",
+    "check_int",
+    "check_scalar",
+    "check_weights",
+    "check_square_matrix",
+]
+
+
+def check_random_state(rng) -> np.random.Generator:
+    """Turn ``rng`` into a ``np.random.Generator``.
+
+    Parameters
+    ----------
+    rng : None, int, np.random.SeedSequence or np.random.Generator
+        ``None`` gives fresh OS entropy; an int or ``SeedSequence`` seeds a PCG64 generator;
+        a ``Generator`` is returned unchanged (so that callers can share one stream).
+
+    Returns
+    -------
+    np.random.Generator
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_random_state
+    >>> check_random_state(1).standard_normal() == check_random_state(1).standard_normal()
+    True
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be a non-negative integer seed, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng must be None, an int seed, a SeedSequence or a np.random.Generator, "
+        f"got {type(rng).__name__}"
+    )
+
+
+def as_float_array(
+    value,
+    name: str,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: tuple | None = None,
+    finite: bool = True,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to a float64 array and check it.
+
+    Parameters
+    ----------
+    value : array_like
+        The input.
+    name : str
+        Argument name used in error messages.
+    ndim : int or sequence of int, optional
+        Allowed numbers of dimensions.
+    shape : tuple, optional
+        Required shape; ``None`` entries are free.
+    finite : bool
+        Reject NaN and infinity.
+    allow_empty : bool
+        Accept arrays with zero elements.
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric.
+    ValueError
+        On wrong dimension or shape, non-finite entries or emptiness.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import as_float_array
+    >>> as_float_array([1, 2], "theta", shape=(2,))
+    array([1., 2.])
+    >>> as_float_array([1, float("nan")], "theta")
+    Traceback (most recent call last):
+    ...
+    ValueError: theta must be finite (no NaN or inf); got NaN at index 1
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be numeric array_like, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric array_like ({exc})") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, numbers.Integral) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape}")
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(
+            s is None or s == a for s, a in zip(shape, arr.shape, strict=True)
+        )
+        if not ok:
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = int(bad[0]) if bad.size == 1 else tuple(int(b) for b in bad)
+        kind = "NaN" if np.isnan(arr[tuple(bad)]) else "inf"
+        raise ValueError(f"{name} must be finite (no NaN or inf); got {kind} at index {where}")
+    return arr
+
+
+def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Check that ``value`` is an integer in ``[low, high]``.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_int
+    >>> check_int(3, "n", low=1)
+    3
+    >>> check_int(0, "n", low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be an integer >= 1, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        rng = (
+            f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
+        )
+        raise ValueError(f"{name} must be an integer {rng}, got {value}")
+    return value
+
+
+def check_scalar(
+    value,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = True,
+    high_open: bool = True,
+) -> float:
+    """Check that ``value`` is a finite real number in the given interval.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_scalar
+    >>> check_scalar(0.5, "p", low=0, high=1)
+    0.5
+    >>> check_scalar(0.0, "sigma2", low=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: sigma2 must be > 0, got 0.0
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    _check_interval(np.array([value]), name, low, high, low_open, high_open, scalar=True)
+    return value
+
+
+def _check_interval(arr, name, low, high, low_open, high_open, *, scalar=False, labels=None):
+    """Raise ``ValueError`` naming the first entry of ``arr`` outside the interval."""
+    bad = np.zeros(arr.shape, dtype=bool)
+    if low is not None:
+        bad |= (arr <= low) if low_open else (arr < low)
+    if high is not None:
+        bad |= (arr >= high) if high_open else (arr > high)
+    if not bad.any():
+        return
+    lo_s = f"{'>' if low_open else '>='} {low:g}" if low is not None else ""
+    hi_s = f"{'<' if high_open else '<='} {high:g}" if high is not None else ""
+    if low is not None and high is not None:
+        lb, rb = "(" if low_open else "[", ")" if high_open else "]"
+        want = f"in {lb}{low:g}, {high:g}{rb}"
+    else:
+        want = lo_s or hi_s
+    idx = np.flatnonzero(bad.ravel())[0]
+    got = float(arr.ravel()[idx])
+    if scalar:
+        raise ValueError(f"{name} must be {want}, got {got!r}")
+    label = labels[idx] if labels is not None else f"entry {idx}"
+    raise ValueError(f"{name}: {label} must be {want}, got {got!r}")
+
+
+def check_in_interval(
+    arr: np.ndarray,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = True,
+    high_open: bool = True,
+    labels: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Check that every entry of ``arr`` lies in the interval; return ``arr``.
+
+    ``labels`` (one per entry, e.g. parameter names) makes the message name the offending entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat._validation import check_in_interval
+    >>> check_in_interval(np.array([1.0, -2.0]), "theta", low=0, labels=["a", "b"])
+    Traceback (most recent call last):
+    ...
+    ValueError: theta: b must be > 0, got -2.0
+    """
+    _check_interval(np.asarray(arr, dtype=float), name, low, high, low_open, high_open,
+                    labels=labels)
+    return arr
+
+
+def check_weights(weights, name: str, k: int) -> np.ndarray:
+    """Check non-negative finite weights of length ``k`` (not all zero).
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_weights
+    >>> check_weights([0.5, 0.5], "weights", 2)
+    array([0.5, 0.5])
+    """
+    w = as_float_array(weights, name, shape=(k,))
+    if np.any(w < 0):
+        raise ValueError(f"{name} must be non-negative; entry {int(np.argmin(w))} is {w.min()!r}")
+    if not np.any(w > 0):
+        raise ValueError(f"{name} must have at least one positive entry")
+    return w
+
+
+def check_square_matrix(value, name: str, *, symmetric: bool = True, p: int | None = None,
+                        rtol: float = 1e-8) -> np.ndarray:
+    """Check a finite square (optionally symmetric) float64 matrix.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_square_matrix
+    >>> check_square_matrix([[1, 2], [3, 4]], "matrix")
+    Traceback (most recent call last):
+    ...
+    ValueError: matrix must be symmetric (max |A - A^T| = 1, relative tolerance 1e-08)
+    """
+    m = as_float_array(value, name, ndim=2)
+    if m.shape[0] != m.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {m.shape}")
+    if p is not None and m.shape[0] != p:
+        raise ValueError(f"{name} must have shape ({p}, {p}), got {m.shape}")
+    if symmetric:
+        asym = np.max(np.abs(m - m.T), initial=0.0)
+        scale = max(np.max(np.abs(m), initial=0.0), np.finfo(float).tiny)
+        if asym > rtol * scale:
+            raise ValueError(
+                f"{name} must be symmetric (max |A - A^T| = {asym:g}, relative tolerance {rtol:g})"
+            )
+        m = 0.5 * (m + m.T)
+    return m

@@ -1,0 +1,553 @@
+"""Fisher information: the :class:`FisherInfo` result and its estimators.
+
+The (expected) Fisher information of one observation is
+
+.. math::
+
+    I(\\theta) = E_\\theta[s(\\theta; X) s(\\theta; X)^T] = -E_\\theta[\\nabla^2 \\log p(X; \\theta)],
+
+with :math:`s = \\nabla_\\theta \\log p` the score. Estimators:
+
+* :func:`fisher` -- the model's closed form (``method='analytic'``), or Monte Carlo
+  (``'monte_carlo'``) with either the *score* estimator :math:`\\frac1N\\sum s_i s_i^T` or the
+  *Hessian* estimator :math:`-\\frac1N \\sum \\nabla^2 \\log p(x_i)`, each with entrywise
+  standard errors;
+* :func:`empirical_fisher` -- the outer product of gradients (OPG) on data;
+* :func:`observed_information` -- minus the mean Hessian on data;
+* :func:`sandwich_covariance` -- the robust covariance :math:`A^{-1} B A^{-1} / n`.
+
+Which Monte Carlo estimator has lower variance depends on the model and the parameter
+(Soen & Sun 2021, "On the variance of the Fisher information for deep learning", NeurIPS):
+for exponential families in their natural parameters the Hessian is non-random, so the
+Hessian estimator has zero variance; for location parameters of heavy-tailed families
+the score estimator's fourth moments can be large; neither dominates in general. The
+standard errors returned with every Monte Carlo estimate make the choice measurable.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg
+
+from ._validation import (
+    as_float_array,
+    check_int,
+    check_random_state,
+    check_scalar,
+    check_square_matrix,
+    check_weights,
+)
+from .exceptions import SingularFisherWarning
+
+__all__ = [
+    "FisherInfo",
+    "fisher",
+    "empirical_fisher",
+    "observed_information",
+    "sandwich_covariance",
+]
+
+METHODS = ("analytic", "monte_carlo", "empirical", "observed", "numeric", "combined")
+_EPS = np.finfo(np.float64).eps
+
+
+def default_rank_tol(eigenvalues: np.ndarray) -> float:
+    """Default tolerance for the numerical rank: ``max|lambda| * p * eps`` (as ``matrix_rank``)."""
+    return float(np.max(np.abs(eigenvalues), initial=0.0) * eigenvalues.size * _EPS)
+
+
+def pinv_psd(matrix: np.ndarray, tol: float | None = None, *, what: str = "information"):
+    """Inverse of a symmetric matrix, or its pseudo-inverse of explicit rank when singular.
+
+    Returns ``(inverse, rank)``. Full-rank positive definite matrices are inverted through
+    a Cholesky factorisation; otherwise eigenvalues with ``|lambda| <= tol`` are dropped and a
+    :class:`SingularFisherWarning` reports the rank.
+    """
+    p = matrix.shape[0]
+    w, V = np.linalg.eigh(matrix)
+    tol = default_rank_tol(w) if tol is None else tol
+    keep = np.abs(w) > tol
+    rank = int(keep.sum())
+    if rank == p and w[0] > 0:
+        c = linalg.cho_factor(matrix)
+        inv = linalg.cho_solve(c, np.eye(p))
+        return 0.5 * (inv + inv.T), rank
+    if rank < p:
+        warnings.warn(
+            f"the {what} matrix is singular: numerical rank {rank} < {p} "
+            f"(tolerance {tol:.3g}); using the pseudo-inverse of rank {rank}",
+            SingularFisherWarning,
+            stacklevel=3,
+        )
+    inv = (V[:, keep] / w[keep]) @ V[:, keep].T
+    return 0.5 * (inv + inv.T), rank
+
+
+def _readonly(a):
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class FisherInfo:
+    """A Fisher information matrix with its parameter names and provenance.
+
+    Parameters
+    ----------
+    matrix : array_like, shape (p, p)
+        Symmetric information matrix (of ``n_obs`` observations).
+    param_names : sequence of str
+        Parameter names, in the order of the rows.
+    n_obs : float, default 1
+        How many observations ``matrix`` is the information of.
+    method : str
+        One of ``'analytic'``, ``'monte_carlo'``, ``'empirical'``, ``'observed'``,
+        ``'numeric'``, ``'combined'``.
+    stderr : array_like, shape (p, p), optional
+        Entrywise Monte Carlo standard errors.
+    n_samples : int, optional
+        Number of Monte Carlo draws (replicated data sets for regression models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat import FisherInfo
+    >>> info = FisherInfo(np.diag([1.0, 0.5]), ("mu", "sigma2"))
+    >>> info.covariance(100)  # Cramer-Rao bound for 100 observations
+    array([[0.01, 0.  ],
+           [0.  , 0.02]])
+    >>> (info + info).n_obs
+    2.0
+    """
+
+    matrix: np.ndarray
+    param_names: tuple
+    n_obs: float = 1.0
+    method: str = "analytic"
+    stderr: np.ndarray | None = None
+    n_samples: int | None = None
+    _eig: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        m = check_square_matrix(self.matrix, "matrix", rtol=1e-6)
+        names = tuple(self.param_names)
+        if len(names) != m.shape[0] or not all(isinstance(n, str) for n in names):
+            raise ValueError(
+                f"param_names must be {m.shape[0]} strings (one per row), got {names!r}"
+            )
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        n_obs = check_scalar(self.n_obs, "n_obs", low=0)
+        se = self.stderr
+        if se is not None:
+            se = as_float_array(se, "stderr", shape=m.shape)
+            if np.any(se < 0):
+                raise ValueError("stderr must be non-negative")
+            se = _readonly(se)
+        n_samples = None if self.n_samples is None else check_int(self.n_samples, "n_samples",
+                                                                   low=1)
+        object.__setattr__(self, "matrix", _readonly(m))
+        object.__setattr__(self, "param_names", names)
+        object.__setattr__(self, "n_obs", n_obs)
+        object.__setattr__(self, "stderr", se)
+        object.__setattr__(self, "n_samples", n_samples)
+        w, V = np.linalg.eigh(self.matrix)
+        object.__setattr__(self, "_eig", (_readonly(w), _readonly(V)))
+
+    # ------------------------------------------------------------ spectrum
+    @property
+    def n_params(self) -> int:
+        """Number of parameters ``p``."""
+        return len(self.param_names)
+
+    def eigh(self) -> tuple[np.ndarray, np.ndarray]:
+        """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of ``matrix``."""
+        return self._eig
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank with tolerance ``max|lambda| * p * eps``."""
+        w = self._eig[0]
+        return int(np.sum(np.abs(w) > default_rank_tol(w)))
+
+    @property
+    def is_singular(self) -> bool:
+        """True when ``rank < p``."""
+        return self.rank < self.n_params
+
+    @property
+    def condition_number(self) -> float:
+        """``lambda_max / lambda_min`` (``inf`` when singular or indefinite)."""
+        w = self._eig[0]
+        if w[0] <= default_rank_tol(w):
+            return float("inf")
+        return float(w[-1] / w[0])
+
+    # ------------------------------------------------------------- inverse
+    def inverse(self, tol: float | None = None) -> np.ndarray:
+        """Inverse of ``matrix``; the rank-``r`` pseudo-inverse (with a warning) when singular.
+
+        Parameters
+        ----------
+        tol : float, optional
+            Eigenvalues with ``|lambda| <= tol`` count as zero (default ``max|lambda| p eps``).
+        """
+        return pinv_psd(self.matrix, tol)[0]
+
+    def covariance(self, n: float | None = None) -> np.ndarray:
+        """Cramer-Rao bound: covariance of an efficient estimator from ``n`` observations.
+
+        ``n`` defaults to ``n_obs`` (the data this information describes), giving
+        ``inverse()``; otherwise the bound is ``inverse() * n_obs / n``.
+        """
+        n = self.n_obs if n is None else check_scalar(n, "n", low=0)
+        return self.inverse() * (self.n_obs / n)
+
+    def standard_errors(self, n: float | None = None) -> np.ndarray:
+        """Square roots of the diagonal of :meth:`covariance`."""
+        return np.sqrt(np.clip(np.diag(self.covariance(n)), 0.0, None))
+
+    # ----------------------------------------------------- transformations
+    def reparametrize(self, jacobian, names: Sequence[str]) -> FisherInfo:
+        """Information in new parameters ``eta``: ``I_eta = J^T I_theta J``.
+
+        Parameters
+        ----------
+        jacobian : array_like, shape (p, q)
+            ``J[i, j] = d theta_i / d eta_j`` at the point.
+        names : sequence of str
+            The ``q`` names of ``eta``.
+
+        Notes
+        -----
+        Monte Carlo standard errors are not propagated (they would need the covariance of the
+        entries); the result has ``stderr=None``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fisherstat as fs
+        >>> info = fs.fisher(fs.models.Normal(), [0.0, 4.0])
+        >>> # eta = (mu, log sigma): d sigma2 / d log sigma = 2 sigma2
+        >>> info.reparametrize(np.diag([1.0, 8.0]), ["mu", "log_sigma"]).matrix
+        array([[0.25, 0.  ],
+               [0.  , 2.  ]])
+        """
+        J = as_float_array(jacobian, "jacobian", ndim=2)
+        if J.shape[0] != self.n_params:
+            raise ValueError(f"jacobian must have {self.n_params} rows, got shape {J.shape}")
+        names = tuple(names)
+        if len(names) != J.shape[1]:
+            raise ValueError(f"names must have {J.shape[1]} entries, got {len(names)}")
+        return FisherInfo(J.T @ self.matrix @ J, names, self.n_obs, self.method, None,
+                          self.n_samples)
+
+    def _indices(self, names: Sequence[str]) -> np.ndarray:
+        if isinstance(names, str):
+            names = [names]
+        idx = []
+        for n in names:
+            if n not in self.param_names:
+                raise ValueError(f"unknown parameter {n!r}; expected one of {self.param_names}")
+            idx.append(self.param_names.index(n))
+        if len(set(idx)) != len(idx):
+            raise ValueError(f"names must be distinct, got {list(names)}")
+        return np.array(idx, dtype=int)
+
+    def marginal(self, names: Sequence[str]) -> FisherInfo:
+        """Efficient information of ``names`` with the other parameters as nuisance.
+
+        The Schur complement ``I_aa - I_ab I_bb^{-1} I_ba``; its inverse is the ``aa`` block of
+        the inverse information.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat import FisherInfo
+        >>> info = FisherInfo(np.array([[2.0, 1.0], [1.0, 1.0]]), ("a", "b"))
+        >>> info.marginal(["a"]).matrix
+        array([[1.]])
+        """
+        a = self._indices(names)
+        b = np.setdiff1d(np.arange(self.n_params), a)
+        M = self.matrix
+        m = M[np.ix_(a, a)]
+        if b.size:
+            Mbb_inv = pinv_psd(M[np.ix_(b, b)], what="nuisance block of the information")[0]
+            m = m - M[np.ix_(a, b)] @ Mbb_inv @ M[np.ix_(b, a)]
+        return FisherInfo(m, tuple(self.param_names[i] for i in a), self.n_obs, self.method,
+                          None, self.n_samples)
+
+    def kl_quadratic(self, delta) -> np.ndarray | float:
+        """Quadratic approximation ``1/2 d^T I d`` of ``KL(p_theta || p_{theta + d})``.
+
+        ``delta`` may be (p,) or (m, p) (one value per row).
+        """
+        d = as_float_array(delta, "delta", ndim=(1, 2))
+        if d.shape[-1] != self.n_params:
+            raise ValueError(f"delta must have {self.n_params} columns, got shape {d.shape}")
+        q = 0.5 * np.einsum("...i,ij,...j->...", d, self.matrix, d)
+        return float(q) if d.ndim == 1 else q
+
+    # ---------------------------------------------------------- arithmetic
+    def __add__(self, other: FisherInfo) -> FisherInfo:
+        """Information of independent data adds (matrices, ``n_obs`` and MC variances)."""
+        if not isinstance(other, FisherInfo):
+            return NotImplemented
+        if other.param_names != self.param_names:
+            raise ValueError(
+                f"cannot add information of parameters {other.param_names} to {self.param_names}"
+            )
+        ses = [s.stderr for s in (self, other)]
+        se = None if all(s is None for s in ses) else np.sqrt(
+            sum(np.zeros_like(self.matrix) if s is None else s**2 for s in ses))
+        method = self.method if self.method == other.method else "combined"
+        ns = None if None in (self.n_samples, other.n_samples) else min(self.n_samples,
+                                                                       other.n_samples)
+        return FisherInfo(self.matrix + other.matrix, self.param_names,
+                          self.n_obs + other.n_obs, method, se, ns)
+
+    def __mul__(self, c) -> FisherInfo:
+        """Information of ``c`` times as many observations (``c > 0``)."""
+        c = check_scalar(c, "c", low=0)
+        se = None if self.stderr is None else self.stderr * c
+        return FisherInfo(self.matrix * c, self.param_names, self.n_obs * c, self.method, se,
+                          self.n_samples)
+
+    __rmul__ = __mul__
+
+    # -------------------------------------------------------------- output
+    def to_frame(self):
+        """The matrix as a ``pandas.DataFrame`` labelled with the parameter names."""
+        import pandas as pd
+
+        return pd.DataFrame(self.matrix, index=self.param_names, columns=self.param_names)
+
+    def summary(self) -> str:
+        """A text table: the matrix, Monte Carlo errors, Cramer-Rao standard errors, spectrum.
+
+        Examples
+        --------
+        >>> import fisherstat as fs
+        >>> print(fs.fisher(fs.models.Normal(), [0.0, 2.0]).summary())  # doctest: +ELLIPSIS
+        Fisher information (analytic), n_obs = 1
+        ...
+        """
+        names = self.param_names
+        width = max(10, *(len(n) for n in names)) + 2
+        fmt = lambda v: f"{v:>{width}.6g}"  # noqa: E731
+        head = " " * width + "".join(f"{n:>{width}}" for n in names)
+        lines = [f"Fisher information ({self.method}), n_obs = {self.n_obs:g}"
+                 + (f", {self.n_samples} Monte Carlo samples" if self.n_samples else ""), head]
+        for i, n in enumerate(names):
+            lines.append(f"{n:>{width}}" + "".join(fmt(v) for v in self.matrix[i]))
+        if self.stderr is not None:
+            lines += ["Monte Carlo standard errors", head]
+            for i, n in enumerate(names):
+                lines.append(f"{n:>{width}}" + "".join(fmt(v) for v in self.stderr[i]))
+        w = self._eig[0]
+        lines.append(f"rank {self.rank} of {self.n_params}; condition number "
+                     f"{self.condition_number:.4g}; eigenvalues "
+                     + ", ".join(f"{v:.4g}" for v in w))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SingularFisherWarning)
+            se = self.standard_errors(1)
+        lines.append("Cramer-Rao standard errors for n = 1 (divide by sqrt(n)):")
+        lines.append("".join(f"{n:>{width}}" for n in names))
+        lines.append("".join(fmt(v) for v in se))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"FisherInfo(p={self.n_params}, method={self.method!r}, n_obs={self.n_obs:g}, "
+                f"rank={self.rank}, params={self.param_names})")
+
+
+# ----------------------------------------------------------------- estimators
+def _context_x(model, context):
+    """Split regression context into validated (x, weights, n_obs)."""
+    x, weights = context.pop("x", None), context.pop("weights", None)
+    if context:
+        raise TypeError(f"unexpected arguments {sorted(context)}")
+    if not model.is_regression:
+        if x is not None or weights is not None:
+            raise TypeError(f"{type(model).__name__} takes no covariates (x/weights)")
+        return None, None, 1.0
+    x = model.check_x(x)
+    w = np.ones(x.shape[0]) if weights is None else check_weights(weights, "weights", x.shape[0])
+    return x, w, float(w.sum())
+
+
+def fisher(model, theta, method: str = "auto", *, n_samples: int | None = None, rng=None,
+           estimator: str = "score", **context) -> FisherInfo:
+    """Expected Fisher information of a model at ``theta``.
+
+    Parameters
+    ----------
+    model : Model
+    theta : array_like, shape (p,)
+    method : {'auto', 'analytic', 'monte_carlo'}
+        ``'auto'`` uses the closed form when ``model.has_analytic_fisher``, else Monte Carlo.
+    n_samples : int, optional
+        Monte Carlo draws (default 100000); for regression models, replicated response
+        vectors at the covariates.
+    rng : int or np.random.Generator, optional
+    estimator : {'score', 'hessian'}
+        Monte Carlo estimator: ``E[s s^T]`` or ``-E[H]``.
+    **context
+        ``x`` (covariates, required for regression models) and ``weights`` (per row of
+        ``x``; default ones).
+
+    Returns
+    -------
+    FisherInfo
+        Of one observation for iid models (``n_obs = 1``); of the covariate set for
+        regression models (``n_obs = sum(weights)``).
+
+    Examples
+    --------
+    >>> import fisherstat as fs
+    >>> fs.fisher(fs.models.Normal(), [0.0, 2.0]).matrix
+    array([[0.5  , 0.   ],
+           [0.   , 0.125]])
+    >>> mc = fs.fisher(fs.models.Normal(), [0.0, 2.0], method="monte_carlo",
+    ...                n_samples=200_000, rng=1)
+    >>> bool(abs(mc.matrix[0, 0] - 0.5) < 4 * mc.stderr[0, 0])
+    True
+    """
+    if method not in ("auto", "analytic", "monte_carlo"):
+        raise ValueError(f"method must be 'auto', 'analytic' or 'monte_carlo', got {method!r}")
+    if estimator not in ("score", "hessian"):
+        raise ValueError(f"estimator must be 'score' or 'hessian', got {estimator!r}")
+    theta = model.validate(theta)
+    x, w, n_obs = _context_x(model, dict(context))
+    if method == "auto":
+        method = "analytic" if model.has_analytic_fisher else "monte_carlo"
+    if method == "analytic":
+        if not model.has_analytic_fisher:
+            raise ValueError(f"{type(model).__name__} has no analytic information; "
+                             "use method='monte_carlo'")
+        m = model.fisher(theta) if x is None else model.fisher(theta, x=x, weights=w)
+        return FisherInfo(m, model.param_names, n_obs, "analytic")
+    n_samples = 100_000 if n_samples is None else check_int(n_samples, "n_samples", low=2)
+    return _monte_carlo(model, theta, x, w, n_obs, n_samples, check_random_state(rng),
+                        estimator)
+
+
+def _monte_carlo(model, theta, x, w, n_obs, N, rng, estimator):
+    """Score or Hessian Monte Carlo estimator with entrywise standard errors.
+
+    Each term ``T_r`` is one draw's ``s s^T`` (or ``-H``); for regression models one term is
+    a whole replicated response vector at the covariates, ``sum_i w_i s_ri s_ri^T``. The
+    estimate is the mean of the ``T_r`` and its standard error ``sd(T_r) / sqrt(N)``,
+    accumulated in chunks (no (N, p, p) arrays for the score estimator).
+    """
+    p = model.n_params
+    k = 1 if x is None else x.shape[0]
+    per_term = k * (p * p if estimator == "hessian" else p)
+    chunk = int(max(1, min(N, 4_000_000 // per_term)))
+    S1 = np.zeros((p, p))
+    S2 = np.zeros((p, p))
+    done = 0
+    while done < N:
+        c = min(chunk, N - done)
+        if x is None:
+            data = model.sample(theta, c, rng=rng)
+            if estimator == "score":
+                s = model.score(theta, data)
+                S1 += s.T @ s
+                S2 += (s * s).T @ (s * s)
+            else:
+                T = -model.hessian(theta, data, individual=True)
+                S1 += T.sum(axis=0)
+                S2 += (T * T).sum(axis=0)
+        else:
+            xr = np.tile(x, (c,) + (1,) * (x.ndim - 1))
+            y = model.sample(theta, rng=rng, x=xr)
+            if estimator == "score":
+                s = model.score(theta, y, x=xr).reshape(c, k, p)
+                T = np.einsum("rka,k,rkb->rab", s, w, s)
+            else:
+                H = model.hessian(theta, y, x=xr, individual=True).reshape(c, k, p, p)
+                T = -np.einsum("rkab,k->rab", H, w)
+            S1 += T.sum(axis=0)
+            S2 += (T * T).sum(axis=0)
+        done += c
+    mean = S1 / N
+    var = np.clip((S2 - N * mean**2) / (N - 1), 0.0, None)
+    mean = 0.5 * (mean + mean.T)
+    return FisherInfo(mean, model.param_names, n_obs, "monte_carlo", np.sqrt(var / N), N)
+
+
+def _data_scores(model, theta, data, x):
+    theta = model.validate(theta)
+    data, x = model.check_data(data, x)
+    return theta, data, x
+
+
+def empirical_fisher(model, theta, data, x=None) -> FisherInfo:
+    """Empirical Fisher information (outer product of gradients, OPG) on data.
+
+    ``(1/n) sum_i s_i s_i^T`` with ``s_i`` the score of observation ``i`` at ``theta``; the
+    information of one average observation (``n_obs = 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fisherstat as fs
+    >>> m = fs.models.Poisson()
+    >>> y = m.sample([3.0], 100_000, rng=0)
+    >>> float(np.round(fs.empirical_fisher(m, [3.0], y).matrix[0, 0], 2))  # 1/lambda
+    0.33
+    """
+    theta, data, x = _data_scores(model, theta, data, x)
+    s = model.score(theta, data, x=x)
+    return FisherInfo(s.T @ s / s.shape[0], model.param_names, 1.0, "empirical")
+
+
+def observed_information(model, theta, data, x=None) -> FisherInfo:
+    """Observed information per observation, ``-(1/n) sum_i H_i``, on data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fisherstat as fs
+    >>> y = np.array([1.0, 2.0, 3.0])
+    >>> fs.observed_information(fs.models.Normal(), [1.5, 1.0], y).matrix
+    array([[1.        , 0.5       ],
+           [0.5       , 0.41666667]])
+    """
+    theta, data, x = _data_scores(model, theta, data, x)
+    H = model.hessian(theta, data, x=x)
+    return FisherInfo(-H / data.shape[0], model.param_names, 1.0, "observed")
+
+
+def sandwich_covariance(model, theta, data, x=None) -> np.ndarray:
+    """Robust (sandwich) covariance of ``theta_hat``: ``A^{-1} B A^{-1} / n``.
+
+    ``A`` is the observed information per observation, ``B`` the empirical Fisher (OPG);
+    valid under misspecification (Huber 1967; White 1982, Econometrica 50, eq. 2.6).
+    Returns the (p, p) covariance of the estimator itself (not of ``sqrt(n)`` times it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fisherstat as fs
+    >>> m = fs.models.Normal()
+    >>> y = m.sample([0.0, 1.0], 2000, rng=3)
+    >>> V = fs.sandwich_covariance(m, m.fit(y), y)
+    >>> bool(abs(V[0, 0] * 2000 - 1.0) < 0.1)
+    True
+    """
+    theta, data, x = _data_scores(model, theta, data, x)
+    n = data.shape[0]
+    A = -model.hessian(theta, data, x=x) / n
+    s = model.score(theta, data, x=x)
+    B = s.T @ s / n
+    A_inv = pinv_psd(0.5 * (A + A.T), what="observed information")[0]
+    V = A_inv @ B @ A_inv / n
+    return 0.5 * (V + V.T)

@@ -1,0 +1,495 @@
+"""The ``Model`` base class: the contract between models and everything that consumes them.
+
+A model is a parametric family ``p(data | theta)`` with a flat float64 parameter vector and
+named parameters. Public methods validate their arguments once (here) and call small
+hooks that subclasses implement:
+
+==================  ========================================================================
+hook                what a subclass provides
+==================  ========================================================================
+``_loglik``         per-observation log-likelihood, shape (n,) -- required
+``_score``          per-observation score (n, p) -- optional, numeric fallback
+``_hessian``        per-observation Hessians (n, p, p) -- optional, numeric fallback
+``_fisher``         expected information of one observation -- optional (closed form)
+``_sample``         draws from the model -- required for Monte Carlo
+``_fit``            maximum-likelihood estimate -- optional, numeric fallback from ``start``
+``_check_data``     support checks of the data -- optional
+==================  ========================================================================
+
+Regression models (``y | x``) derive from :class:`RegressionModel` and describe the
+information of one observation at covariate ``x`` by a factor ``F(x)`` with
+``M(x) = F(x) F(x)^T``; :meth:`RegressionModel.point_information` and
+:meth:`RegressionModel.fisher` are built on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _numdiff
+from .._optimize import maximize
+from .._validation import (
+    as_float_array,
+    check_in_interval,
+    check_int,
+    check_random_state,
+    check_weights,
+)
+
+__all__ = ["Model", "RegressionModel", "Singularity"]
+
+
+@dataclass(frozen=True)
+class Singularity:
+    """A named singular set of a model and how far ``theta`` is from it.
+
+    Attributes
+    ----------
+    name : str
+        Short name, e.g. ``"common AR/MA root"`` or ``"zero weight"``.
+    description : str
+        What the set is and what it does to the information (e.g. the rank drop).
+    distance : float
+        Distance of ``theta`` from the set, in the model's own terms (documented per model).
+    rank_drop : int
+        How many dimensions the information loses on the set.
+    """
+
+    name: str
+    description: str
+    distance: float
+    rank_drop: int = 1
+
+
+class Model:
+    """Base class of parametric models ``p(data | theta)``.
+
+    Parameters
+    ----------
+    param_names : sequence of str
+        Names of the parameters, in the order of ``theta``.
+    bounds : sequence of (float, float), optional
+        Open interval of each parameter (``-inf``/``inf`` for none). Used by ``validate``,
+        by the numeric derivatives (which never step outside) and by numeric fits.
+
+    Notes
+    -----
+    Shapes: ``theta`` is (p,); data has the observations on the first axis; ``loglik``
+    returns (n,), ``score`` (n, p), ``hessian`` the summed (p, p) (or (n, p, p) with
+    ``individual=True``), ``fisher`` the (p, p) expected information of ONE observation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat.models import Normal
+    >>> m = Normal()
+    >>> m.param_names
+    ('mu', 'sigma2')
+    >>> m.fisher([0.0, 2.0])
+    array([[0.5  , 0.   ],
+           [0.   , 0.125]])
+    """
+
+    #: True when :meth:`fisher` has a closed form or exact quadrature.
+    has_analytic_fisher: bool = False
+    #: True for models of ``y | x`` that need covariates ``x``.
+    is_regression: bool = False
+
+    def __init__(self, param_names: Sequence[str], bounds: Sequence[tuple] | None = None):
+        names = tuple(param_names)
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise TypeError("param_names must be a non-empty sequence of non-empty strings")
+        if len(set(names)) != len(names):
+            raise ValueError(f"param_names must be unique, got {names}")
+        self.param_names = names
+        p = len(names)
+        if bounds is None:
+            lower, upper = np.full(p, -np.inf), np.full(p, np.inf)
+        else:
+            b = np.array(bounds, dtype=float)
+            if b.shape != (p, 2):
+                raise ValueError(f"bounds must have shape ({p}, 2), got {b.shape}")
+            if np.any(np.isnan(b)) or np.any(b[:, 0] >= b[:, 1]):
+                raise ValueError("bounds must be intervals (low, high) with low < high")
+            lower, upper = b[:, 0].copy(), b[:, 1].copy()
+        lower.flags.writeable = upper.flags.writeable = False
+        self.lower, self.upper = lower, upper
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_params(self) -> int:
+        """Number of parameters ``p``."""
+        return len(self.param_names)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self.param_names)})"
+
+    def validate(self, theta) -> np.ndarray:
+        """Check ``theta`` and return it as a float64 array of shape (p,).
+
+        Raises
+        ------
+        ValueError
+            Naming the offending parameter and its allowed range.
+
+        Examples
+        --------
+        >>> from fisherstat.models import Normal
+        >>> Normal().validate([0.0, -1.0])
+        Traceback (most recent call last):
+        ...
+        ValueError: theta: sigma2 must be > 0, got -1.0
+        """
+        theta = as_float_array(theta, "theta", ndim=1)
+        if theta.shape != (self.n_params,):
+            raise ValueError(
+                f"theta must have length {self.n_params} {self.param_names}, got {theta.size}"
+            )
+        for j in range(self.n_params):
+            lo, hi = self.lower[j], self.upper[j]
+            check_in_interval(
+                theta[j : j + 1], "theta",
+                low=None if np.isinf(lo) else lo, high=None if np.isinf(hi) else hi,
+                labels=[self.param_names[j]],
+            )
+        self._check_theta(theta)
+        return theta
+
+    def _check_theta(self, theta: np.ndarray) -> None:
+        """Joint constraints beyond the box bounds (e.g. positive definiteness)."""
+
+    def check_data(self, data, x=None):
+        """Validate data (and covariates); return them as float64 arrays.
+
+        Returns
+        -------
+        data : ndarray
+        x : ndarray or None
+        """
+        if x is not None and not self.is_regression:
+            raise TypeError(f"{type(self).__name__} takes no covariates; got x")
+        data = as_float_array(data, "data")
+        data = self._check_data(data)
+        return data, None
+
+    def _check_data(self, data: np.ndarray) -> np.ndarray:
+        if data.ndim != 1:
+            raise ValueError(f"data must be 1-dimensional (n,), got shape {data.shape}")
+        return data
+
+    def example_theta(self) -> np.ndarray:
+        """A typical valid parameter vector (used by examples, the CLI and tests)."""
+        return self.validate(self._example_theta())
+
+    def _example_theta(self):
+        raise NotImplementedError(f"{type(self).__name__} defines no example parameter")
+
+    def random_theta(self, rng=None) -> np.ndarray:
+        """Draw a valid parameter vector from a typical region (for property-based tests).
+
+        The default draws ``example_theta`` perturbed by up to a factor of two.
+        """
+        rng = check_random_state(rng)
+        t0 = self.example_theta()
+        for _ in range(100):
+            t = t0 * np.exp(rng.uniform(-0.7, 0.7, t0.size)) + rng.uniform(-0.5, 0.5, t0.size) * (
+                np.isinf(self.lower) & np.isinf(self.upper)
+            )
+            try:
+                return self.validate(t)
+            except ValueError:
+                continue
+        return t0
+
+    # ------------------------------------------------------------ likelihood
+    def loglik(self, theta, data, x=None) -> np.ndarray:
+        """Per-observation log-likelihood, shape (n,)."""
+        theta = self.validate(theta)
+        data, x = self.check_data(data, x)
+        return self._loglik(theta, data, x)
+
+    def score(self, theta, data, x=None) -> np.ndarray:
+        """Per-observation score ``d log p / d theta``, shape (n, p).
+
+        Analytic where the model derives it, else Richardson-extrapolated central
+        differences of :meth:`loglik` that stay inside the parameter domain.
+        """
+        theta = self.validate(theta)
+        data, x = self.check_data(data, x)
+        return self._score(theta, data, x)
+
+    def hessian(self, theta, data, x=None, *, individual: bool = False) -> np.ndarray:
+        """Hessian of the log-likelihood: summed (p, p), or (n, p, p) if ``individual``."""
+        theta = self.validate(theta)
+        data, x = self.check_data(data, x)
+        H = self._hessian(theta, data, x)
+        return H if individual else H.sum(axis=0)
+
+    def _loglik(self, theta, data, x):
+        raise NotImplementedError
+
+    def _score(self, theta, data, x):
+        return _numdiff.jacobian(lambda t: self._loglik(t, data, x), theta, self.lower, self.upper)
+
+    def _hessian(self, theta, data, x):
+        if self.has_analytic_score:
+            H = _numdiff.jacobian(
+                lambda t: self._score(t, data, x), theta, self.lower, self.upper
+            )
+            return 0.5 * (H + np.swapaxes(H, -1, -2))
+        return _numdiff.hessian(
+            lambda t: self._loglik(t, data, x), theta, self.lower, self.upper
+        )[0]
+
+    @property
+    def has_analytic_score(self) -> bool:
+        """True when the model derives its score (rather than differencing ``loglik``)."""
+        return type(self)._score is not Model._score
+
+    @property
+    def has_analytic_hessian(self) -> bool:
+        """True when the model derives its Hessian."""
+        return type(self)._hessian is not Model._hessian
+
+    # ----------------------------------------------------------- information
+    def fisher(self, theta, **context) -> np.ndarray:
+        """Expected Fisher information of one observation, shape (p, p).
+
+        Only available when ``has_analytic_fisher``; otherwise use
+        :func:`fisherstat.fisher`, which falls back to Monte Carlo.
+        """
+        theta = self.validate(theta)
+        if not self.has_analytic_fisher:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no closed-form information; use "
+                "fisherstat.fisher(model, theta, method='monte_carlo')"
+            )
+        if context:
+            raise TypeError(
+                f"{type(self).__name__}.fisher() got unexpected arguments {sorted(context)}"
+            )
+        return self._fisher(theta)
+
+    def _fisher(self, theta):
+        raise NotImplementedError
+
+    # ---------------------------------------------------------- simulation
+    def sample(self, theta, n: int, rng=None, x=None):
+        """Draw ``n`` independent observations at ``theta``."""
+        theta = self.validate(theta)
+        if x is not None:
+            raise TypeError(f"{type(self).__name__} takes no covariates; got x")
+        n = check_int(n, "n", low=1)
+        return self._sample(theta, n, check_random_state(rng), None)
+
+    def _sample(self, theta, n, rng, x):
+        raise NotImplementedError(f"{type(self).__name__} cannot sample")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data, x=None, start=None) -> np.ndarray:
+        """Maximum-likelihood estimate ``theta_hat``.
+
+        Raises
+        ------
+        FitError
+            With the reason, when the fit fails.
+        """
+        data, x = self.check_data(data, x)
+        if start is not None:
+            start = self.validate(start)
+        theta = self._fit(data, x, start)
+        try:
+            return self.validate(theta)
+        except ValueError as exc:
+            raise FitError(f"fit left the parameter space: {exc}") from None
+
+    def _fit(self, data, x, start):
+        return self._fit_numeric(data, x, start)
+
+    def _start(self, data, x):
+        raise ValueError(
+            f"start is required to fit {type(self).__name__} (no default starting value)"
+        )
+
+    def _fit_numeric(self, data, x, start):
+        """Maximise the log-likelihood numerically from ``start`` (or ``self._start``)."""
+        if start is None:
+            start = self.validate(self._start(data, x))
+
+        def ll(t):
+            try:
+                self._check_theta(t)
+            except ValueError:
+                return -np.inf
+            return self._loglik(t, data, x).sum()
+
+        grad = (lambda t: self._score(t, data, x).sum(axis=0)) if self.has_analytic_score else None
+        return maximize(ll, start, self.lower, self.upper, gradient=grad)
+
+    def singularities(self, theta) -> list[Singularity]:
+        """Named singular sets of the model near ``theta`` (empty for regular models)."""
+        self.validate(theta)
+        return []
+
+    # ------------------------------------------------------------- factory
+    @classmethod
+    def from_logpdf(
+        cls,
+        logpdf: Callable,
+        sample: Callable | None,
+        param_names: Sequence[str],
+        fit: Callable | None = None,
+        bounds: Sequence[tuple] | None = None,
+        *,
+        example_theta=None,
+    ) -> Model:
+        """Wrap a user's log-density into a model with numeric derivatives.
+
+        Parameters
+        ----------
+        logpdf : callable
+            ``logpdf(theta, data)`` returning the (n,) per-observation log-density,
+            vectorised over the observations on the first axis of ``data``.
+        sample : callable or None
+            ``sample(theta, n, rng)`` returning ``n`` draws (needed for Monte Carlo).
+        param_names : sequence of str
+        fit : callable, optional
+            ``fit(data)`` returning the MLE; without it, :meth:`fit` maximises the
+            log-likelihood numerically and needs ``start``.
+        bounds : sequence of (low, high), optional
+            Open interval of each parameter.
+        example_theta : array_like, optional
+            A typical parameter (for :meth:`example_theta`).
+
+        Returns
+        -------
+        Model
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fisherstat as fs
+        >>> expo = fs.Model.from_logpdf(
+        ...     lambda th, x: np.log(th[0]) - th[0] * x,
+        ...     lambda th, n, rng: rng.exponential(1 / th[0], n),
+        ...     ["rate"], bounds=[(0, np.inf)])
+        >>> x = expo.sample([2.0], 5, rng=0)
+        >>> float(np.round(-expo.hessian([2.0], x)[0, 0] / 5, 8))  # 1 / rate^2
+        0.25
+        """
+        return LogpdfModel(logpdf, sample, param_names, fit, bounds, example_theta)
+
+
+class LogpdfModel(Model):
+    """A model defined by a user's log-density; see :meth:`Model.from_logpdf`."""
+
+    def __init__(self, logpdf, sample, param_names, fit=None, bounds=None, example_theta=None):
+        if not callable(logpdf):
+            raise TypeError("logpdf must be callable: logpdf(theta, data) -> (n,)")
+        for name, f in (("sample", sample), ("fit", fit)):
+            if f is not None and not callable(f):
+                raise TypeError(f"{name} must be callable or None")
+        super().__init__(param_names, bounds)
+        self._logpdf, self._sampler, self._user_fit = logpdf, sample, fit
+        self._example = example_theta
+
+    def _check_data(self, data):
+        return data
+
+    def _loglik(self, theta, data, x):
+        ll = np.asarray(self._logpdf(theta, data), dtype=float)
+        if ll.shape != (data.shape[0],):
+            raise ValueError(
+                f"logpdf must return one value per observation, shape ({data.shape[0]},), "
+                f"got {ll.shape}"
+            )
+        return ll
+
+    def _sample(self, theta, n, rng, x):
+        if self._sampler is None:
+            raise NotImplementedError("this model was built without a sampler")
+        return np.asarray(self._sampler(theta, n, rng), dtype=float)
+
+    def _fit(self, data, x, start):
+        if self._user_fit is not None:
+            return np.asarray(self._user_fit(data), dtype=float)
+        return self._fit_numeric(data, x, start)
+
+    def _example_theta(self):
+        if self._example is None:
+            raise NotImplementedError("pass example_theta= to from_logpdf")
+        return self._example
+
+
+class RegressionModel(Model):
+    """Base class of models of ``y | x`` with independent observations.
+
+    Subclasses provide ``_point_factor(theta, x)`` of shape (k, p, r) with
+    ``M(x_i) = F_i F_i^T`` the information of one observation at ``x_i``; the information
+    of a design is ``sum_i w_i M(x_i)``. A low-rank factor (r = 1 for GLMs, r = 2 for
+    Gaussian models with a parametrised variance) keeps variance functions cheap.
+    """
+
+    is_regression = True
+    has_analytic_fisher = True
+
+    def check_x(self, x) -> np.ndarray:
+        """Validate covariates; returns a float64 array with rows = observations."""
+        if x is None:
+            raise TypeError(f"{type(self).__name__} needs covariates x")
+        return self._check_x(as_float_array(x, "x", ndim=(1, 2)))
+
+    def _check_x(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def check_data(self, data, x=None):
+        x = self.check_x(x)
+        y = as_float_array(data, "data", ndim=1)
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"data and x must have the same number of rows, got {y.shape[0]} and {x.shape[0]}"
+            )
+        return self._check_data(y), x
+
+    def point_factor(self, theta, x) -> np.ndarray:
+        """Factor ``F`` (k, p, r) of the per-point information ``M(x_i) = F_i F_i^T``."""
+        return self._point_factor(self.validate(theta), self.check_x(x))
+
+    def point_information(self, theta, x) -> np.ndarray:
+        """Information of one observation at each row of ``x``, shape (k, p, p)."""
+        F = self.point_factor(theta, x)
+        return np.einsum("kpr,kqr->kpq", F, F)
+
+    def fisher(self, theta, x=None, weights=None) -> np.ndarray:
+        """Information ``sum_i w_i M(x_i, theta)`` of covariates ``x`` (unit weights default).
+
+        With ``weights`` summing to one this is the normalised information matrix of the
+        approximate design ``{x_i, w_i}``.
+        """
+        F = self.point_factor(theta, x)
+        if weights is not None:
+            F = F * np.sqrt(check_weights(weights, "weights", F.shape[0]))[:, None, None]
+        G = np.moveaxis(F, 1, 0).reshape(F.shape[1], -1)
+        return G @ G.T
+
+    def _point_factor(self, theta, x):
+        raise NotImplementedError
+
+    def sample(self, theta, n: int | None = None, rng=None, x=None):
+        """Draw one response per row of ``x`` (``n``, if given, must equal ``len(x)``)."""
+        theta = self.validate(theta)
+        x = self.check_x(x)
+        if n is not None and check_int(n, "n", low=1) != x.shape[0]:
+            raise ValueError(f"n must equal the number of rows of x ({x.shape[0]}), got {n}")
+        return self._sample(theta, x.shape[0], check_random_state(rng), x)
+
+    def example_x(self) -> np.ndarray:
+        """Typical covariates for examples, the CLI and tests."""
+        return self.check_x(self._example_x())
+
+    def _example_x(self):
+        raise NotImplementedError
+
