@@ -12,6 +12,7 @@ from .information import (
     observed_information,
     sandwich_covariance,
 )
+from .interop import from_statsmodels
 from .models import Model
 
 __version__ = "0.1.0.dev0"
@@ -23,6 +24,7 @@ __all__ = [
     "SingularFisherWarning",
     "empirical_fisher",
     "fisher",
+    "from_statsmodels",
     "models",
     "observed_information",
     "sandwich_covariance",

@@ -40,6 +40,12 @@ def steps(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, base: float) -> n
     return base * np.minimum(np.maximum(np.abs(x), 1.0), dist)
 
 
+def _exact(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Steps such that ``x + h`` is exactly representable (Press et al., *Numerical Recipes*,
+    3rd ed., sec. 5.7), which removes the rounding of the abscissae from the difference."""
+    return (x + h) - x
+
+
 def _bounds(x, lower, upper):
     p = x.size
     lo = np.full(p, -np.inf) if lower is None else np.asarray(lower, dtype=float)
@@ -87,7 +93,7 @@ def jacobian(
     cols = []
     for j in range(x.size):
         d = []
-        for hj in (h[j], h[j] / 2):
+        for hj in _exact(x[j], np.array([h[j], h[j] / 2])):
             e = np.zeros_like(x)
             e[j] = hj
             d.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * hj))
@@ -134,7 +140,7 @@ def hessian(
     f0 = np.asarray(f(x), dtype=float)
     n_evals = 1
     levels = []
-    for h in (h0, h0 / 2):
+    for h in (_exact(x, h0), _exact(x, h0 / 2)):
         H = np.empty(f0.shape + (p, p))
         E = np.diag(h)
         for i in range(p):

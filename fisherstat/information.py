@@ -1,16 +1,17 @@
-"""Fisher information: the :class:`FisherInfo` result and its estimators.
+r"""Fisher information: the :class:`FisherInfo` result and its estimators.
 
 The (expected) Fisher information of one observation is
 
 .. math::
 
-    I(\\theta) = E_\\theta[s(\\theta; X) s(\\theta; X)^T] = -E_\\theta[\\nabla^2 \\log p(X; \\theta)],
+    I(\theta) = E_\theta[s(\theta; X) s(\theta; X)^T]
+               = -E_\theta[\nabla^2 \log p(X; \theta)],
 
-with :math:`s = \\nabla_\\theta \\log p` the score. Estimators:
+with :math:`s = \nabla_\theta \log p` the score. Estimators:
 
 * :func:`fisher` -- the model's closed form (``method='analytic'``), or Monte Carlo
-  (``'monte_carlo'``) with either the *score* estimator :math:`\\frac1N\\sum s_i s_i^T` or the
-  *Hessian* estimator :math:`-\\frac1N \\sum \\nabla^2 \\log p(x_i)`, each with entrywise
+  (``'monte_carlo'``) with either the *score* estimator :math:`\frac1N\sum s_i s_i^T` or the
+  *Hessian* estimator :math:`-\frac1N \sum \nabla^2 \log p(x_i)`, each with entrywise
   standard errors;
 * :func:`empirical_fisher` -- the outer product of gradients (OPG) on data;
 * :func:`observed_information` -- minus the mean Hessian on data;
@@ -438,49 +439,85 @@ def fisher(model, theta, method: str = "auto", *, n_samples: int | None = None, 
                         estimator)
 
 
+class _Moments:
+    """Entrywise mean and sum of squared deviations of iid (p, p) terms, merged over chunks.
+
+    Chunks are combined with the pairwise update of Chan, Golub & LeVeque (1983, "Algorithms
+    for computing the sample variance", Am. Stat. 37, eq. 2.1), so that entries which do not
+    vary get a standard error of exactly 0 instead of the ``sqrt(eps)`` noise of the one-pass
+    formula ``E[T^2] - E[T]^2``.
+    """
+
+    def __init__(self, p):
+        self.n, self.mean, self.m2 = 0, np.zeros((p, p)), np.zeros((p, p))
+
+    def add(self, c, mean, m2):
+        n = self.n + c
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (c / n)
+        self.m2 = self.m2 + m2 + delta**2 * (self.n * c / n)
+        self.n = n
+
+    def add_terms(self, T):
+        """Add explicit terms, shape (c, p, p) (two-pass within the chunk).
+
+        Entries that are constant over the chunk keep their exact value and zero deviation
+        (the Hessian estimator of a location parameter, say, is non-random).
+        """
+        const = T.min(axis=0) == T.max(axis=0)
+        mean = np.where(const, T[0], T.mean(axis=0))
+        m2 = np.where(const, 0.0, ((T - mean) ** 2).sum(axis=0))
+        self.add(T.shape[0], mean, m2)
+
+    def add_scores(self, s):
+        """Add the terms ``s_i s_i^T`` of scores ``s`` (c, p) without forming (c, p, p).
+
+        Within the chunk the one-pass formula is used; it is accurate here because score
+        products have a coefficient of variation of order one (they are never constant).
+        """
+        c = s.shape[0]
+        mean = s.T @ s / c
+        s2 = s * s
+        self.add(c, mean, np.clip(s2.T @ s2 - c * mean**2, 0.0, None))
+
+    def stderr(self):
+        return np.sqrt(self.m2 / (self.n - 1) / self.n)
+
+
 def _monte_carlo(model, theta, x, w, n_obs, N, rng, estimator):
     """Score or Hessian Monte Carlo estimator with entrywise standard errors.
 
     Each term ``T_r`` is one draw's ``s s^T`` (or ``-H``); for regression models one term is
     a whole replicated response vector at the covariates, ``sum_i w_i s_ri s_ri^T``. The
     estimate is the mean of the ``T_r`` and its standard error ``sd(T_r) / sqrt(N)``,
-    accumulated in chunks (no (N, p, p) arrays for the score estimator).
+    accumulated in chunks of bounded memory.
     """
     p = model.n_params
     k = 1 if x is None else x.shape[0]
-    per_term = k * (p * p if estimator == "hessian" else p)
+    per_term = k * (p * p if (estimator == "hessian" or x is not None) else p)
     chunk = int(max(1, min(N, 4_000_000 // per_term)))
-    S1 = np.zeros((p, p))
-    S2 = np.zeros((p, p))
+    acc = _Moments(p)
     done = 0
     while done < N:
         c = min(chunk, N - done)
         if x is None:
             data = model.sample(theta, c, rng=rng)
             if estimator == "score":
-                s = model.score(theta, data)
-                S1 += s.T @ s
-                S2 += (s * s).T @ (s * s)
+                acc.add_scores(model.score(theta, data))
             else:
-                T = -model.hessian(theta, data, individual=True)
-                S1 += T.sum(axis=0)
-                S2 += (T * T).sum(axis=0)
+                acc.add_terms(-model.hessian(theta, data, individual=True))
         else:
             xr = np.tile(x, (c,) + (1,) * (x.ndim - 1))
             y = model.sample(theta, rng=rng, x=xr)
             if estimator == "score":
                 s = model.score(theta, y, x=xr).reshape(c, k, p)
-                T = np.einsum("rka,k,rkb->rab", s, w, s)
+                acc.add_terms(np.einsum("rka,k,rkb->rab", s, w, s))
             else:
                 H = model.hessian(theta, y, x=xr, individual=True).reshape(c, k, p, p)
-                T = -np.einsum("rkab,k->rab", H, w)
-            S1 += T.sum(axis=0)
-            S2 += (T * T).sum(axis=0)
+                acc.add_terms(-np.einsum("rkab,k->rab", H, w))
         done += c
-    mean = S1 / N
-    var = np.clip((S2 - N * mean**2) / (N - 1), 0.0, None)
-    mean = 0.5 * (mean + mean.T)
-    return FisherInfo(mean, model.param_names, n_obs, "monte_carlo", np.sqrt(var / N), N)
+    mean = 0.5 * (acc.mean + acc.mean.T)
+    return FisherInfo(mean, model.param_names, n_obs, "monte_carlo", acc.stderr(), N)
 
 
 def _data_scores(model, theta, data, x):

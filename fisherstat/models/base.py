@@ -38,6 +38,7 @@ from .._validation import (
     check_random_state,
     check_weights,
 )
+from ..exceptions import FitError
 
 __all__ = ["Model", "RegressionModel", "Singularity"]
 
@@ -446,8 +447,8 @@ class RegressionModel(Model):
         return x
 
     def check_data(self, data, x=None):
-        x = self.check_x(x)
         y = as_float_array(data, "data", ndim=1)
+        x = self.check_x(x)
         if y.shape[0] != x.shape[0]:
             raise ValueError(
                 f"data and x must have the same number of rows, got {y.shape[0]} and {x.shape[0]}"

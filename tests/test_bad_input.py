@@ -1,0 +1,176 @@
+"""Bad input gets a ValueError/TypeError whose message names the argument.
+
+Table-driven over every registered model (each method x each kind of bad value) and over the
+public functions and constructors.
+"""
+
+import numpy as np
+import pytest
+
+import fisherstat as fs
+from fisherstat import FisherInfo, models
+from fisherstat.models import REGISTRY
+
+MODELS = sorted(REGISTRY)
+
+
+def valid_args(model):
+    theta = model.example_theta()
+    if model.is_regression:
+        x = model.example_x()
+        return theta, model.sample(theta, rng=0, x=x), x
+    return theta, model.sample(theta, 5, rng=0), None
+
+
+BAD_THETAS = [
+    ("nan", lambda t: np.where(np.arange(t.size) == 0, np.nan, t), ValueError, "theta"),
+    ("inf", lambda t: np.where(np.arange(t.size) == 0, np.inf, t), ValueError, "theta"),
+    ("too long", lambda t: np.append(t, 1.0), ValueError, "theta"),
+    ("too short", lambda t: t[:-1] if t.size > 1 else np.array([]), ValueError, "theta"),
+    ("2-d", lambda t: t[None, :], ValueError, "theta"),
+    ("string", lambda t: "1.0", TypeError, "theta"),
+    ("none", lambda t: None, TypeError, "theta"),
+]
+
+
+def methods(model, data, x):
+    calls = {
+        "loglik": lambda th: model.loglik(th, data, x=x),
+        "score": lambda th: model.score(th, data, x=x),
+        "hessian": lambda th: model.hessian(th, data, x=x),
+        "fisher": (lambda th: model.fisher(th, x=x)) if model.is_regression
+        else (lambda th: model.fisher(th)),
+        "fs.fisher": lambda th: fs.fisher(model, th, **({"x": x} if x is not None else {})),
+        "empirical_fisher": lambda th: fs.empirical_fisher(model, th, data, x=x),
+        "observed_information": lambda th: fs.observed_information(model, th, data, x=x),
+        "sandwich_covariance": lambda th: fs.sandwich_covariance(model, th, data, x=x),
+        "singularities": lambda th: model.singularities(th),
+    }
+    if model.is_regression:
+        calls["sample"] = lambda th: model.sample(th, rng=0, x=x)
+        calls["point_information"] = lambda th: model.point_information(th, x)
+    else:
+        calls["sample"] = lambda th: model.sample(th, 3, rng=0)
+    return calls
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("bad", BAD_THETAS, ids=[b[0] for b in BAD_THETAS])
+def test_bad_theta_is_rejected_by_every_method_naming_theta(name, bad):
+    model = REGISTRY[name]()
+    theta, data, x = valid_args(model)
+    _, make_bad, exc, word = bad
+    for method, call in methods(model, data, x).items():
+        with pytest.raises(exc, match=word):
+            call(make_bad(theta))
+        assert method  # every method was exercised
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_parameter_on_or_beyond_its_bound_is_rejected_naming_the_parameter(name):
+    """Variance <= 0, probability outside (0, 1), df <= 0, rates <= 0, ..."""
+    model = REGISTRY[name]()
+    theta = model.example_theta()
+    checked = 0
+    for j, pname in enumerate(model.param_names):
+        for bound in (model.lower[j], model.upper[j]):
+            if not np.isfinite(bound):
+                continue
+            for value in (bound, bound - 1.0 if bound == model.lower[j] else bound + 1.0):
+                bad = theta.copy()
+                bad[j] = value
+                with pytest.raises(ValueError, match=pname):
+                    model.validate(bad)
+                checked += 1
+    if not np.all(np.isinf(model.lower) & np.isinf(model.upper)):
+        assert checked > 0
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize(
+    "kind", ["nan", "inf", "empty", "string"],
+)
+def test_bad_data_is_rejected_naming_data(name, kind):
+    model = REGISTRY[name]()
+    theta, data, x = valid_args(model)
+    bad = {
+        "nan": np.where(np.arange(data.shape[0]).reshape((-1,) + (1,) * (data.ndim - 1)) == 0,
+                        np.nan, data),
+        "inf": np.where(np.arange(data.shape[0]).reshape((-1,) + (1,) * (data.ndim - 1)) == 0,
+                        np.inf, data),
+        "empty": data[:0],
+        "string": "abc",
+    }[kind]
+    exc = TypeError if kind == "string" else ValueError
+    for call in (model.loglik, model.score, model.hessian):
+        with pytest.raises(exc, match="data"):
+            call(theta, bad, x=x if kind != "empty" else (None if x is None else x[:0]))
+    with pytest.raises(exc, match="data"):
+        model.fit(bad, x=x if kind != "empty" else (None if x is None else x[:0]))
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if REGISTRY[n]().is_regression])
+def test_bad_covariates_are_rejected_naming_x(name):
+    model = REGISTRY[name]()
+    theta, y, x = valid_args(model)
+    x_nan = x.copy()
+    x_nan[0] = np.nan
+    with pytest.raises(ValueError, match="x"):
+        model.loglik(theta, y, x=x_nan)
+    with pytest.raises(ValueError, match="x"):
+        model.fisher(theta, x=x_nan)
+    with pytest.raises(TypeError, match="x"):
+        model.loglik(theta, y)
+    with pytest.raises(TypeError, match="x"):
+        fs.fisher(model, theta)
+    with pytest.raises(ValueError, match="rows"):
+        model.loglik(theta, y[:-1], x=x)
+    with pytest.raises(ValueError, match="weights"):
+        model.fisher(theta, x=x, weights=-np.ones(x.shape[0]))
+    with pytest.raises(ValueError, match="weights"):
+        model.fisher(theta, x=x, weights=np.ones(x.shape[0] + 1))
+    with pytest.raises(ValueError, match="x"):
+        model.fisher(theta, x=np.ones((x.shape[0], 7)))
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if not REGISTRY[n]().is_regression])
+def test_iid_models_reject_covariates_and_bad_sample_sizes(name):
+    model = REGISTRY[name]()
+    theta, data, _ = valid_args(model)
+    with pytest.raises(TypeError, match="covariates"):
+        model.loglik(theta, data, x=np.ones(data.shape[0]))
+    for n, exc in ((0, ValueError), (-3, ValueError), (2.5, TypeError), ("5", TypeError)):
+        with pytest.raises(exc, match="n"):
+            model.sample(theta, n, rng=0)
+    with pytest.raises(TypeError, match="rng"):
+        model.sample(theta, 3, rng="seed")
+
+
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: fs.fisher(models.Normal(), [0, 1], method="quadrature"), ValueError, "method"),
+        (lambda: fs.fisher(models.Normal(), [0, 1], estimator="opg"), ValueError, "estimator"),
+        (lambda: fs.fisher(models.Normal(), [0, 1], method="monte_carlo", n_samples=0),
+         ValueError, "n_samples"),
+        (lambda: fs.fisher(models.Normal(), [0, 1], bogus=1), TypeError, "bogus"),
+        (lambda: FisherInfo(np.eye(2), ("a", "b")).covariance(-1), ValueError, "n"),
+        (lambda: FisherInfo(np.eye(2), ("a", "b")).marginal(["c"]), ValueError, "parameter"),
+        (lambda: FisherInfo(np.eye(2), ("a", "b")).reparametrize(np.eye(3), "abc"),
+         ValueError, "jacobian"),
+        (lambda: FisherInfo(np.eye(2), ("a", "b")).reparametrize(np.eye(2), ["a"]),
+         ValueError, "names"),
+        (lambda: FisherInfo(np.eye(2), ("a", "b")).kl_quadratic([1.0]), ValueError, "delta"),
+        (lambda: FisherInfo(np.eye(2), ("a", "b")) * -1, ValueError, "c"),
+        (lambda: fs.Model.from_logpdf("not callable", None, ["a"]), TypeError, "logpdf"),
+        (lambda: fs.Model.from_logpdf(lambda t, d: d, None, ["a", "a"]), ValueError,
+         "param_names"),
+        (lambda: fs.Model.from_logpdf(lambda t, d: d, None, ["a"], bounds=[(1, 0)]),
+         ValueError, "bounds"),
+        (lambda: fs.Model.from_logpdf(lambda t, d: d, 3, ["a"]), TypeError, "sample"),
+        (lambda: models.get_model("NoSuchModel"), ValueError, "unknown model"),
+    ],
+)
+def test_public_functions_reject_bad_arguments_naming_them(call, exc, word):
+    with pytest.raises(exc, match=word):
+        call()

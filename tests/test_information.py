@@ -1,0 +1,238 @@
+"""FisherInfo algebra and the estimators fisher / empirical / observed / sandwich."""
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import N_SE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import fisherstat as fs
+from fisherstat import FisherInfo, SingularFisherWarning
+from fisherstat.models import Normal
+
+
+def random_spd(p, seed):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((p, p))
+    return A @ A.T + p * np.eye(p)
+
+
+# ------------------------------------------------------------------ FisherInfo
+def test_fisherinfo_is_immutable():
+    info = FisherInfo(np.eye(2), ("a", "b"))
+    with pytest.raises(ValueError):
+        info.matrix[0, 0] = 5.0
+    with pytest.raises(AttributeError):
+        info.n_obs = 3
+
+
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1))
+@settings(max_examples=25)
+def test_inverse_times_matrix_is_identity_and_covariance_scales_as_one_over_n(p, seed):
+    M = random_spd(p, seed)
+    info = FisherInfo(M, tuple(f"t{i}" for i in range(p)))
+    np.testing.assert_allclose(info.inverse() @ M, np.eye(p), atol=1e-10)
+    np.testing.assert_allclose(info.covariance(50), info.inverse() / 50, rtol=1e-12)
+    np.testing.assert_allclose(info.standard_errors(4), np.sqrt(np.diag(info.inverse())) / 2)
+    assert info.rank == p and not info.is_singular
+    w = np.linalg.eigvalsh(M)
+    assert info.condition_number == pytest.approx(w[-1] / w[0], rel=1e-10)
+
+
+def test_covariance_of_information_of_many_observations_uses_n_obs():
+    one = FisherInfo(np.diag([2.0, 4.0]), ("a", "b"))
+    ten = one * 10
+    assert ten.n_obs == 10
+    np.testing.assert_allclose(ten.covariance(), one.covariance(10))
+    np.testing.assert_allclose(ten.covariance(20), one.covariance(20))
+
+
+def test_singular_inverse_warns_reports_rank_and_is_the_pseudo_inverse():
+    v = np.array([1.0, 1.0, 0.0]) / np.sqrt(2)
+    M = 3.0 * np.outer(v, v) + 2.0 * np.outer([0, 0, 1.0], [0, 0, 1.0])
+    info = FisherInfo(M, ("mu1", "mu2", "s"))
+    assert info.rank == 2 and info.is_singular and info.condition_number == np.inf
+    with pytest.warns(SingularFisherWarning, match="rank 2 < 3"):
+        inv = info.inverse()
+    np.testing.assert_allclose(inv, np.linalg.pinv(M), atol=1e-12)
+
+
+def test_explicit_tolerance_decides_the_rank_of_the_pseudo_inverse():
+    info = FisherInfo(np.diag([1.0, 1e-9]), ("a", "b"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(info.inverse(), np.diag([1.0, 1e9]))
+    with pytest.warns(SingularFisherWarning, match="rank 1 < 2"):
+        np.testing.assert_allclose(info.inverse(tol=1e-6), np.diag([1.0, 0.0]))
+
+
+@given(st.integers(2, 6), st.integers(0, 2**32 - 1), st.data())
+@settings(max_examples=25)
+def test_marginal_information_is_inverse_of_block_of_inverse(p, seed, data):
+    M = random_spd(p, seed)
+    names = tuple(f"t{i}" for i in range(p))
+    keep = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=p - 1, unique=True))
+    info = FisherInfo(M, names)
+    idx = [names.index(k) for k in keep]
+    expected = np.linalg.inv(np.linalg.inv(M)[np.ix_(idx, idx)])
+    marg = info.marginal(keep)
+    assert marg.param_names == tuple(keep)
+    np.testing.assert_allclose(marg.matrix, expected, rtol=1e-9, atol=1e-12)
+
+
+@given(st.floats(-3, 3), st.floats(0.1, 10))
+@settings(max_examples=30)
+def test_reparametrization_to_log_sigma_obeys_jacobian_rule(mu, sigma2):
+    """I_eta = J^T I_theta J with eta = (mu, log sigma): I_eta = diag(1/sigma2, 2)."""
+    info = fs.fisher(Normal(), [mu, sigma2])
+    eta_info = info.reparametrize(np.diag([1.0, 2 * sigma2]), ["mu", "log_sigma"])
+    np.testing.assert_allclose(eta_info.matrix, np.diag([1 / sigma2, 2.0]), rtol=1e-12)
+
+
+def test_kl_quadratic_approximates_exact_normal_kl_to_second_order():
+    theta = np.array([0.5, 2.0])
+    info = fs.fisher(Normal(), theta)
+
+    def kl(d):  # KL(N(mu, s2) || N(mu + d0, s2 + d1)), closed form
+        s2, t2 = theta[1], theta[1] + d[1]
+        return 0.5 * (np.log(t2 / s2) + (s2 + d[0] ** 2) / t2 - 1)
+
+    direction = np.array([0.6, -0.8])
+    for eps in (1e-2, 1e-3, 1e-4):
+        ratio = kl(eps * direction) / info.kl_quadratic(eps * direction)
+        assert abs(ratio - 1) < 5 * eps  # the error of the quadratic form is O(|d|)
+    q = info.kl_quadratic(np.vstack([direction, 2 * direction]))
+    np.testing.assert_allclose(q[1] / q[0], 4.0)
+
+
+def test_information_of_independent_data_adds():
+    a = FisherInfo(np.diag([1.0, 2.0]), ("a", "b"), 1, "monte_carlo",
+                   np.full((2, 2), 0.3), 1000)
+    b = FisherInfo(np.diag([3.0, 1.0]), ("a", "b"), 2, "analytic")
+    c = a + b
+    np.testing.assert_allclose(c.matrix, np.diag([4.0, 3.0]))
+    assert c.n_obs == 3 and c.method == "combined"
+    np.testing.assert_allclose(c.stderr, np.full((2, 2), 0.3))
+    with pytest.raises(ValueError, match="cannot add"):
+        a + FisherInfo(np.eye(2), ("x", "y"))
+
+
+def test_summary_names_every_parameter_and_reports_rank():
+    info = fs.fisher(Normal(), [0.0, 1.0])
+    text = info.summary()
+    assert "mu" in text and "sigma2" in text and "rank 2 of 2" in text
+    assert "analytic" in repr(info)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(matrix=[[1.0, 2.0], [0.0, 1.0]], param_names=("a", "b")), "symmetric"),
+        (dict(matrix=[[1.0, np.nan], [np.nan, 1.0]], param_names=("a", "b")), "finite"),
+        (dict(matrix=np.eye(2), param_names=("a",)), "param_names"),
+        (dict(matrix=np.ones(3), param_names=("a",)), "dimension"),
+        (dict(matrix=np.eye(2), param_names=("a", "b"), n_obs=-1), "n_obs"),
+        (dict(matrix=np.eye(2), param_names=("a", "b"), method="magic"), "method"),
+        (dict(matrix=np.eye(2), param_names=("a", "b"), stderr=np.ones(2)), "stderr"),
+    ],
+)
+def test_fisherinfo_rejects_bad_input_naming_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        FisherInfo(**kwargs)
+
+
+# ------------------------------------------------------------------ estimators
+@pytest.mark.parametrize("estimator", ["score", "hessian"])
+def test_monte_carlo_information_agrees_with_closed_form_within_standard_errors(estimator):
+    theta = [1.0, 3.0]
+    exact = Normal().fisher(theta)
+    mc = fs.fisher(Normal(), theta, method="monte_carlo", estimator=estimator,
+                   n_samples=200_000, rng=11)
+    assert mc.method == "monte_carlo" and mc.n_samples == 200_000
+    z = np.abs(mc.matrix - exact) / np.where(mc.stderr > 0, mc.stderr, np.inf)
+    assert np.all(z < N_SE)
+    # the Hessian estimator is exact for the mu-mu entry (the Hessian is constant there)
+    if estimator == "hessian":
+        assert mc.stderr[0, 0] == 0 and mc.matrix[0, 0] == pytest.approx(exact[0, 0])
+
+
+def test_monte_carlo_standard_error_matches_spread_over_repeated_runs():
+    runs = [fs.fisher(Normal(), [0.0, 1.0], method="monte_carlo", n_samples=2000, rng=s)
+            for s in range(200)]
+    spread = np.std([r.matrix for r in runs], axis=0, ddof=1)
+    reported = np.mean([r.stderr for r in runs], axis=0)
+    # ratio of a sample sd over 200 runs to the mean reported se: within 15% (sd of an sd
+    # estimate from 200 runs is about 5% for these moderately heavy-tailed terms)
+    np.testing.assert_allclose(spread, reported, rtol=0.15)
+
+
+def test_monte_carlo_is_reproducible_for_a_seed():
+    a = fs.fisher(Normal(), [0.0, 1.0], method="monte_carlo", n_samples=1000, rng=5)
+    b = fs.fisher(Normal(), [0.0, 1.0], method="monte_carlo", n_samples=1000,
+                  rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(a.matrix, b.matrix)
+
+
+def test_estimator_arguments_are_checked():
+    with pytest.raises(ValueError, match="method"):
+        fs.fisher(Normal(), [0.0, 1.0], method="exact")
+    with pytest.raises(ValueError, match="estimator"):
+        fs.fisher(Normal(), [0.0, 1.0], estimator="opg")
+    with pytest.raises(ValueError, match="n_samples"):
+        fs.fisher(Normal(), [0.0, 1.0], method="monte_carlo", n_samples=1)
+    with pytest.raises(TypeError, match="covariates"):
+        fs.fisher(Normal(), [0.0, 1.0], x=np.ones(3))
+
+
+def test_empirical_and_observed_information_converge_to_expected():
+    m, theta = Normal(), np.array([2.0, 0.5])
+    y = m.sample(theta, 400_000, rng=2)
+    exact = m.fisher(theta)
+    np.testing.assert_allclose(fs.empirical_fisher(m, theta, y).matrix, exact,
+                               rtol=0.02, atol=0.01)
+    np.testing.assert_allclose(fs.observed_information(m, theta, y).matrix, exact,
+                               rtol=0.02, atol=0.01)
+
+
+def test_observed_information_at_the_mle_is_closed_form_for_normal():
+    """At the MLE, -H/n = diag(1/s2, 1/(2 s2^2)) exactly (the cross term vanishes)."""
+    m = Normal()
+    y = m.sample([1.0, 2.0], 37, rng=8)
+    th = m.fit(y)
+    np.testing.assert_allclose(
+        fs.observed_information(m, th, y).matrix, np.diag([1 / th[1], 0.5 / th[1] ** 2]),
+        atol=1e-12)
+
+
+def test_sandwich_equals_inverse_information_for_a_correct_model_and_is_robust_otherwise():
+    m = Normal()
+    y = m.sample([0.0, 1.0], 200_000, rng=4)
+    V = fs.sandwich_covariance(m, m.fit(y), y) * y.size
+    np.testing.assert_allclose(np.diag(V), [1.0, 2.0], rtol=0.03)
+    # misspecified: t_10 data fitted by a normal. Var(xbar) is still sigma2 = 10/8, but
+    # Var(s2_hat) = mu4 - sigma^4 = (kurtosis 4) * 1.5625 - 1.5625 = 4.6875, not 2 sigma^4
+    t = stats.t(10).rvs(400_000, random_state=5)
+    V = fs.sandwich_covariance(m, m.fit(t), t) * t.size
+    assert V[0, 0] == pytest.approx(1.25, rel=0.02)
+    assert V[1, 1] == pytest.approx(4.6875, rel=0.05)
+
+
+def test_from_logpdf_reproduces_builtin_information_to_1e_6():
+    custom = fs.Model.from_logpdf(
+        lambda th, x: stats.norm.logpdf(x, th[0], np.sqrt(th[1])),
+        lambda th, n, rng: rng.normal(th[0], np.sqrt(th[1]), n),
+        ["mu", "sigma2"], bounds=[(-np.inf, np.inf), (0, np.inf)],
+    )
+    theta = np.array([0.2, 1.7])
+    y = Normal().sample(theta, 500, rng=1)
+    np.testing.assert_allclose(custom.score(theta, y), Normal().score(theta, y),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(fs.observed_information(custom, theta, y).matrix,
+                               fs.observed_information(Normal(), theta, y).matrix, rtol=1e-6)
+    mle = custom.fit(y, start=[0.0, 1.0])
+    np.testing.assert_allclose(mle, Normal().fit(y), rtol=1e-6)
+    with pytest.raises(ValueError, match="start is required"):
+        custom.fit(y)
