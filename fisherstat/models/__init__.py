@@ -1,26 +1,40 @@
-"""Parametric models: iid families and regression families (see :mod:`fisherstat.models.base`)."""
+"""Parametric models: iid families and regression families (see :mod:`fisherstat.models.base`).
+
+=========================  ===============================================================
+module                     models
+=========================  ===============================================================
+:mod:`.univariate`         Normal, Gamma, Weibull, StudentT, Poisson, Binomial
+:mod:`.multivariate`       MultivariateNormal
+:mod:`.glm`                LinearRegression, LogisticRegression, ProbitRegression,
+                           PoissonRegression
+:mod:`.nonlinear`          NonlinearRegression (any mean function, three error models)
+:mod:`.catalogue`          Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay, BoxLucas,
+                           OneCompartmentOral, OneCompartmentBolus
+:mod:`.registry`           REGISTRY (name -> constructor), get_model
+=========================  ===============================================================
+"""
 
 from .base import Model, RegressionModel, Singularity
-from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
-from .multivariate import MultivariateNormal
-from .nonlinear import (
+from .catalogue import (
     BoxLucas,
     Emax,
     ExponentialDecay,
     MichaelisMenten,
-    NonlinearRegression,
     OneCompartmentBolus,
     OneCompartmentOral,
     SigmoidEmax,
 )
+from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
+from .multivariate import MultivariateNormal
+from .nonlinear import NonlinearRegression
+from .registry import REGISTRY, get_model
 from .univariate import Binomial, Gamma, Normal, Poisson, StudentT, Weibull
 
-__all__ = ["Model", "RegressionModel", "Singularity", "Normal"]
-__all__ += ["Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal"]
-__all__ += ["LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression"]
-__all__ += ["NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
-            "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus"]
-
-from .registry import REGISTRY, get_model  # noqa: E402  (needs every model above)
-
-__all__ += ["REGISTRY", "get_model"]
+__all__ = [
+    "Model", "RegressionModel", "Singularity",
+    "Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal",
+    "LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression",
+    "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
+    "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus",
+    "REGISTRY", "get_model",
+]

@@ -421,7 +421,9 @@ class LogisticRegression(_BinaryGLM):
         return -self._weight(eta)
 
     def _weight(self, eta):
-        return special.expit(eta) * special.expit(-eta)
+        # p (1 - p) = e / (1 + e)^2 with e = exp(-|eta|): one exponential, no cancellation
+        e = np.exp(-np.abs(eta))
+        return e / (1.0 + e) ** 2
 
 
 class ProbitRegression(_BinaryGLM):

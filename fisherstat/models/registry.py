@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import Model
-from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
-from .multivariate import MultivariateNormal
-from .nonlinear import (
+from .catalogue import (
     BoxLucas,
     Emax,
     ExponentialDecay,
@@ -16,6 +14,8 @@ from .nonlinear import (
     OneCompartmentOral,
     SigmoidEmax,
 )
+from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
+from .multivariate import MultivariateNormal
 from .univariate import Binomial, Gamma, Normal, Poisson, StudentT, Weibull
 
 __all__ = ["REGISTRY", "get_model"]
