@@ -174,3 +174,39 @@ def test_iid_models_reject_covariates_and_bad_sample_sizes(name):
 def test_public_functions_reject_bad_arguments_naming_them(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: models.Binomial(n_trials=0), ValueError, "n_trials"),
+        (lambda: models.Binomial(n_trials=2.5), TypeError, "n_trials"),
+        (lambda: models.MultivariateNormal(dim=0), ValueError, "dim"),
+        (lambda: models.MultivariateNormal(dim="2"), TypeError, "dim"),
+        (lambda: models.LinearRegression(k=0), ValueError, "k"),
+        (lambda: models.LogisticRegression(k=2, param_names=["a"]), ValueError, "param_names"),
+        (lambda: models.PoissonRegression(k=-1), ValueError, "k"),
+        (lambda: models.ProbitRegression(k=1.5), TypeError, "k"),
+        (lambda: models.NonlinearRegression(3, param_names=["a"]), TypeError, "mean"),
+        (lambda: models.NonlinearRegression(lambda x, b: x, jacobian=3, param_names=["a"]),
+         TypeError, "jacobian"),
+        (lambda: models.NonlinearRegression(lambda x, b: x, error="multiplicative",
+                                            param_names=["a"]), ValueError, "additive"),
+        (lambda: models.Emax(error="exponential"), ValueError, "error"),
+        (lambda: models.OneCompartmentOral(dose=-70), ValueError, "dose"),
+        (lambda: models.OneCompartmentBolus(dose=np.nan), ValueError, "dose"),
+        (lambda: fs.from_statsmodels(np.eye(2)), TypeError, "results"),
+    ],
+)
+def test_constructors_reject_bad_arguments_naming_them(call, exc, word):
+    with pytest.raises(exc, match=word):
+        call()
+
+
+def test_negative_times_and_wrong_covariate_columns_are_rejected():
+    oral = models.OneCompartmentOral(dose=70)
+    with pytest.raises(ValueError, match="x"):
+        oral.fisher(oral.example_theta(), x=[-1.0, 2.0])
+    no_dose = models.OneCompartmentOral()
+    with pytest.raises(ValueError, match="x"):
+        no_dose.fisher(no_dose.example_theta(), x=[1.0, 2.0])  # needs (time, dose) columns
