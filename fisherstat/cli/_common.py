@@ -1,0 +1,110 @@
+"""Shared pieces of the command line: one-line usage errors and model arguments."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["UsageError", "Parser", "add_model_arguments", "build_model"]
+
+
+class UsageError(Exception):
+    """A bad command-line argument (reported in one line, exit status 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are one line (raised, then printed by ``main``)."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def parse_floats(tokens: Sequence[str], name: str) -> np.ndarray:
+    """Numbers given space- or comma-separated (``--theta 0 1`` or ``--theta 0,1``)."""
+    vals = []
+    for tok in tokens:
+        for part in tok.replace(";", ",").split(","):
+            if part.strip():
+                try:
+                    vals.append(float(part))
+                except ValueError:
+                    raise UsageError(f"{name} must be numbers, got {part!r}") from None
+    return np.array(vals)
+
+
+def parse_x(text: str) -> np.ndarray:
+    """Covariates from a file (``np.loadtxt``, comma or whitespace separated) or inline.
+
+    Inline: rows separated by ``;``, columns by ``,`` (``"1,0;1,0.5"``); a plain comma list
+    ``"0.5,1,2"`` is one covariate column.
+    """
+    if os.path.exists(text):
+        try:
+            with open(text) as fh:
+                first = fh.readline()
+            return np.loadtxt(text, delimiter="," if "," in first else None, ndmin=1)
+        except ValueError as exc:
+            raise UsageError(f"--x file {text!r} is not a numeric table ({exc})") from None
+    rows = [r for r in text.split(";") if r.strip()]
+    try:
+        table = [[float(v) for v in r.split(",") if v.strip()] for r in rows]
+    except ValueError:
+        raise UsageError(f"--x must be a file or numbers like '1,0;1,0.5', got {text!r}") from None
+    if len(rows) == 1:
+        return np.array(table[0])
+    if len({len(r) for r in table}) != 1:
+        raise UsageError("--x rows must all have the same number of columns")
+    return np.array(table)
+
+
+def parse_options(items: Sequence[str]) -> dict:
+    """Constructor options ``NAME=VALUE`` (ints, floats or strings)."""
+    opts = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise UsageError(f"--option must look like NAME=VALUE, got {item!r}")
+        for kind in (int, float):
+            try:
+                opts[key] = kind(value)
+                break
+            except ValueError:
+                continue
+        else:
+            opts[key] = value
+    return opts
+
+
+def add_model_arguments(p: argparse.ArgumentParser, default_model: str) -> None:
+    """Add ``MODEL``, ``--theta``, ``--x`` and ``--option`` to a sub-command."""
+    p.add_argument("model", nargs="?", default=default_model,
+                   help=f"model name (default {default_model}; see `fisherstat models`)")
+    p.add_argument("--theta", nargs="+", metavar="V",
+                   help="parameter values (space or comma separated; default: the model's "
+                   "example parameter)")
+    p.add_argument("--x", metavar="FILE_OR_LIST",
+                   help="covariates of a regression model: a file, or '1,0;1,0.5' (rows ';')")
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="model constructor option, e.g. k=3, n_trials=20, dim=3 (repeatable)")
+
+
+def build_model(args) -> tuple:
+    """Return ``(model, theta, context)`` from the arguments of :func:`add_model_arguments`.
+
+    ``context`` holds ``x`` for regression models (the model's example covariates unless
+    ``--x`` is given).
+    """
+    from ..models.registry import get_model
+
+    model = get_model(args.model, **parse_options(args.option))
+    theta = model.example_theta() if args.theta is None else parse_floats(args.theta, "--theta")
+    theta = model.validate(theta)
+    context = {}
+    if model.is_regression:
+        context["x"] = model.example_x() if args.x is None else model.check_x(parse_x(args.x))
+    elif args.x is not None:
+        raise UsageError(f"{type(model).__name__} takes no covariates (--x)")
+    return model, theta, context
