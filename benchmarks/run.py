@@ -8,8 +8,9 @@ Usage::
     python benchmarks/run.py --output docs/performance.rst   # also write the docs page
 
 Each ``bench_<topic>.py`` module defines ``run(table, quick)``, which adds rows to the
-table, and ``GOALS`` (a list of sentences for the docs page); every row times fisherstat and its peer (statsmodels, a naive implementation or
-another algorithm) in the same run and reports the ratio.
+table, and ``GOALS`` (a list of sentences for the docs page); every row times fisherstat
+and its peer (statsmodels, a naive implementation or another algorithm) in the same run
+and reports the ratio.
 """
 
 from __future__ import annotations
