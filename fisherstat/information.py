@@ -357,8 +357,9 @@ class FisherInfo:
                      + ", ".join(f"{v:.4g}" for v in w))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SingularFisherWarning)
-            se = self.standard_errors(1)
-        lines.append("Cramer-Rao standard errors for n = 1 (divide by sqrt(n)):")
+            se = self.standard_errors()
+        lines.append(f"Cramer-Rao standard errors for the n_obs = {self.n_obs:g} observations "
+                     "this information describes:")
         lines.append("".join(f"{n:>{width}}" for n in names))
         lines.append("".join(fmt(v) for v in se))
         return "\n".join(lines)

@@ -41,5 +41,7 @@ def run(args, out) -> None:
         print(f"covariates: {context['x'].shape[0]} rows", file=out)
     print(info.summary(), file=out)
     with np.printoptions(precision=6, linewidth=120):
-        print(f"\nCramer-Rao bound (inverse information) for n = {args.n:g}:", file=out)
+        what = (f"{args.n:g} replicate(s) of the {context['x'].shape[0]} covariate rows"
+                if model.is_regression else f"n = {args.n:g} observations")
+        print(f"\nCramer-Rao bound (inverse information) for {what}:", file=out)
         print(info.covariance(args.n * info.n_obs), file=out)
