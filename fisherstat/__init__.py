@@ -4,6 +4,7 @@ Import the package as ``import fisherstat as fs``; models live in :mod:`fisherst
 """
 
 from . import models
+from .asymptotics import AsymptoticReport, check_asymptotics
 from .exceptions import FitError, SingularFisherWarning
 from .information import (
     FisherInfo,
@@ -18,10 +19,12 @@ from .models import Model
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AsymptoticReport",
     "FisherInfo",
     "FitError",
     "Model",
     "SingularFisherWarning",
+    "check_asymptotics",
     "empirical_fisher",
     "fisher",
     "from_statsmodels",

@@ -1,0 +1,407 @@
+r"""Replicated simulations on any executor, with results that do not depend on the executor.
+
+A simulation study of ``reps`` replicates is cut into *chunks* of consecutive replicates.
+Chunk ``j`` draws its random numbers from its own generator, seeded with the ``j``-th child
+of ``np.random.SeedSequence(seed).spawn(n_chunks)`` (O'Neill's PCG seeding scheme as
+implemented by NumPy: children are statistically independent streams, NumPy user guide,
+"Parallel random number generation"). The chunk sizes depend only on ``reps`` (never on the
+number of workers) and every chunk is a pure function of its seed, so the results are
+bitwise identical whether the chunks run serially, on a pool of processes or on a Dask
+cluster.
+
+``executor`` may be
+
+* ``None`` (or ``1``): run the chunks one after another in this process;
+* an ``int`` ``k >= 2``: a :class:`concurrent.futures.ProcessPoolExecutor` with ``k``
+  workers, created for the call and shut down afterwards (the mapped function and its
+  arguments must be picklable: module-level functions, no lambdas; this is what makes the
+  code safe under the ``spawn`` start method of macOS and Windows);
+* any object with a ``submit`` (or at least a ``map``) method in the
+  :class:`concurrent.futures.Executor` style, e.g. a ``ThreadPoolExecutor``, a
+  ``ProcessPoolExecutor`` you manage yourself, or a Dask cluster's
+  ``distributed.Client(...).get_executor()``.
+
+Matrix products are the one other source of executor-dependent bits: a multi-threaded BLAS
+may round differently from a single-threaded one. With ``threadpoolctl`` installed the
+chunks run with one BLAS thread in every process (the main one during the call, workers
+from their first chunk on), which also keeps ``k`` workers on ``k`` cores from running
+``k^2`` BLAS threads.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import numbers
+import pickle
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+
+from ._validation import check_int
+
+__all__ = ["map_replicates", "map_chunks", "spawn_seeds", "split_replicates", "check_executor"]
+
+
+def as_seed_sequence(rng) -> np.random.SeedSequence:
+    """A fresh ``SeedSequence`` equivalent to ``rng`` (never the caller's own object).
+
+    ``rng`` may be an int seed, a ``SeedSequence`` (copied, so that spawning from it does
+    not change the caller's object and a second call gives the same seeds), a
+    ``np.random.Generator`` (128 bits of entropy are drawn from it, which advances it) or
+    ``None`` (fresh OS entropy).
+    """
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.SeedSequence(rng.entropy, spawn_key=rng.spawn_key,
+                                      pool_size=rng.pool_size)
+    if isinstance(rng, np.random.Generator):
+        words = rng.integers(0, 2**32, size=4, dtype=np.uint64)
+        return np.random.SeedSequence([int(w) for w in words])
+    if rng is None:
+        return np.random.SeedSequence()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be a non-negative integer seed, got {rng}")
+        return np.random.SeedSequence(int(rng))
+    raise TypeError(
+        "rng must be None, an int seed, a SeedSequence or a np.random.Generator, "
+        f"got {type(rng).__name__}"
+    )
+
+
+def spawn_seeds(rng, n_chunks: int) -> list[np.random.SeedSequence]:
+    """Independent seeds for ``n_chunks`` chunks: ``SeedSequence(rng).spawn(n_chunks)``.
+
+    The same ``rng`` (int or ``SeedSequence``) always gives the same seeds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat.parallel import spawn_seeds
+    >>> a, b = spawn_seeds(7, 2)
+    >>> a.spawn_key, b.spawn_key
+    ((0,), (1,))
+    >>> bool(np.random.default_rng(a).random() == np.random.default_rng(spawn_seeds(7, 2)[0])
+    ...      .random())
+    True
+    """
+    n_chunks = check_int(n_chunks, "n_chunks", low=1)
+    return as_seed_sequence(rng).spawn(n_chunks)
+
+
+def split_replicates(reps: int, chunk_size: int) -> list[int]:
+    """Sizes of the chunks of ``reps`` replicates: ``chunk_size`` each, the last one smaller.
+
+    Examples
+    --------
+    >>> from fisherstat.parallel import split_replicates
+    >>> split_replicates(10, 4)
+    [4, 4, 2]
+    """
+    reps = check_int(reps, "reps", low=1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    full, rest = divmod(reps, chunk_size)
+    return [chunk_size] * full + ([rest] if rest else [])
+
+
+def default_chunk_size(reps: int, work_per_replicate: int = 1) -> int:
+    """About 16 chunks (enough to balance a few workers), at most ~10^6 data values each."""
+    cap = max(1, 1_000_000 // max(1, int(work_per_replicate)))
+    return int(max(1, min(math.ceil(reps / 16), cap)))
+
+
+def check_executor(executor):
+    """Validate ``executor`` (None, an int >= 1, or an object with ``submit``/``map``).
+
+    Returns it unchanged (an int as ``int``).
+
+    Raises
+    ------
+    TypeError
+        For anything else, e.g. an object without ``submit`` and ``map``.
+    ValueError
+        For an int < 1.
+
+    Examples
+    --------
+    >>> from fisherstat.parallel import check_executor
+    >>> check_executor(2)
+    2
+    >>> check_executor("dask")
+    Traceback (most recent call last):
+    ...
+    TypeError: executor must be None, a number of processes (int >= 1) or an executor with \
+a submit or map method (e.g. concurrent.futures.ProcessPoolExecutor or \
+distributed.Client(...).get_executor()), got str
+    """
+    if executor is None:
+        return None
+    if isinstance(executor, (numbers.Integral, np.integer)) and not isinstance(executor, bool):
+        return check_int(executor, "executor", low=1)
+    if callable(getattr(executor, "submit", None)) or callable(getattr(executor, "map", None)):
+        return executor
+    raise TypeError(
+        "executor must be None, a number of processes (int >= 1) or an executor with a submit "
+        "or map method (e.g. concurrent.futures.ProcessPoolExecutor or "
+        f"distributed.Client(...).get_executor()), got {type(executor).__name__}"
+    )
+
+
+_BLAS = {"controller": None, "pinned": False}
+
+
+def _blas_controller():
+    """A cached ``threadpoolctl.ThreadpoolController``, or None without threadpoolctl."""
+    if _BLAS["controller"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return None
+        _BLAS["controller"] = ThreadpoolController()
+    return _BLAS["controller"]
+
+
+@contextmanager
+def one_blas_thread() -> Iterator:
+    """Run the block with one BLAS thread in this process (restored afterwards).
+
+    A multi-threaded BLAS may split a matrix product differently from a single-threaded
+    one and round differently in the last bit; with one thread everywhere the chunks of a
+    study give the same bits in any process. Needs ``threadpoolctl`` (a no-op without it).
+    """
+    ctl = _blas_controller()
+    if ctl is None or _BLAS["pinned"]:
+        yield
+        return
+    with ctl.limit(limits=1, user_api="blas"):
+        yield
+
+
+def pin_worker_blas() -> None:
+    """In a worker process (not the main one): one BLAS thread from now on.
+
+    Called by every chunk, so that workers of any pool or cluster compute like the main
+    process under :func:`one_blas_thread`; ``k`` single-threaded workers on ``k`` cores
+    also avoid ``k^2`` BLAS threads competing. A no-op in the main process and without
+    ``threadpoolctl``.
+    """
+    import multiprocessing
+
+    if _BLAS["pinned"] or multiprocessing.parent_process() is None:
+        return
+    ctl = _blas_controller()
+    if ctl is not None:
+        ctl.limit(limits=1, user_api="blas")  # kept: not used as a context manager
+    _BLAS["pinned"] = True
+
+
+@contextmanager
+def _resolved(executor) -> Iterator:
+    """Yield an executor (or None for serial); an int creates and shuts down a process pool."""
+    executor = check_executor(executor)
+    if isinstance(executor, int):
+        if executor == 1:
+            yield None
+            return
+        with cf.ProcessPoolExecutor(max_workers=executor) as pool:
+            yield pool
+        return
+    yield executor
+
+
+class Progress:
+    """A progress bar: ``tqdm`` when installed, else a plain text line every ~10 %.
+
+    Writes to ``sys.stderr``. ``enabled=False`` makes every call a no-op.
+    """
+
+    def __init__(self, total: int, desc: str = "", enabled: bool = True, file=None):
+        self.total, self.desc, self.enabled = int(total), desc, bool(enabled)
+        self.file = sys.stderr if file is None else file
+        self.done, self._bar, self._next = 0, None, 0.0
+        if not self.enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self._t0 = time.perf_counter()
+            return
+        self._bar = tqdm(total=self.total, desc=desc, unit="rep", file=self.file,
+                         dynamic_ncols=True)
+
+    def update(self, k: int) -> None:
+        self.done += int(k)
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.update(int(k))
+            return
+        frac = self.done / max(self.total, 1)
+        if frac >= self._next or self.done >= self.total:
+            elapsed = time.perf_counter() - self._t0
+            print(f"{self.desc}: {self.done}/{self.total} replicates ({100 * frac:.0f}%, "
+                  f"{elapsed:.1f} s)", file=self.file, flush=True)
+            self._next = math.floor(frac * 10 + 1) / 10
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def map_chunks(
+    func: Callable,
+    tasks: Sequence,
+    executor=None,
+    *,
+    on_result: Callable[[int, object], None] | None = None,
+    progress: Progress | None = None,
+    weights: Sequence[int] | None = None,
+) -> list:
+    """Apply ``func`` to every task (``func(task)``) and return the results in task order.
+
+    Parameters
+    ----------
+    func : callable
+        A picklable (module-level) function when ``executor`` runs processes.
+    tasks : sequence
+        One argument per call.
+    executor : None, int or Executor
+        See the module docstring.
+    on_result : callable, optional
+        ``on_result(i, result)`` is called in this process as each task finishes (in
+        completion order), e.g. to write a checkpoint.
+    progress : Progress, optional
+        Advanced by ``weights[i]`` (default 1) as task ``i`` finishes.
+    weights : sequence of int, optional
+        Progress units of each task (e.g. its number of replicates).
+
+    Notes
+    -----
+    If a task raises, the tasks not yet started are cancelled and the exception propagates;
+    the results already passed to ``on_result`` stay delivered.
+
+    Examples
+    --------
+    >>> from fisherstat.parallel import map_chunks
+    >>> map_chunks(abs, [-1, 2, -3])
+    [1, 2, 3]
+    """
+    tasks = list(tasks)
+    weights = [1] * len(tasks) if weights is None else list(weights)
+    results: list = [None] * len(tasks)
+
+    def deliver(i, res):
+        results[i] = res
+        if on_result is not None:
+            on_result(i, res)
+        if progress is not None:
+            progress.update(weights[i])
+
+    with _resolved(executor) as ex, one_blas_thread():
+        if ex is None:
+            for i, t in enumerate(tasks):
+                deliver(i, func(t))
+            return results
+        if isinstance(ex, cf.ProcessPoolExecutor) and tasks:
+            try:
+                pickle.dumps((func, tasks[0]))
+            except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                raise TypeError(
+                    "the study must be picklable to run on processes (module-level functions "
+                    f"and models, no lambdas): {exc}; use executor=None or threads"
+                ) from None
+        if not callable(getattr(ex, "submit", None)):
+            for i, res in enumerate(ex.map(func, tasks)):
+                deliver(i, res)
+            return results
+        futures = [ex.submit(func, t) for t in tasks]
+        index = {id(f): i for i, f in enumerate(futures)}
+        try:
+            if all(isinstance(f, cf.Future) for f in futures):
+                for f in cf.as_completed(futures):
+                    deliver(index[id(f)], f.result())
+            else:  # futures of another kind: collect in order
+                for i, f in enumerate(futures):
+                    deliver(i, f.result())
+        except BaseException:
+            for f in futures:
+                cancel = getattr(f, "cancel", None)
+                if callable(cancel):
+                    cancel()
+            raise
+    return results
+
+
+def _replicate_task(task):
+    pin_worker_blas()
+    func, seed, count, args = task
+    return func(np.random.default_rng(seed), count, *args)
+
+
+def map_replicates(
+    func: Callable,
+    reps: int,
+    *,
+    rng,
+    executor=None,
+    chunk_size: int | None = None,
+    args: tuple = (),
+    progress: bool = False,
+) -> list:
+    """Run ``func(generator, count, *args)`` on chunks of ``reps`` replicates; list of results.
+
+    Chunk ``j`` gets ``np.random.default_rng(SeedSequence(rng).spawn(n_chunks)[j])`` and its
+    size ``count``; the chunk sizes depend only on ``reps`` and ``chunk_size``, so the
+    list of results is the same (bitwise) for every executor.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(rng, count, *args)``; module-level (picklable) for process executors.
+    reps : int
+        Total number of replicates (>= 1).
+    rng : int, SeedSequence or Generator
+        Root seed; ``None`` is refused (results would not be reproducible).
+    executor : None, int or Executor
+        ``None`` serial; ``k`` processes; or any ``concurrent.futures``-style executor such
+        as ``distributed.Client(...).get_executor()``.
+    chunk_size : int, optional
+        Replicates per chunk (default about ``reps / 16``).
+    args : tuple
+        Extra arguments passed to every call.
+    progress : bool
+        Show a progress bar (tqdm if installed, plain text otherwise) on stderr.
+
+    Returns
+    -------
+    list
+        One result per chunk, in chunk order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat.parallel import map_replicates
+    >>> def means(rng, count, n):
+    ...     return rng.standard_normal((count, n)).mean(axis=1)
+    >>> parts = map_replicates(means, 10, rng=1, chunk_size=4, args=(100,))
+    >>> [p.shape for p in parts]
+    [(4,), (4,), (2,)]
+    """
+    if rng is None:
+        raise TypeError("rng must be an int seed, a SeedSequence or a Generator (not None): "
+                        "the chunks are seeded from it")
+    reps = check_int(reps, "reps", low=1)
+    chunk_size = (default_chunk_size(reps) if chunk_size is None
+                  else check_int(chunk_size, "chunk_size", low=1))
+    sizes = split_replicates(reps, chunk_size)
+    seeds = spawn_seeds(rng, len(sizes))
+    tasks = [(func, s, c, tuple(args)) for s, c in zip(seeds, sizes, strict=True)]
+    bar = Progress(reps, "replicates", enabled=progress)
+    try:
+        return map_chunks(_replicate_task, tasks, executor, progress=bar, weights=sizes)
+    finally:
+        bar.close()
