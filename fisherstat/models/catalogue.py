@@ -8,8 +8,9 @@ chosen with ``error=`` (see :data:`~fisherstat.models.nonlinear.ERROR_MODELS`).
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from .._special import expdiff as _expdiff
+from .._special import hill as _hill
 from .._validation import check_in_interval, check_scalar
 from ..exceptions import FitError
 from .base import Singularity
@@ -29,64 +30,7 @@ _POS = (0.0, np.inf)
 _FREE = (-np.inf, np.inf)
 
 
-# ------------------------------------------------------------ stable helpers
-def _series(z, coefs):
-    """Horner evaluation of ``sum_k coefs[k] z^k``."""
-    out = np.full_like(z, coefs[-1])
-    for c in coefs[-2::-1]:
-        out = out * z + c
-    return out
-
-
-_FACT = special.factorial(np.arange(20), exact=False)
-#: Power series (k = 0..15) of E1(z) = sum_k (-z)^k / (k+1)!, E2(z) = sum_k (-z)^k / (k+2)!
-#: and E3(z) = sum_k (-z)^k (k+1) / (k+2)!; the first omitted term is < 1e-16 for z < 0.5.
-_E1_COEF = np.array([(-1) ** k / _FACT[k + 1] for k in range(16)])
-_E2_COEF = np.array([(-1) ** k / _FACT[k + 2] for k in range(16)])
-_E3_COEF = np.array([(-1) ** k * (k + 1) / _FACT[k + 2] for k in range(16)])
-
-
-def _expdiff(a, b, t):
-    r"""Stable :math:`g = (e^{-a t} - e^{-b t}) / (b - a)` and its derivatives in ``a``, ``b``.
-
-    With :math:`l = \min(a, b)`, :math:`z = |b - a| t \ge 0`:
-
-    .. math::
-
-        g = t e^{-l t} E_1(z), \quad
-        \frac{\partial g}{\partial l} = -t^2 e^{-l t} E_2(z), \quad
-        \frac{\partial g}{\partial h} = -t^2 e^{-l t} E_3(z),
-
-    :math:`E_1 = (1 - e^{-z})/z`, :math:`E_2 = (z - 1 + e^{-z})/z^2`,
-    :math:`E_3 = (1 - (1 + z)e^{-z})/z^2` (limits 1, 1/2, 1/2 at 0; power series for
-    ``z < 0.5``, where the direct forms cancel), ``h`` the larger rate. ``g`` is symmetric
-    in ``(a, b)`` and tends to :math:`t e^{-a t}` as ``b -> a``. Broadcasts over ``a``,
-    ``b`` and ``t``.
-    """
-    a, b, t = np.broadcast_arrays(*(np.asarray(u, dtype=float) for u in (a, b, t)))
-    lo = np.minimum(a, b)
-    z = np.abs(b - a) * t
-    small = z < 0.5
-    zs = np.where(small, 1.0, z)
-    em = -np.expm1(-zs)  # 1 - exp(-z)
-    e1 = np.where(small, _series(z, _E1_COEF), em / zs)
-    e2 = np.where(small, _series(z, _E2_COEF), (zs - em) / zs**2)
-    e3 = np.where(small, _series(z, _E3_COEF), (em - zs * np.exp(-zs)) / zs**2)
-    base = t * np.exp(-lo * t)
-    g = base * e1
-    d_lo, d_hi = -t * base * e2, -t * base * e3
-    a_lo = a <= b
-    return g, np.where(a_lo, d_lo, d_hi), np.where(a_lo, d_hi, d_lo)
-
-
-def _hill(x, ed50, h):
-    """``x^h / (ed50^h + x^h)`` and ``log(x / ed50)`` (0 where x = 0), broadcasting."""
-    pos = x > 0
-    lr = np.where(pos, np.log(np.where(pos, x, 1.0)) - np.log(ed50), 0.0)
-    u = h * lr
-    return np.where(pos, special.expit(u), 0.0), np.where(pos, special.expit(-u), 1.0), lr
-
-
+# ------------------------------------------------------------ fitting helpers
 def _grid_rates(t, size):
     """Log-spaced rate constants spanning the time scale of the positive ``t``."""
     tp = t[t > 0]
