@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
+from ._moments import Moments as _Moments
 from ._validation import (
     as_float_array,
     check_int,
@@ -371,21 +372,29 @@ class FisherInfo:
 
 # ----------------------------------------------------------------- estimators
 def _context_x(model, context):
-    """Split regression context into validated (x, weights, n_obs)."""
+    """Split context into validated ``(x, weights, n_obs, extra)``.
+
+    ``extra`` holds the keys the model declares in ``Model.fisher_context`` (e.g. ``n``, the
+    exact information of ``n`` consecutive observations of a time series); they are passed
+    to ``model.fisher``.
+    """
     x, weights = context.pop("x", None), context.pop("weights", None)
+    extra = {k: context.pop(k) for k in model.fisher_context if k in context}
     if context:
         raise TypeError(f"unexpected arguments {sorted(context)}")
+    n_obs = 1.0 if extra.get("n") is None else float(check_int(extra["n"], "n", low=1))
     if not model.is_regression:
         if x is not None or weights is not None:
             raise TypeError(f"{type(model).__name__} takes no covariates (x/weights)")
-        return None, None, 1.0
+        return None, None, n_obs, extra
     x = model.check_x(x)
     w = np.ones(x.shape[0]) if weights is None else check_weights(weights, "weights", x.shape[0])
-    return x, w, float(w.sum())
+    return x, w, float(w.sum()), extra
 
 
 def fisher(model, theta, method: str = "auto", *, n_samples: int | None = None, rng=None,
-           estimator: str = "score", **context) -> FisherInfo:
+           estimator: str = "score", variance_reduction: str | None = None,
+           **context) -> FisherInfo:
     """Expected Fisher information of a model at ``theta``.
 
     Parameters
@@ -400,9 +409,14 @@ def fisher(model, theta, method: str = "auto", *, n_samples: int | None = None, 
     rng : int or np.random.Generator, optional
     estimator : {'score', 'hessian'}
         Monte Carlo estimator: ``E[s s^T]`` or ``-E[H]``.
+    variance_reduction : str, optional
+        A variance-reduced Monte Carlo offered by the model's own
+        ``fisher_monte_carlo`` (e.g. ``'stratified'`` or ``'qmc'`` for
+        :class:`~fisherstat.models.GaussianMixture`); implies ``method='monte_carlo'``.
     **context
         ``x`` (covariates, required for regression models) and ``weights`` (per row of
-        ``x``; default ones).
+        ``x``; default ones); and any key the model declares in ``fisher_context`` (e.g.
+        ``n`` for the exact information of ``n`` consecutive observations of an ``ARMA``).
 
     Returns
     -------
@@ -426,63 +440,27 @@ def fisher(model, theta, method: str = "auto", *, n_samples: int | None = None, 
     if estimator not in ("score", "hessian"):
         raise ValueError(f"estimator must be 'score' or 'hessian', got {estimator!r}")
     theta = model.validate(theta)
-    x, w, n_obs = _context_x(model, dict(context))
+    x, w, n_obs, extra = _context_x(model, dict(context))
     if method == "auto":
-        method = "analytic" if model.has_analytic_fisher else "monte_carlo"
+        analytic = model.has_analytic_fisher and variance_reduction is None
+        method = "analytic" if analytic else "monte_carlo"
     if method == "analytic":
         if not model.has_analytic_fisher:
             raise ValueError(f"{type(model).__name__} has no analytic information; "
                              "use method='monte_carlo'")
-        m = model.fisher(theta) if x is None else model.fisher(theta, x=x, weights=w)
+        m = model.fisher(theta, **extra) if x is None else model.fisher(theta, x=x, weights=w)
         return FisherInfo(m, model.param_names, n_obs, "analytic")
+    if extra:
+        raise ValueError(f"{sorted(extra)} requires method='analytic' for {type(model).__name__}")
     n_samples = 100_000 if n_samples is None else check_int(n_samples, "n_samples", low=2)
+    if variance_reduction is not None:
+        if not hasattr(model, "fisher_monte_carlo"):
+            raise ValueError(f"{type(model).__name__} offers no variance_reduction; "
+                             "use variance_reduction=None")
+        return model.fisher_monte_carlo(theta, n_samples, rng=rng, estimator=estimator,
+                                        variance_reduction=variance_reduction)
     return _monte_carlo(model, theta, x, w, n_obs, n_samples, check_random_state(rng),
                         estimator)
-
-
-class _Moments:
-    """Entrywise mean and sum of squared deviations of iid (p, p) terms, merged over chunks.
-
-    Chunks are combined with the pairwise update of Chan, Golub & LeVeque (1983, "Algorithms
-    for computing the sample variance", Am. Stat. 37, eq. 2.1), so that entries which do not
-    vary get a standard error of exactly 0 instead of the ``sqrt(eps)`` noise of the one-pass
-    formula ``E[T^2] - E[T]^2``.
-    """
-
-    def __init__(self, p):
-        self.n, self.mean, self.m2 = 0, np.zeros((p, p)), np.zeros((p, p))
-
-    def add(self, c, mean, m2):
-        n = self.n + c
-        delta = mean - self.mean
-        self.mean = self.mean + delta * (c / n)
-        self.m2 = self.m2 + m2 + delta**2 * (self.n * c / n)
-        self.n = n
-
-    def add_terms(self, T):
-        """Add explicit terms, shape (c, p, p) (two-pass within the chunk).
-
-        Entries that are constant over the chunk keep their exact value and zero deviation
-        (the Hessian estimator of a location parameter, say, is non-random).
-        """
-        const = T.min(axis=0) == T.max(axis=0)
-        mean = np.where(const, T[0], T.mean(axis=0))
-        m2 = np.where(const, 0.0, ((T - mean) ** 2).sum(axis=0))
-        self.add(T.shape[0], mean, m2)
-
-    def add_scores(self, s):
-        """Add the terms ``s_i s_i^T`` of scores ``s`` (c, p) without forming (c, p, p).
-
-        Within the chunk the one-pass formula is used; it is accurate here because score
-        products have a coefficient of variation of order one (they are never constant).
-        """
-        c = s.shape[0]
-        mean = s.T @ s / c
-        s2 = s * s
-        self.add(c, mean, np.clip(s2.T @ s2 - c * mean**2, 0.0, None))
-
-    def stderr(self):
-        return np.sqrt(self.m2 / (self.n - 1) / self.n)
 
 
 def _monte_carlo(model, theta, x, w, n_obs, N, rng, estimator):

@@ -196,6 +196,11 @@ def test_public_functions_reject_bad_arguments_naming_them(call, exc, word):
         (lambda: models.OneCompartmentOral(dose=-70), ValueError, "dose"),
         (lambda: models.OneCompartmentBolus(dose=np.nan), ValueError, "dose"),
         (lambda: fs.from_statsmodels(np.eye(2)), TypeError, "results"),
+        (lambda: models.ARMA(-1, 0), ValueError, "p"),
+        (lambda: models.ARMA(1, 0, mean="yes"), TypeError, "mean"),
+        (lambda: fs.fisher(models.ARMA(1, 0), [0.5, 1.0], n=0), ValueError, "n"),
+        (lambda: fs.fisher(models.ARMA(1, 0), [0.5, 1.0], n=10, method="monte_carlo"),
+         ValueError, "analytic"),
     ],
 )
 def test_constructors_reject_bad_arguments_naming_them(call, exc, word):

@@ -7,6 +7,8 @@ module                     models
 :mod:`.multivariate`       MultivariateNormal
 :mod:`.glm`                LinearRegression, LogisticRegression, ProbitRegression,
                            PoissonRegression
+:mod:`.mixture`            GaussianMixture (EM, Louis' information, variance-reduced Monte Carlo)
+:mod:`.arma`               ARMA (Gaussian ARMA(p, q) time series; not in REGISTRY: needs p, q)
 :mod:`.nonlinear`          NonlinearRegression (any mean function, three error models)
 :mod:`.catalogue`          Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay, BoxLucas,
                            OneCompartmentOral, OneCompartmentBolus
@@ -14,6 +16,7 @@ module                     models
 =========================  ===============================================================
 """
 
+from .arma import ARMA
 from .base import Model, RegressionModel, Singularity
 from .catalogue import (
     BoxLucas,
@@ -25,6 +28,7 @@ from .catalogue import (
     SigmoidEmax,
 )
 from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
+from .mixture import EMResult, GaussianMixture, MissingInformation
 from .multivariate import MultivariateNormal
 from .nonlinear import NonlinearRegression
 from .registry import REGISTRY, get_model
@@ -34,6 +38,7 @@ __all__ = [
     "Model", "RegressionModel", "Singularity",
     "Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal",
     "LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression",
+    "ARMA", "GaussianMixture", "EMResult", "MissingInformation",
     "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
     "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus",
     "REGISTRY", "get_model",

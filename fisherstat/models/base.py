@@ -102,6 +102,9 @@ class Model:
     has_analytic_fisher: bool = False
     #: True for models of ``y | x`` that need covariates ``x``.
     is_regression: bool = False
+    #: Extra keyword arguments of :meth:`fisher` that :func:`fisherstat.fisher` passes
+    #: through (e.g. ``("n",)`` for the exact information of a time series of length n).
+    fisher_context: tuple[str, ...] = ()
 
     def __init__(self, param_names: Sequence[str], bounds: Sequence[tuple] | None = None):
         names = tuple(param_names)

@@ -15,6 +15,7 @@ from .catalogue import (
     SigmoidEmax,
 )
 from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
+from .mixture import GaussianMixture
 from .multivariate import MultivariateNormal
 from .univariate import Binomial, Gamma, Normal, Poisson, StudentT, Weibull
 
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Callable[..., Model]] = {
     for cls in (
         Normal,
         MultivariateNormal,
+        GaussianMixture,
         Gamma,
         Weibull,
         StudentT,
@@ -61,13 +63,10 @@ def get_model(name: str, **options) -> Model:
     >>> from fisherstat.models import get_model
     >>> get_model("binomial", n_trials=5).param_names
     ('p',)
-    >>> get_model("Gauss")
+    >>> get_model("Gauss")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown model 'Gauss'; choose one of: Normal, MultivariateNormal, Gamma, \
-Weibull, StudentT, Poisson, Binomial, LinearRegression, LogisticRegression, ProbitRegression, \
-PoissonRegression, Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay, BoxLucas, \
-OneCompartmentOral, OneCompartmentBolus
+    ValueError: unknown model 'Gauss'; choose one of: Normal, MultivariateNormal, ...
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
