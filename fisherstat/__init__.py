@@ -3,7 +3,7 @@
 Import the package as ``import fisherstat as fs``; models live in :mod:`fisherstat.models`.
 """
 
-from . import models
+from . import design, models, pkpd, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
 from .exceptions import FitError, SingularFisherWarning
 from .information import (
@@ -15,20 +15,26 @@ from .information import (
 )
 from .interop import from_statsmodels
 from .models import Model
+from .singular import analyze, diagnose
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "analyze",
     "AsymptoticReport",
     "FisherInfo",
     "FitError",
     "Model",
     "SingularFisherWarning",
     "check_asymptotics",
+    "design",
+    "diagnose",
     "empirical_fisher",
     "fisher",
     "from_statsmodels",
     "models",
     "observed_information",
+    "pkpd",
     "sandwich_covariance",
+    "singular",
 ]

@@ -11,13 +11,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import check, info, models
+from . import check, design, info, models
 from ._common import Parser, UsageError
 
 __all__ = ["main", "COMMANDS"]
 
 #: The sub-commands, in the order of ``fisherstat --help``.
-COMMANDS = [check, info, models]
+COMMANDS = [check, info, design, models]
 
 
 def build_parser() -> Parser:

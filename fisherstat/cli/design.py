@@ -103,8 +103,12 @@ def run(args, out) -> None:
         bounds = _regions(args.region, model, x)
         X = None
         const = bounds[:, 0] == bounds[:, 1]
-        if np.any(const):  # e.g. a fixed dose column: a degenerate interval is one level
-            raise UsageError("--region needs LOW < HIGH for every covariate")
+        if np.any(const):  # e.g. a fixed dose column of the example covariates
+            j = int(np.flatnonzero(const)[0])
+            raise UsageError(
+                f"covariate column {j} is constant in the example covariates (e.g. a dose): "
+                "give --region LOW:HIGH for every column, or fix it with --option "
+                "(e.g. --option dose=70)")
     else:
         bounds, X = None, x
     if args.levels is not None and args.levels < 2:

@@ -32,12 +32,20 @@ a Toeplitz matrix is a unit-triangular transform of *identity plus rank m*. Ever
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, optimize, signal
+from scipy import linalg, optimize
 
 from .. import _numdiff
 from .._validation import check_int, check_random_state
 from ..exceptions import FitError
 from .base import Model, Singularity
+
+
+def _signal():
+    """``scipy.signal``, imported on first use (it costs ~0.3 s at ``import fisherstat``)."""
+    from scipy import signal
+
+    return signal
+
 
 __all__ = ["ARMA"]
 
@@ -83,7 +91,7 @@ def _impulse(num, den, n):
     """First ``n`` coefficients of the power series ``num(z) / den(z)``."""
     x = np.zeros(n, dtype=np.result_type(num, den, float))
     x[0] = 1.0
-    return signal.lfilter(num, den, x)
+    return _signal().lfilter(num, den, x)
 
 
 def _shifted_columns(r, shifts, n):
@@ -126,8 +134,8 @@ def _ar_acovf(poly, k):
     for h in range(1, p + 1):
         rho[h] = sets[h] @ rho[h - 1 :: -1]
     if k > p + 1:
-        zi = signal.lfiltic(np.ones(1), poly, rho[p:0:-1]).astype(dt)
-        rho[p + 1 :] = signal.lfilter(np.ones(1), poly, np.zeros(k - p - 1, dt), zi=zi)[0]
+        zi = _signal().lfiltic(np.ones(1), poly, rho[p:0:-1]).astype(dt)
+        rho[p + 1 :] = _signal().lfilter(np.ones(1), poly, np.zeros(k - p - 1, dt), zi=zi)[0]
     return rho[:k] / np.prod(1.0 - r[1:] ** 2)
 
 
@@ -263,7 +271,7 @@ def _innovations(ar, ma, Y):
     p, q = ar.size - 1, ma.size - 1
     m = max(p, q)
     n, c = Y.shape
-    a = signal.lfilter(ar, ma, Y, axis=0)
+    a = _signal().lfilter(ar, ma, Y, axis=0)
     if m == 0:
         return a, np.ones(n, dtype=a.dtype)
     B = _state_response(ma, m, n)
@@ -720,10 +728,10 @@ class ARMA(Model):
         params = [(0, i) for i in range(1, p + 1)] + [(1, j) for j in range(1, q + 1)]
 
         def causal(X):  # (F X for both filters)
-            return [signal.lfilter(np.ones(1), d, X, axis=0) for d in dens]
+            return [_signal().lfilter(np.ones(1), d, X, axis=0) for d in dens]
 
         def anticausal(X):  # (F^T X for both filters)
-            return [signal.lfilter(np.ones(1), d, X[::-1], axis=0)[::-1] for d in dens]
+            return [_signal().lfilter(np.ones(1), d, X[::-1], axis=0)[::-1] for d in dens]
 
         imp = [_impulse(np.ones(1), d, N) for d in dens]
         jcols = np.array([-_shifted_columns(imp[f], [lag], N)[:, 0] for f, lag in params])
@@ -779,7 +787,7 @@ class ARMA(Model):
                 out[i0 + a, -1] = out[-1, i0 + a] = 0.5 * np.trace(G[ga, ga]) / s2
             out[blk, blk] = info
         if self.mean:
-            c = signal.lfilter(ar, ma, np.ones(N))  # K 1
+            c = _signal().lfilter(ar, ma, np.ones(N))  # K 1
             if m:
                 c_h = c @ c - (c @ B) @ Omt @ (B.T @ c)  # c^T H^{-1} c
             else:
@@ -822,7 +830,7 @@ class ARMA(Model):
             L = Vq * np.sqrt(np.clip(wq, 0.0, None))
             qs = sd * rng.standard_normal((reps, m)) @ L.T
             a -= qs @ _state_response(ma, m, n).T
-        return signal.lfilter(ma, ar, a, axis=1) + mu
+        return _signal().lfilter(ma, ar, a, axis=1) + mu
 
     # --------------------------------------------------------------------- fit
     def _profile(self, u, y, n):
@@ -853,7 +861,7 @@ class ARMA(Model):
             a_long = linalg.solve_toeplitz(c[:L], c[1 : L + 1])
         except (np.linalg.LinAlgError, ValueError):
             return None
-        res = signal.lfilter(np.concatenate([[1.0], -a_long]), [1.0], yc)
+        res = _signal().lfilter(np.concatenate([[1.0], -a_long]), [1.0], yc)
         t0 = L + max(p, q)
         cols = [yc[t0 - i : n - i] for i in range(1, p + 1)]
         cols += [res[t0 - j : n - j] for j in range(1, q + 1)]

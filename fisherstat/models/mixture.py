@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, special
-from scipy.stats import qmc
 
 from .._moments import Moments as _Moments
 from .._validation import check_int, check_random_state, check_scalar
@@ -737,6 +736,8 @@ class GaussianMixture(Model):
                           int(nj.sum()))
 
     def _qmc(self, theta, pt, n, rng, estimator, R):
+        from scipy.stats import qmc  # imported on use: scipy.stats costs ~0.3 s to import
+
         k, p, d = self.k, self.n_params, self.dim
         per = np.maximum(n * pt.pi / R, 2.0)
         mj = np.maximum(np.round(np.log2(per)).astype(int), 1)

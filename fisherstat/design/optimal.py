@@ -1,0 +1,418 @@
+r"""``optimal_design``: locally optimal (and pseudo-Bayesian) approximate designs.
+
+The problem: over the probability measures :math:`w` on the candidate points
+:math:`x_1..x_n`, optimise a criterion of the information :math:`M(w, \theta) = \sum_i w_i
+M(x_i, \theta)` of the parameters of interest (by default the mean parameters; the error
+parameters are nuisance, see :mod:`fisherstat.design._problem`). The differentiable
+criteria (``D``, ``Ds``, ``A``, ``L``, ``I``; ``G`` through ``D``) are solved by one of the
+first-order algorithms of :mod:`fisherstat.design.algorithms`; ``E`` and ``c`` by exact
+convex programs (:mod:`fisherstat.design._sdp`; Elfving's linear program for ``c`` with
+rank-one information). Every result carries the equivalence-theorem efficiency lower bound
+of the returned design.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_float_array, check_random_state, check_scalar, check_weights
+from ..models.base import RegressionModel
+from ._problem import Problem, build_problem, resolve_targets
+from .algorithms import ALGORITHMS, greedy_start, run_algorithm
+from .criteria import Criterion, G, I, as_criterion, quad_rows
+from .designs import Design
+
+__all__ = ["DesignResult", "optimal_design"]
+
+_CRIT_LABEL = {
+    "D": "log det M", "Ds": "log det M_s (Schur complement)", "A": "trace M^-1",
+    "L": "trace L M^-1", "I": "integrated variance trace L M^-1", "c": "variance c^T M^- c",
+    "E": "smallest eigenvalue of M", "G": "max_x d(x)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class DesignResult:
+    """An optimal approximate design with its criterion value and optimality certificate.
+
+    Attributes
+    ----------
+    design : Design
+        Support points and weights.
+    criterion : Criterion
+    params : tuple of str
+        Parameters of interest (the others are nuisance).
+    value : float
+        Criterion value at the design (``log det`` for ``D``/``Ds``, the trace for
+        ``A``/``L``/``I``, the variance for ``c``, the smallest eigenvalue for ``E``, the
+        largest sensitivity for ``G``; the prior average for Bayesian designs).
+    efficiency_bound : float
+        Equivalence-theorem lower bound of the design's efficiency, ``bound /
+        max_sensitivity`` (on the continuous region when ``x_bounds`` was given).
+    max_sensitivity, bound : float
+        Largest value of the sensitivity function and its bound.
+    algorithm : str
+        The method used (``'rex'``, ``'multiplicative'``, ``'fedorov_wynn'``,
+        ``'sdp'`` for E and multi-column c, ``'elfving-lp'`` for c).
+    iterations : int
+    seconds : float
+    converged : bool
+        ``efficiency_bound >= 1 - tol``.
+    n_deleted : int
+        Candidates deleted by the Harman-Pronzato bound.
+    """
+
+    design: Design
+    criterion: Criterion
+    params: tuple
+    value: float
+    efficiency_bound: float
+    max_sensitivity: float
+    bound: float
+    algorithm: str
+    iterations: int
+    seconds: float
+    converged: bool
+    model: object = field(repr=False, default=None)
+    theta: np.ndarray = field(repr=False, default=None)
+    prior_weights: np.ndarray | None = field(repr=False, default=None)
+    candidates: np.ndarray = field(repr=False, default=None)
+    sensitivity: np.ndarray = field(repr=False, default=None)
+    n_deleted: int = 0
+    trace: tuple = field(repr=False, default=())
+    x_bounds: np.ndarray | None = field(repr=False, default=None)
+    tol: float = 1e-6
+
+    @property
+    def is_bayesian(self) -> bool:
+        """True for a pseudo-Bayesian design (``theta`` is a prior sample)."""
+        return self.prior_weights is not None
+
+    def information(self):
+        """:class:`~fisherstat.FisherInfo` of the design at ``theta`` (local designs)."""
+        if self.is_bayesian:
+            raise ValueError("a Bayesian design has one information matrix per prior draw")
+        return self.design.information(self.model, self.theta)
+
+    def summary(self) -> str:
+        """Text report: design table, criterion value and equivalence bound."""
+        crit = self.criterion
+        lines = [f"{crit.name}-optimal design ({'pseudo-Bayesian, ' if self.is_bayesian else ''}"
+                 f"parameters of interest: {', '.join(self.params)})",
+                 f"model: {self.model!r}"]
+        if self.is_bayesian:
+            lines.append(f"prior: {len(self.prior_weights)} parameter values")
+        else:
+            lines.append("theta: " + ", ".join(
+                f"{n} = {v:.6g}" for n, v in zip(self.model.param_names, self.theta,
+                                                  strict=True)))
+        lines.append(f"algorithm: {self.algorithm}, {self.iterations} iterations, "
+                     f"{self.seconds:.3g} s" + ("" if self.converged else " (NOT converged)")
+                     + (f"; {self.n_deleted} candidates deleted" if self.n_deleted else ""))
+        lines.append(self.design.summary())
+        label = _CRIT_LABEL.get(crit.name, "value")
+        extra = ""
+        if crit.name in ("D", "Ds") and np.isfinite(self.value) and not self.is_bayesian:
+            extra = f" (det = {np.exp(self.value):.6g})"
+        lines.append(f"criterion {crit.name}: {label} = {self.value:.10g}{extra}")
+        lines.append(f"equivalence theorem: max sensitivity {self.max_sensitivity:.8g} "
+                     f"vs bound {self.bound:.8g}; efficiency >= {self.efficiency_bound:.10f}")
+        return "\n".join(lines)
+
+    __str__ = summary
+
+    def plot(self, ax=None):
+        """Sensitivity function over the candidates (or region) with its bound and the support.
+
+        One covariate: a curve; two: a heat map; more: against the candidate index.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .equivalence import _plot_sensitivity
+
+        return _plot_sensitivity(self.candidates, self.sensitivity, self.bound, self.design,
+                                 self.model, ax, f"{self.criterion.name}-optimal design")
+
+
+# ---------------------------------------------------------------- helpers
+def as_model(model):
+    """Accept a ``Polynomial`` (its linear model) or a ``RegressionModel``."""
+    from .polynomial import Polynomial
+
+    if isinstance(model, Polynomial):
+        return model.model()
+    if not isinstance(model, RegressionModel):
+        raise TypeError(f"model must be a regression model (y | x, e.g. "
+                        f"fisherstat.models.LinearRegression) or a design.Polynomial, got "
+                        f"{type(model).__name__}")
+    return model
+
+
+def prior_thetas(model, theta, prior_weights):
+    """``(thetas (J, p), prior (J,), bayesian)`` from a vector or a prior sample."""
+    if theta is None:
+        theta = model.example_theta()
+    th = as_float_array(theta, "theta", ndim=(1, 2))
+    if th.ndim == 1:
+        if prior_weights is not None:
+            raise TypeError("prior_weights need a prior sample theta of shape (J, p)")
+        return model.validate(th)[None, :], np.ones(1), False
+    thetas = np.array([model.validate(t) for t in th])
+    if prior_weights is None:
+        pw = np.full(th.shape[0], 1.0 / th.shape[0])
+    else:
+        pw = check_weights(prior_weights, "prior_weights", th.shape[0])
+        pw = pw / pw.sum()
+    return thetas, pw, True
+
+
+def box_grid(x_bounds, levels=None) -> tuple[np.ndarray, np.ndarray]:
+    """Validated bounds (d, 2) and a product grid of candidates in them."""
+    b = as_float_array(x_bounds, "x_bounds", ndim=(1, 2))
+    if b.ndim == 1:
+        b = b[None, :]
+    if b.shape[1] != 2 or np.any(b[:, 0] >= b[:, 1]):
+        raise ValueError(f"x_bounds must be (low, high) pairs with low < high, one per column "
+                         f"of x, got {b.tolist()}")
+    d = b.shape[0]
+    if levels is None:
+        levels = {1: 201, 2: 41, 3: 15}.get(d, 7)
+    axes = [np.linspace(lo, hi, levels) for lo, hi in b]
+    if d == 1:
+        return b, axes[0]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return b, np.column_stack([g.ravel() for g in mesh])
+
+
+def bind_region(crit: Criterion, X, bounds) -> Criterion:
+    """``I`` and ``G`` without points: the region is the candidates (uniformly weighted for
+    ``I``), or for a box, Gauss-Legendre nodes (``I``) and the candidates (``G``)."""
+    if isinstance(crit, I) and crit.points is None and crit.matrix is None:
+        return I(*gauss_legendre_box(bounds)) if bounds is not None else I(X)
+    if isinstance(crit, G) and crit.points is None:
+        return G(X)
+    return crit
+
+
+def gauss_legendre_box(bounds: np.ndarray, nodes: int | None = None):
+    """Tensor Gauss-Legendre nodes and weights (normalised) of the uniform measure on a box."""
+    d = bounds.shape[0]
+    k = nodes or {1: 40, 2: 20, 3: 10}.get(d, 6)
+    x, w = np.polynomial.legendre.leggauss(k)
+    axes = [(lo + (x + 1) * (hi - lo) / 2, w / 2) for lo, hi in bounds]
+    if d == 1:
+        return axes[0]
+    pts = np.meshgrid(*[a[0] for a in axes], indexing="ij")
+    wts = np.meshgrid(*[a[1] for a in axes], indexing="ij")
+    return (np.column_stack([g.ravel() for g in pts]),
+            np.prod(np.column_stack([g.ravel() for g in wts]), axis=1))
+
+
+def check_candidates(X) -> np.ndarray:
+    return as_float_array(X, "candidates", ndim=(1, 2))
+
+
+def optimal_design(
+    model,
+    theta=None,
+    candidates=None,
+    criterion="D",
+    algorithm: str = "rex",
+    tol: float = 1e-6,
+    x_bounds=None,
+    *,
+    params: Sequence[str] | str | None = None,
+    prior_weights=None,
+    max_iter: int | None = None,
+    max_time: float = 600.0,
+    prune: bool = True,
+    rng=0,
+) -> DesignResult:
+    r"""Locally optimal (or pseudo-Bayesian) approximate design on a candidate set.
+
+    Parameters
+    ----------
+    model : RegressionModel or Polynomial
+        Any regression model of :mod:`fisherstat.models` (its ``point_factor`` gives the
+        information of one observation), or a :class:`~fisherstat.design.Polynomial`
+        (its linear model).
+    theta : array_like, shape (p,) or (J, p), optional
+        Parameter value (locally optimal design); a (J, p) prior sample gives the
+        pseudo-Bayesian design of :func:`~fisherstat.design.bayesian_design`. Default:
+        ``model.example_theta()``. For linear models only ``sigma2`` matters (as a scale).
+    candidates : array_like, shape (n,) or (n, d), optional
+        Candidate points (rows of covariates ``x``). Default: a grid in ``x_bounds``.
+    criterion : str or Criterion
+        ``'D'``, ``'A'``, ``'E'``, ``'G'``, ``'I'`` or an instance (``c(vector)``,
+        ``L(matrix)``, ``I(points)``, ``Ds(params)``).
+    algorithm : {'rex', 'multiplicative', 'fedorov_wynn'}
+        For the differentiable criteria; ``E`` and ``c`` use exact methods (reported in
+        the result's ``algorithm``).
+    tol : float
+        Stop when the efficiency lower bound is ``>= 1 - tol``.
+    x_bounds : sequence of (low, high), optional
+        The design region is the box, not the candidate set: the support found on the
+        candidates is refined by local optimisation of points and weights
+        (:mod:`fisherstat.design.refine`), and the bound is computed on the box.
+    params : sequence of str or 'all', optional
+        Parameters of interest; default: the mean parameters (error variances are
+        nuisance parameters, see Notes).
+    prior_weights : array_like, shape (J,), optional
+        Weights of the prior sample (default uniform).
+    max_iter, max_time : int, float
+        Limits of the first-order algorithms (the result says whether it converged);
+        ``max_iter`` defaults to 10^4 (``rex``), 10^7 (``multiplicative``) and 10^8
+        (``fedorov_wynn``, whose iterations are cheap).
+    prune : bool
+        Delete candidates by the Harman-Pronzato bound (``D``, rank-one information).
+    rng : int or Generator
+        Randomness of ``rex`` (the pair order).
+
+    Returns
+    -------
+    DesignResult
+
+    Notes
+    -----
+    **Nuisance parameters.** The criterion acts on the efficient information of the
+    parameters of interest, the Schur complement :math:`M_{TT} - M_{TN} M_{NN}^{-}
+    M_{NT}` (:meth:`FisherInfo.marginal <fisherstat.FisherInfo.marginal>`). For a linear
+    model, or a nonlinear model with additive error, the information is block diagonal
+    with a ``sigma2`` block that does not depend on the design, so the criterion on the
+    mean parameters is exactly the classical one (:math:`X^TWX/\sigma^2`), and the
+    computations use the (n, m) regressor matrix. With ``params='all'`` the error
+    parameters are included (for a linear model this adds a design-independent constant
+    to ``D`` and ``A``); with proportional or combined error the variance depends on the
+    mean, the blocks are coupled and the Schur complement is used.
+
+    **Stopping.** The equivalence theorem gives the lower bound ``bound / max_x d(x)`` on
+    the efficiency of the current design (:mod:`fisherstat.design.criteria`); the
+    algorithms stop when it reaches ``1 - tol`` (for ``D``: :math:`m / \max d(x) \ge 1 -
+    \mathrm{tol}`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat import design
+    >>> quad = design.polynomial(1, degree=2)            # 1, x, x^2 on [-1, 1]
+    >>> res = design.optimal_design(quad, candidates=np.linspace(-1, 1, 21))
+    >>> print(res.design)
+    Design: 3 points
+             x    weight
+            -1  0.333333
+             0  0.333333
+             1  0.333333
+    >>> round(float(np.exp(res.value)), 6), res.efficiency_bound > 1 - 1e-6   # det = 4/27
+    (0.148148, True)
+    """
+    t0 = time.perf_counter()
+    model = as_model(model)
+    crit = as_criterion(criterion)
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    tol = check_scalar(tol, "tol", low=0, high=1)
+    rng = check_random_state(rng)
+    thetas, prior, bayes = prior_thetas(model, theta, prior_weights)
+    bounds = None
+    if candidates is None:
+        if x_bounds is None:
+            raise TypeError("pass candidates (points) or x_bounds (a box region)")
+        bounds, X = box_grid(x_bounds)
+    else:
+        X = check_candidates(candidates)
+        if x_bounds is not None:
+            bounds = box_grid(x_bounds, levels=2)[0]
+    targets = resolve_targets(model, params, crit)
+    crit = bind_region(crit, X, bounds)
+    problem = build_problem(model, thetas, prior, X, crit, targets)
+    if bounds is not None:
+        from .refine import check_inside
+
+        check_inside(bounds, X, "candidates")
+
+    if problem.family == "E" and bayes:
+        raise ValueError("criterion: Bayesian designs need a differentiable criterion "
+                         "(D, Ds, A, L, I, c); E is not supported")
+    iterations, n_deleted, trace = 0, 0, ()
+    if problem.family == "E" or (problem.family == "c" and not bayes):
+        w, algo_name, iterations = _exact(problem, tol, rng)
+    else:
+        w, info = run_algorithm(problem, algorithm, tol=tol, max_iter=max_iter,
+                                max_time=max_time, rng=rng, prune=prune)
+        algo_name, iterations, n_deleted = algorithm, info.iterations, info.n_deleted
+        trace = tuple(info.trace)
+    w = np.where(w > 1e-10, w, 0.0)  # e.g. the vanishing weights of 'multiplicative'
+    w = w / w.sum()
+    supp = np.flatnonzero(w > 0)
+    names = getattr(getattr(model, "basis", None), "factors", None)
+    dsg = Design(X[supp], w[supp], names=names)
+    if bounds is not None:
+        from .refine import refine
+
+        dsg = refine(problem, dsg, bounds, tol, X)
+    cert = _certificate(problem, dsg, X, bounds)
+    value = cert["value"]
+    if isinstance(crit, G):
+        value = cert["max_sensitivity"]
+    cand, sens = cert["points"], cert["sensitivity"]
+    eff = cert["efficiency_bound"]
+    return DesignResult(
+        design=dsg, criterion=crit, params=targets, value=value, efficiency_bound=eff,
+        max_sensitivity=cert["max_sensitivity"], bound=cert["bound"], algorithm=algo_name,
+        iterations=iterations, seconds=time.perf_counter() - t0,
+        converged=bool(eff >= 1.0 - tol), model=model,
+        theta=thetas if bayes else thetas[0], prior_weights=prior if bayes else None,
+        candidates=cand, sensitivity=sens, n_deleted=n_deleted, trace=trace,
+        x_bounds=bounds, tol=tol,
+    )
+
+
+def _exact(problem: Problem, tol, rng):
+    """E (and multi-column c) by the LMI barrier; c with rank-one factors by Elfving's LP."""
+    from ._sdp import elfving_lp, solve_exact
+
+    lc = problem.locals[0]
+    if problem.family == "c" and lc.r == 1:
+        cfull = np.zeros(lc.q)
+        cfull[lc.T] = lc.crit.vector
+        out = elfving_lp(lc.F * np.sqrt(lc.scale), cfull)
+        if out is None:
+            raise ValueError(
+                f"candidates: c = {lc.crit.vector.tolist()} is not estimable from the "
+                f"candidates (not in the range of their information); no design has a "
+                f"finite c-criterion")
+        w = out[0]
+        w = np.where(w > 1e-10, w, 0.0)
+        return w / w.sum(), "elfving-lp", 1
+    start, _ = greedy_start(problem)
+    n = problem.n
+    if n <= 300:
+        rows = np.arange(n)
+    else:
+        # screening: the D-sensitivity of the greedy design picks the promising candidates
+        w0 = np.zeros(n)
+        w0[start] = 1.0 / start.size
+        M = lc.info(start, w0[start])
+        try:
+            B = np.linalg.cholesky(np.linalg.inv(M))
+            dd = quad_rows(lc.F, B)
+            top = np.argsort(-dd)[: min(n, 60 + 8 * lc.q)]
+        except np.linalg.LinAlgError:
+            top = np.array([], dtype=int)
+        even = np.linspace(0, n - 1, min(n, 60)).astype(int)
+        rows = np.union1d(np.union1d(start, top), even)
+    w, _, _, info = solve_exact(problem, tol, rng, rows)
+    return w, "sdp", info["iterations"]
+
+
+def _certificate(problem: Problem, dsg: Design, X, bounds):
+    """Equivalence certificate of the final design on the candidates or the box."""
+    from .equivalence import design_certificate
+
+    return design_certificate(problem, dsg, X, bounds)

@@ -1,0 +1,39 @@
+"""Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
+
+from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
+from .optimize import (
+    CRITERIA,
+    CostDesignResult,
+    OptimizationResult,
+    candidate_sequences,
+    cost_design,
+    derived_gradient,
+    optimize_design,
+    prior_sample,
+)
+from .population import (
+    ETA_MODELS,
+    FIM_TYPES,
+    Group,
+    PopulationFIM,
+    PopulationModel,
+    warfarin_example,
+)
+from .structural import (
+    LinkedPD,
+    OneCompartment,
+    Regimen,
+    StructuralModel,
+    TwoCompartment,
+    UserModel,
+    as_regimen,
+)
+
+__all__ = [
+    "LinkedPD", "OneCompartment", "Regimen", "StructuralModel", "TwoCompartment",
+    "UserModel", "as_regimen",
+    "CONVENTIONS", "Additive", "Combined", "Proportional", "ResidualError",
+    "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",
+    "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",
+    "derived_gradient", "optimize_design", "prior_sample",
+]

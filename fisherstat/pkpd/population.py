@@ -1,0 +1,797 @@
+r"""Population (nonlinear mixed-effects) models and their Fisher information by FO.
+
+Model of subject :math:`i` (samples :math:`j = 1..n_i`):
+
+.. math::
+
+    y_{ij} = f(t_{ij}, \phi_i, D_i) + \varepsilon_{ij}, \qquad
+    \phi_{ik} = \beta_k e^{\eta_{ik}} \ (\text{exponential}), \quad
+    \eta_i \sim N(0, \Omega), \quad \varepsilon_{ij} \sim N(0, v(f_{ij})),
+
+with fixed effects :math:`\beta`, random-effect covariance :math:`\Omega` and residual
+variance :math:`v` (:mod:`fisherstat.pkpd.errors`). Other random-effect models:
+``'additive'`` (:math:`\phi = \beta + \eta`) and ``'proportional'``
+(:math:`\phi = \beta(1 + \eta)`).
+
+**First-order (FO) approximation.** Linearising around :math:`\eta = 0` (Sheiner & Beal
+1980; for design, Mentré, Mallet & Baccar 1997, *Biometrika* 84, 429-442; Retout, Duffull
+& Mentré 2001, *Comput. Methods Programs Biomed.* 65, 141-151), :math:`y_i` is Gaussian
+with
+
+.. math::
+
+    E(y_i) = f(\beta), \qquad
+    V_i = Z \Omega Z^T + \operatorname{diag}\big(v(f(\beta))\big), \qquad
+    Z = \frac{\partial f}{\partial \eta}\Big|_{\eta=0}
+      = \frac{\partial f}{\partial \phi}\operatorname{diag}\Big(
+        \frac{\partial\phi}{\partial\eta}\Big),
+
+(:math:`\partial\phi/\partial\eta = \beta` for the exponential model; the residual
+variance is evaluated at :math:`\eta = 0`, no interaction term). The Fisher information
+of a Gaussian vector with parametrised mean and covariance (Kay 1993, *Fundamentals of
+Statistical Signal Processing: Estimation Theory*, eq. 3.31) for the parameters
+:math:`\psi = (\beta, \omega, \sigma)` is, per subject,
+
+.. math::
+
+    I_{ab} = \frac{\partial f}{\partial\psi_a}^T V^{-1} \frac{\partial f}{\partial\psi_b}
+    + \frac12 \operatorname{tr}\Big(V^{-1}\frac{\partial V}{\partial\psi_a}
+      V^{-1}\frac{\partial V}{\partial\psi_b}\Big),
+
+with :math:`\partial V/\partial\omega_{kl} = Z E_{kl} Z^T` (:math:`E_{kl}` the symmetric
+unit matrix), :math:`\partial V/\partial\sigma = \operatorname{diag}(\partial v/\partial
+\sigma)` and, for the fixed effects,
+
+.. math::
+
+    \frac{\partial V}{\partial\beta_k} = \frac{\partial Z}{\partial\beta_k}\Omega Z^T
+    + Z\Omega\frac{\partial Z}{\partial\beta_k}^T
+    + \operatorname{diag}\Big(\frac{\partial v}{\partial f}
+      \frac{\partial f}{\partial\beta_k}\Big),
+
+which needs the second derivatives of ``f`` (from the analytic Jacobian by
+Richardson-extrapolated differences). ``fim='full'`` is this matrix; ``fim='reduced'``
+(PopED's default, Foracchia et al. 2004, *Comput. Methods Programs Biomed.* 74, 29-46;
+Nyberg et al. 2012, *Comput. Methods Programs Biomed.* 108, 789-805) drops the
+:math:`\partial V/\partial\beta` terms: the fixed-effect block is
+:math:`J^T V^{-1} J` and the blocks between fixed effects and variance parameters are
+zero. A study's information is :math:`\sum_g N_g I^{(g)}` over groups of :math:`N_g`
+subjects sharing a design.
+
+**FOCE** (``approximation='FOCE'``): PopED's first-order conditional approximation for
+design averages, over draws :math:`\eta_k \sim N(0, \Omega)`, the FIM of the model
+linearised around :math:`\eta_k`: mean :math:`f(\phi(\beta, \eta_k)) - Z_k \eta_k`,
+variance :math:`Z_k\Omega Z_k^T + \operatorname{diag} v(f(\phi(\beta, \eta_k)))`.
+
+**Expected shrinkage** (Combes et al. 2013, *Pharm. Res.* 30, 2355-2367; PopED's
+``shrinkage``): with the individual information of :math:`\eta` at :math:`\eta = 0`,
+:math:`I_\eta = Z^T R^{-1} Z` (plus :math:`\frac12\operatorname{tr}` terms of the
+residual variance for ``fim='full'``), :math:`R = \operatorname{diag}(v)`, the
+Bayesian information is :math:`I_{map} = I_\eta + \Omega^{-1}` and
+
+.. math::
+
+    \text{shrinkage}_{var} = \operatorname{diag}(I_{map}^{-1}\Omega^{-1}), \qquad
+    \text{shrinkage}_{sd} = 1 - \sqrt{1 - \text{shrinkage}_{var}}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_float_array, check_int, check_random_state, check_scalar
+from ..information import FisherInfo, pinv_psd
+from .errors import ResidualError
+from .structural import StructuralModel
+
+__all__ = ["Group", "PopulationModel", "PopulationFIM", "FIM_TYPES", "ETA_MODELS"]
+
+#: FIM variants: ``'full'`` and ``'reduced'`` (block-diagonal, PopED's default).
+FIM_TYPES = ("full", "reduced")
+#: Random-effect models: phi = beta exp(eta), beta + eta, beta (1 + eta).
+ETA_MODELS = ("exponential", "additive", "proportional")
+
+
+# ----------------------------------------------------------------------------- groups
+class Group:
+    """A group of subjects sharing one elementary design.
+
+    Parameters
+    ----------
+    times : array_like, shape (n,)
+        Sampling times (``>= 0``).
+    size : float
+        Number of subjects (``> 0``; non-integer sizes describe approximate designs).
+    dose : float or Regimen, optional
+        The dose (required by PK models).
+    response : None, str, int or sequence, optional
+        Which response each sample measures (default: the model's first response).
+    name : str, optional
+        Label used in tables.
+
+    Examples
+    --------
+    >>> from fisherstat.pkpd import Group
+    >>> Group([0.5, 2, 24], size=32, dose=70)
+    Group(times=[0.5, 2.0, 24.0], size=32, dose=70)
+    """
+
+    def __init__(self, times, size: float = 1, dose=None, response=None,
+                 name: str | None = None):
+        self.times = StructuralModel.check_times(times, "times")
+        self.times.flags.writeable = False
+        self.size = check_scalar(size, "size", low=0)
+        self.dose = dose
+        self.response = response
+        self.name = name
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples per subject."""
+        return int(self.times.size)
+
+    def replace(self, **changes) -> Group:
+        """A copy with some of ``times``, ``size``, ``dose``, ``response``, ``name`` changed.
+
+        Examples
+        --------
+        >>> from fisherstat.pkpd import Group
+        >>> Group([1.0, 2.0], size=10, dose=5).replace(size=20).size
+        20.0
+        """
+        kw = {k: getattr(self, k) for k in ("times", "size", "dose", "response", "name")}
+        unknown = set(changes) - set(kw)
+        if unknown:
+            raise TypeError(f"unknown Group fields {sorted(unknown)}")
+        kw.update(changes)
+        return Group(**kw)
+
+    def __repr__(self) -> str:
+        size = int(self.size) if float(self.size).is_integer() else self.size
+        return (f"Group(times={[float(x) for x in self.times]}, size={size}, "
+                f"dose={self.dose!r})")
+
+
+def as_groups(design) -> tuple:
+    """A tuple of :class:`Group` from a Group or a sequence of Groups."""
+    if isinstance(design, Group):
+        return (design,)
+    if isinstance(design, Sequence) and not isinstance(design, str) and design \
+            and all(isinstance(g, Group) for g in design):
+        return tuple(design)
+    raise TypeError("design must be a Group or a non-empty sequence of Groups, got "
+                    f"{type(design).__name__}")
+
+
+# ---------------------------------------------------------------------- result object
+@dataclass(frozen=True, eq=False)
+class PopulationFIM:
+    """Population Fisher information of a design, with its derived summaries.
+
+    Attributes
+    ----------
+    matrix : ndarray, shape (k, k)
+        The FIM of the estimated parameters for the whole study.
+    param_names : tuple of str
+        Names of the estimated parameters (fixed effects, ``om2_*``/``om_*_*``, error).
+    values : ndarray, shape (k,)
+        Their values.
+    fim : {'full', 'reduced'}
+    approximation : str
+        ``'FO'`` or ``'FOCE'``.
+    n_subjects : float
+        Total number of subjects.
+    shrinkage : dict
+        ``{'var': {name: value}, 'sd': {name: value}}`` for each random effect, averaged
+        over groups weighted by size (PopED's convention).
+    """
+
+    matrix: np.ndarray
+    param_names: tuple
+    values: np.ndarray
+    fim: str
+    approximation: str
+    n_subjects: float
+    shrinkage: dict = field(default_factory=dict)
+
+    @property
+    def info(self) -> FisherInfo:
+        """The matrix as a :class:`~fisherstat.FisherInfo` (``n_obs`` = subjects)."""
+        return FisherInfo(self.matrix, self.param_names, n_obs=self.n_subjects)
+
+    @property
+    def ofv(self) -> float:
+        """``ln det`` of the FIM (PopED's D-criterion "ofv"); ``-inf`` when singular."""
+        sign, logdet = np.linalg.slogdet(self.matrix)
+        return float(logdet) if sign > 0 else -np.inf
+
+    @property
+    def det(self) -> float:
+        """``det`` of the FIM."""
+        return float(np.exp(self.ofv))
+
+    def covariance(self) -> np.ndarray:
+        """Inverse of the FIM: the Cramer-Rao bound of the study."""
+        return pinv_psd(self.matrix)[0]
+
+    @property
+    def se(self) -> np.ndarray:
+        """Standard errors (square roots of the diagonal of the inverse FIM)."""
+        return np.sqrt(np.clip(np.diag(self.covariance()), 0.0, None))
+
+    @property
+    def rse(self) -> np.ndarray:
+        """Relative standard errors in percent, ``100 SE / |value|`` (NaN for value 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.values != 0, 100.0 * self.se / np.abs(self.values), np.nan)
+
+    def summary(self) -> str:
+        """Text table: ln det, parameters, SE, RSE%, expected shrinkage.
+
+        Examples
+        --------
+        >>> from fisherstat.pkpd import warfarin_example
+        >>> model, design = warfarin_example()
+        >>> print(model.fim(design).summary())  # doctest: +ELLIPSIS
+        Population FIM (FO, reduced), 32 subjects
+        ln det(FIM) (ofv) = 52.4480, det = 5.996147e+22
+        ...
+        """
+        lines = [f"Population FIM ({self.approximation}, {self.fim}), "
+                 f"{self.n_subjects:g} subjects",
+                 f"ln det(FIM) (ofv) = {self.ofv:.4f}, det = {self.det:.6e}"]
+        w = max(10, *(len(n) for n in self.param_names)) + 2
+        lines.append(f"{'parameter':<{w}}{'value':>12}{'SE':>12}{'RSE%':>10}")
+        for n, v, s, r in zip(self.param_names, self.values, self.se, self.rse, strict=True):
+            lines.append(f"{n:<{w}}{v:>12.5g}{s:>12.4g}{r:>10.2f}")
+        if self.shrinkage:
+            lines.append("expected shrinkage (variance scale, SD scale):")
+            for n in self.shrinkage["var"]:
+                lines.append(f"  {n:<{w}}{self.shrinkage['var'][n]:>8.3f}"
+                             f"{self.shrinkage['sd'][n]:>8.3f}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"PopulationFIM({self.approximation}, {self.fim}, params={self.param_names}, "
+                f"ofv={self.ofv:.6g})")
+
+
+# ----------------------------------------------------------------------- the model
+def _named_vector(value, names, what) -> np.ndarray:
+    if isinstance(value, Mapping):
+        unknown = set(value) - set(names)
+        if unknown:
+            raise ValueError(f"{what}: unknown parameters {sorted(unknown)}; expected names "
+                             f"from {names}")
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise ValueError(f"{what}: missing values for {missing}")
+        return np.array([float(value[n]) for n in names])
+    return as_float_array(value, what, shape=(len(names),))
+
+
+class PopulationModel:
+    r"""A nonlinear mixed-effects model for design: structural model, random effects, error.
+
+    Parameters
+    ----------
+    structural : StructuralModel
+        The structural model ``f(t, phi, dose)``.
+    theta : mapping or array_like, shape (p,)
+        Fixed effects :math:`\beta` (typical values), by name or in the order of
+        ``structural.param_names``.
+    omega : mapping, array_like (p,) or (p, p)
+        Variances of the random effects: a mapping ``{name: variance}`` or a length-``p``
+        vector (diagonal :math:`\Omega`; a zero means *no random effect* on that
+        parameter), or a (p, p) matrix (full :math:`\Omega` over the parameters with a
+        non-zero diagonal entry; its non-zero covariances are estimated, zero ones are
+        structural zeros). Must be positive definite on the parameters with random
+        effects.
+    error : ResidualError or sequence of ResidualError
+        The residual error model (one per response of a multi-response model).
+    eta_model : str or mapping, default 'exponential'
+        ``'exponential'`` (log-normal, :math:`\phi = \beta e^\eta`), ``'additive'`` or
+        ``'proportional'``, for all parameters or per name.
+    fixed : sequence of str, optional
+        Names of parameters that are known and not estimated (fixed effects, ``om2_*``,
+        ``om_*_*`` or error parameters); they are dropped from the FIM.
+
+    Notes
+    -----
+    Parameter names: the fixed effects, then ``om2_<name>`` for each variance and
+    ``om_<a>_<b>`` for each estimated covariance of :math:`\Omega`, then the error
+    parameters (suffixed with the response name when two responses share a name). The
+    FIM is described in :mod:`fisherstat.pkpd.population`.
+
+    Examples
+    --------
+    The PopED warfarin example (Nyberg et al. 2012):
+
+    >>> import numpy as np
+    >>> from fisherstat.pkpd import (Group, OneCompartment, PopulationModel,
+    ...                              Proportional)
+    >>> model = PopulationModel(OneCompartment("oral"), {"CL": 0.15, "V": 8, "KA": 1.0},
+    ...                         omega=[0.07, 0.02, 0.6], error=Proportional(0.01))
+    >>> model.param_names
+    ('CL', 'V', 'KA', 'om2_CL', 'om2_V', 'om2_KA', 'sig2_prop')
+    >>> design = Group([0.5, 1, 2, 6, 24, 36, 72, 120], size=32, dose=70)
+    >>> res = model.fim(design)  # FO, reduced (PopED's default)
+    >>> f"{res.det:.6e}", np.round(res.rse, 2)
+    ('5.996147e+22', array([ 4.74,  2.76, 13.93, 25.63, 30.34, 25.78, 11.17]))
+    >>> f"{model.fim(design, fim='full').det:.6e}"
+    '1.220369e+24'
+    """
+
+    def __init__(self, structural: StructuralModel, theta, omega, error, *,
+                 eta_model: str | Mapping = "exponential", fixed: Sequence[str] = ()):
+        if not isinstance(structural, StructuralModel):
+            raise TypeError(f"structural must be a StructuralModel (e.g. OneCompartment), got "
+                            f"{type(structural).__name__}")
+        self.structural = structural
+        names = structural.param_names
+        p = len(names)
+        self.beta = structural.validate(_named_vector(theta, names, "theta"))
+        self.beta.flags.writeable = False
+
+        # --- random effects
+        if isinstance(omega, Mapping):
+            unknown = set(omega) - set(names)
+            if unknown:
+                raise ValueError(f"omega: unknown parameters {sorted(unknown)}; expected names "
+                                 f"from {names}")
+            om = np.diag([float(omega.get(n, 0.0)) for n in names])
+        else:
+            arr = as_float_array(omega, "omega", ndim=(1, 2))
+            if arr.ndim == 1:
+                if arr.shape != (p,):
+                    raise ValueError(f"omega must have {p} entries (one variance per parameter "
+                                     f"{names}; 0 for no random effect), got {arr.size}")
+                om = np.diag(arr)
+            else:
+                if arr.shape != (p, p):
+                    raise ValueError(f"omega must have shape ({p}, {p}) (parameters {names}), "
+                                     f"got {arr.shape}")
+                if np.max(np.abs(arr - arr.T)) > 1e-12 * max(1.0, np.abs(arr).max()):
+                    raise ValueError("omega must be symmetric")
+                om = 0.5 * (arr + arr.T)
+        diag = np.diag(om)
+        if np.any(diag < 0):
+            j = int(np.argmin(diag))
+            raise ValueError(f"omega: the variance of {names[j]} must be >= 0, got {diag[j]!r}")
+        ridx = np.flatnonzero(diag > 0)
+        off = om - np.diag(diag)
+        zero_rows = np.setdiff1d(np.arange(p), ridx)
+        if np.any(off[zero_rows] != 0):
+            raise ValueError("omega: covariances need non-zero variances of both parameters")
+        Om = om[np.ix_(ridx, ridx)]
+        if ridx.size:
+            w = np.linalg.eigvalsh(Om)
+            if not w[0] > 1e-12 * w[-1]:
+                raise ValueError(
+                    f"omega must be positive definite on the parameters with random effects "
+                    f"{[names[i] for i in ridx]}; smallest eigenvalue {w[0]:.3g}")
+        self.random_idx = ridx
+        self.omega = Om
+        self.omega.flags.writeable = False
+        rnames = [names[i] for i in ridx]
+        self.random_names = tuple(rnames)
+        # estimated omega elements (a, b) with a >= b: all variances, non-zero covariances
+        pat = [(a, a) for a in range(ridx.size)]
+        pat += [(a, b) for a in range(ridx.size) for b in range(a) if Om[a, b] != 0]
+        self._omega_pattern = pat
+        om_names = [f"om2_{rnames[a]}" if a == b else f"om_{rnames[b]}_{rnames[a]}"
+                    for a, b in pat]
+
+        # --- eta model
+        if isinstance(eta_model, str):
+            kinds = {n: eta_model for n in rnames}
+        elif isinstance(eta_model, Mapping):
+            unknown = set(eta_model) - set(names)
+            if unknown:
+                raise ValueError(f"eta_model: unknown parameters {sorted(unknown)}")
+            kinds = {n: eta_model.get(n, "exponential") for n in rnames}
+        else:
+            raise TypeError("eta_model must be a string or a mapping {name: model}")
+        for n, k in kinds.items():
+            if k not in ETA_MODELS:
+                raise ValueError(f"eta_model for {n} must be one of {ETA_MODELS}, got {k!r}")
+        self.eta_model = kinds
+        mult = np.array([kinds[n] != "additive" for n in rnames], dtype=bool)
+        self._g = np.where(mult, self.beta[ridx], 1.0)  # d phi / d eta at eta = 0
+        self._dg = mult.astype(float)  # d g / d beta_k (on its own parameter)
+
+        # --- residual error
+        errs = (error,) if isinstance(error, ResidualError) else tuple(error)
+        if not errs or not all(isinstance(e, ResidualError) for e in errs):
+            raise TypeError("error must be a ResidualError (Additive, Proportional, Combined) "
+                            "or a sequence of them (one per response)")
+        nresp = len(structural.responses)
+        if len(errs) != nresp:
+            raise ValueError(f"error must give one error model per response "
+                             f"{structural.responses}, got {len(errs)}")
+        self.errors = errs
+        err_names = []
+        all_err = [n for e in errs for n in e.param_names]
+        for r, e in enumerate(errs):
+            for n in e.param_names:
+                err_names.append(n if all_err.count(n) == 1 else
+                                 f"{n}_{structural.responses[r]}")
+        self._err_slices = []
+        k0 = 0
+        for e in errs:
+            self._err_slices.append(slice(k0, k0 + len(e.param_names)))
+            k0 += len(e.param_names)
+
+        self.param_names = tuple(names) + tuple(om_names) + tuple(err_names)
+        if len(set(self.param_names)) != len(self.param_names):
+            raise ValueError(f"parameter names are not unique: {self.param_names}")
+        self.values = np.concatenate([self.beta, [Om[a, b] for a, b in pat],
+                                      np.concatenate([e.values for e in errs])])
+        self.values.flags.writeable = False
+        fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
+        for n in fixed:
+            if n not in self.param_names:
+                raise ValueError(f"fixed: unknown parameter {n!r}; expected names from "
+                                 f"{self.param_names}")
+        self.fixed = fixed
+        self.estimated = np.array([n not in fixed for n in self.param_names])
+        if not self.estimated.any():
+            raise ValueError("fixed: at least one parameter must be estimated")
+
+    # ------------------------------------------------------------ properties
+    @property
+    def n_beta(self) -> int:
+        """Number of fixed effects."""
+        return self.structural.n_params
+
+    @property
+    def estimated_names(self) -> tuple:
+        """Names of the estimated parameters (the rows of the FIM)."""
+        return tuple(n for n, e in zip(self.param_names, self.estimated, strict=True) if e)
+
+    def __repr__(self) -> str:
+        return (f"PopulationModel({self.structural!r}, random effects on "
+                f"{list(self.random_names)}, errors={list(self.errors)})")
+
+    def with_beta(self, beta) -> PopulationModel:
+        """A copy with other fixed-effect values (e.g. a draw from a prior)."""
+        new = object.__new__(PopulationModel)
+        new.__dict__.update(self.__dict__)
+        b = self.structural.validate(beta).copy()
+        b.flags.writeable = False
+        new.beta = b
+        mult = self._dg.astype(bool)
+        new._g = np.where(mult, b[self.random_idx], 1.0)
+        vals = self.values.copy()
+        vals[: self.n_beta] = b
+        vals.flags.writeable = False
+        new.values = vals
+        return new
+
+    # ------------------------------------------------------------ predictions
+    def predict(self, times, dose=None, response=None) -> np.ndarray:
+        """Typical (``eta = 0``) prediction at ``times``.
+
+        Examples
+        --------
+        >>> from fisherstat.pkpd import warfarin_example
+        >>> model, _ = warfarin_example()
+        >>> model.predict([2.0], dose=70).round(4)
+        array([7.3822])
+        """
+        return self.structural.predict(times, self.beta, dose, response)
+
+    # ------------------------------------------------------------ FIM engine
+    def _check_group(self, g: Group):
+        """Validated dose and response indices of a group (raises on bad input)."""
+        _, _, dose, resp = self.structural._prepare(g.times, self.beta, g.dose, g.response)
+        return dose, resp
+
+    def _phi(self, eta):
+        """Individual parameters phi(beta, eta) and the derivatives the FIM needs.
+
+        Returns ``phi`` (p,), ``c = d phi / d beta`` (p,, diagonal), ``g = d phi_r / d eta``
+        (q,) and ``d = d g / d beta_r`` (q,).
+        """
+        ridx = self.random_idx
+        phi, c = self.beta.copy(), np.ones(self.n_beta)
+        g, d = self._g.copy(), self._dg.copy()
+        if eta is None:
+            return phi, c, g, d
+        for j, i in enumerate(ridx):
+            kind = self.eta_model[self.random_names[j]]
+            if kind == "exponential":
+                e = np.exp(eta[j])
+                phi[i], c[i], g[j], d[j] = self.beta[i] * e, e, self.beta[i] * e, e
+            elif kind == "proportional":
+                phi[i], c[i] = self.beta[i] * (1 + eta[j]), 1 + eta[j]
+            else:
+                phi[i] = self.beta[i] + eta[j]
+        return phi, c, g, d
+
+    def _rows(self, times, dose, resp, full: bool, eta=None):
+        """Per-sample quantities at times (B, n) for the linearisation at ``eta``.
+
+        ``J`` is the derivative of the linearised mean ``f(phi(beta, eta)) - Z eta`` with
+        respect to ``beta``, ``Jf`` that of ``f`` itself, ``Z = df/deta`` and ``dZ`` its
+        derivative with respect to ``beta`` (n, q, p); ``eta=None`` is FO (``eta = 0``).
+        """
+        T = np.atleast_2d(times)
+        B, n = T.shape
+        st = self.structural
+        tt = T.ravel()
+        rr = np.tile(resp, B)
+        phi, c, g, d = self._phi(eta)
+        if eta is not None:
+            st.validate(phi)
+        f, Jp = st._checked_eval(tt, phi, dose, rr, True)
+        ridx = self.random_idx
+        Jf = Jp * c
+        Z = Jp[:, ridx] * g
+        J, dZ = Jf, None
+        if full or eta is not None:
+            H = st._hess(tt, phi, dose, rr)  # (Bn, p, p) at phi
+            dZ = H[:, ridx, :] * c[None, None, :] * g[None, :, None]
+            dZ[:, np.arange(ridx.size), ridx] += Jp[:, ridx] * d
+            if eta is not None:
+                J = Jf - np.einsum("nqp,q->np", dZ, eta)
+        r_tot = sum(len(e.param_names) for e in self.errors)
+        v = np.empty(tt.size)
+        dvdf = np.empty(tt.size)
+        dvds = np.zeros((tt.size, r_tot))
+        for k, (e, sl) in enumerate(zip(self.errors, self._err_slices, strict=True)):
+            m = rr == k
+            if m.any():
+                v[m], dvdf[m], dvds[np.ix_(m, np.arange(sl.start, sl.stop))] = e.variance(f[m])
+        rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
+                "dvdf": dvdf, "dvds": dvds}
+        return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
+                for k, a in rows.items()}
+
+    def _fim_batch(self, rows, full: bool, omega: bool = True):
+        """Per-subject FIM of all parameters (B, P, P); ``omega=False``: no random effects.
+
+        Returns ``(M, ok)`` with ``ok[b]`` False where the variance is not positive definite.
+        """
+        J, Z, v = rows["J"], rows["Z"], rows["v"]
+        B, n, p = J.shape
+        q = Z.shape[2] if omega else 0
+        pat = self._omega_pattern if omega else []
+        u, r = len(pat), rows["dvds"].shape[2]
+        if omega:
+            Om = self.omega
+            ZO = Z @ Om
+            V = ZO @ np.swapaxes(Z, 1, 2)
+        else:
+            V = np.zeros((B, n, n))
+        V = V + v[:, :, None] * np.eye(n)
+        ok = np.ones(B, dtype=bool)
+        try:
+            L = np.linalg.cholesky(V)
+        except np.linalg.LinAlgError:
+            ok = np.array([np.all(np.linalg.eigvalsh(Vb) > 0) for Vb in V])
+            V = np.where(ok[:, None, None], V, np.eye(n))
+            L = np.linalg.cholesky(V)
+        Li = np.linalg.inv(L)
+        W = np.swapaxes(Li, 1, 2) @ Li
+        # derivative matrices of V
+        dVs = []
+        if full:
+            dZ, dvdf = rows["dZ"], rows["dvdf"]
+            for k in range(p):
+                dk = np.zeros((B, n, n))
+                if q:
+                    A = dZ[:, :, :, k] @ Om @ np.swapaxes(Z, 1, 2)
+                    dk = A + np.swapaxes(A, 1, 2)
+                dVs.append(dk + (dvdf * rows["Jf"][:, :, k])[:, :, None] * np.eye(n))
+        for a, b in pat:
+            m = Z[:, :, a][:, :, None] * Z[:, :, b][:, None, :]
+            dVs.append(m if a == b else m + np.swapaxes(m, 1, 2))
+        dvds = rows["dvds"]
+        for k in range(r):
+            dVs.append(dvds[:, :, k][:, :, None] * np.eye(n))
+        dV = np.stack(dVs, axis=1)  # (B, P', n, n)
+        G = W[:, None] @ dV
+        Tr = 0.5 * np.einsum("baij,bcji->bac", G, G)
+        P = p + u + r
+        M = np.zeros((B, P, P))
+        M[:, :p, :p] = np.swapaxes(J, 1, 2) @ W @ J
+        if full:
+            M += Tr
+        else:
+            M[:, p:, p:] += Tr
+        return 0.5 * (M + np.swapaxes(M, 1, 2)), ok
+
+    def _expand(self, M, omega: bool):
+        """Insert zero rows for omega parameters when computed without random effects."""
+        if omega:
+            return M
+        p, u = self.n_beta, len(self._omega_pattern)
+        P = len(self.param_names)
+        out = np.zeros(M.shape[:-2] + (P, P))
+        keep = np.r_[np.arange(p), np.arange(p + u, P)]
+        out[..., keep[:, None], keep[None, :]] = M
+        return out
+
+    def _group_fim(self, g: Group, fim: str, times=None, checked=None):
+        """Per-subject FIM (all parameters) of one group, or of a batch of time vectors.
+
+        ``checked`` is the group's validated ``(dose, response)`` (from ``_check_group``).
+        """
+        d, resp = self._check_group(g) if checked is None else checked
+        rows = self._rows(g.times if times is None else times, d, resp, fim == "full")
+        return self._fim_batch(rows, fim == "full"), rows
+
+    def _shrinkage(self, rows, fim: str):
+        """Shrinkage (variance scale) per random effect for each batch entry (B, q)."""
+        Z, v = rows["Z"], rows["v"]
+        q = Z.shape[2]
+        Ii = np.swapaxes(Z, 1, 2) @ (Z / v[:, :, None])
+        if fim == "full":
+            dR = rows["dvdf"][:, :, None] * Z  # (B, n, q): diagonal of dR/deta_k
+            Ii = Ii + 0.5 * np.einsum("bnk,bnl->bkl", dR / v[:, :, None], dR / v[:, :, None])
+        Oi = np.linalg.inv(self.omega)
+        Imap = Ii + Oi
+        S = np.linalg.solve(Imap, np.broadcast_to(Oi, Imap.shape))
+        return np.diagonal(S, axis1=1, axis2=2)[:, :q]
+
+    # ------------------------------------------------------------ public FIMs
+    def _check_fim(self, fim):
+        if fim not in FIM_TYPES:
+            raise ValueError(f"fim must be one of {FIM_TYPES} ('reduced' is PopED's default "
+                             f"block-diagonal FIM), got {fim!r}")
+
+    def fim(self, design, fim: str = "reduced", approximation: str = "FO", *,
+            n_draws: int = 1000, rng=0) -> PopulationFIM:
+        r"""Population FIM of a design by first-order linearisation (FO or FOCE).
+
+        Parameters
+        ----------
+        design : Group or sequence of Group
+            The groups (sampling times, dose, size, responses).
+        fim : {'reduced', 'full'}
+            ``'reduced'`` (PopED's default): block-diagonal, no derivatives of the variance
+            with respect to the fixed effects; ``'full'``: all terms (module docs).
+        approximation : {'FO', 'FOCE'}
+            ``'FO'``: linearisation around :math:`\eta = 0`. ``'FOCE'``: PopED's
+            first-order conditional approximation for design: the average over
+            ``n_draws`` random effects :math:`\eta_k \sim N(0, \Omega)` of the FIM of
+            the model linearised around :math:`\eta_k`, with mean
+            :math:`f(\phi(\beta, \eta_k)) - Z_k\eta_k` and variance
+            :math:`Z_k\Omega Z_k^T + \operatorname{diag} v(f(\phi(\beta,\eta_k)))`,
+            :math:`Z_k = \partial f/\partial\eta` at :math:`\eta_k` (PopED's ``mf3``
+            with ``iApproximationMethod = 1``; Nyberg et al. 2012). Its mean derivative
+            needs the second derivatives of ``f`` even for the reduced FIM. The expected
+            shrinkage is the FO one.
+        n_draws : int
+            Number of random-effect draws for FOCE (PopED's ``iFOCENumInd``, 1000).
+        rng : int or Generator
+            Seed of the FOCE draws.
+
+        Returns
+        -------
+        PopulationFIM
+
+        Raises
+        ------
+        ValueError
+            If the variance of the observations is not positive definite (e.g. a
+            proportional error at a time where the prediction is 0).
+
+        Examples
+        --------
+        >>> from fisherstat.pkpd import warfarin_example
+        >>> model, design = warfarin_example()
+        >>> round(model.fim(design).ofv, 4)
+        52.448
+        >>> foce = model.fim(design, approximation="FOCE", n_draws=50)
+        >>> foce.approximation, bool(foce.ofv > 0)
+        ('FOCE', True)
+        """
+        self._check_fim(fim)
+        if approximation not in ("FO", "FOCE"):
+            raise ValueError(f"approximation must be 'FO' (around eta = 0) or 'FOCE' (around "
+                             f"draws of eta), got {approximation!r}")
+        etas = None
+        if approximation == "FOCE":
+            n_draws = check_int(n_draws, "n_draws", low=1)
+            q = self.random_idx.size
+            etas = (check_random_state(rng).standard_normal((n_draws, q))
+                    @ np.linalg.cholesky(self.omega).T) if q else np.zeros((1, 0))
+        groups = as_groups(design)
+        P = len(self.param_names)
+        M = np.zeros((P, P))
+        shr, sizes = [], []
+        for gi, g in enumerate(groups):
+            (Mg, ok), rows = self._group_fim(g, fim)
+            if etas is not None and etas.shape[1]:
+                d, resp = self._check_group(g)
+                Mg = np.zeros_like(Mg)
+                for eta in etas:
+                    Mk, okk = self._fim_batch(self._rows(g.times, d, resp, fim == "full", eta),
+                                              fim == "full")
+                    ok = ok & okk
+                    Mg += Mk / etas.shape[0]
+            if not ok[0]:
+                raise ValueError(
+                    f"design: the variance of the observations of group {gi} is not positive "
+                    f"definite at times {g.times.tolist()} (e.g. a proportional error where "
+                    "the prediction is 0); move those samples or add an additive error")
+            M += g.size * Mg[0]
+            if self.random_idx.size:
+                shr.append(self._shrinkage(rows, fim)[0])
+                sizes.append(g.size)
+        est = self.estimated
+        shrinkage = {}
+        if shr:
+            w = np.array(sizes) / np.sum(sizes)
+            sv = w @ np.array(shr)
+            shrinkage = {"var": dict(zip(self.random_names, sv.tolist(), strict=True)),
+                         "sd": dict(zip(self.random_names, (1 - np.sqrt(1 - sv)).tolist(),
+                                        strict=True))}
+        return PopulationFIM(M[np.ix_(est, est)], self.estimated_names, self.values[est], fim,
+                             approximation, float(sum(g.size for g in groups)), shrinkage)
+
+    def individual_fim(self, times, dose=None, response=None, fim: str = "full") -> FisherInfo:
+        r"""FIM of one subject's parameters (fixed effects and error, no random effects).
+
+        The information of :math:`y \sim N(f(\beta), \operatorname{diag} v(f))`:
+        :math:`J^T V^{-1} J + \frac12\operatorname{tr}(V^{-1}\partial V V^{-1}\partial V)`
+        (``fim='full'``; the ``reduced`` variant drops the dependence of the variance on
+        :math:`\beta` in the fixed-effect block and the cross blocks, one of the
+        approximations discussed for PkStaMp by Aliev et al. 2012, *Commun. Stat. Simul.
+        Comput.* 41, 849-868). Only estimated parameters that are not ``omega`` elements
+        are kept.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.pkpd import warfarin_example
+        >>> model, _ = warfarin_example()
+        >>> info = model.individual_fim([0.5, 2, 6, 24, 72], dose=70)
+        >>> info.param_names
+        ('CL', 'V', 'KA', 'sig2_prop')
+        """
+        self._check_fim(fim)
+        g = Group(times, 1, dose, response)
+        d, resp = self._check_group(g)
+        rows = self._rows(g.times, d, resp, fim == "full")
+        M, ok = self._fim_batch(rows, fim == "full", omega=False)
+        if not ok[0]:
+            raise ValueError("times: the residual variance is not positive at some sample "
+                             "(e.g. a proportional error where the prediction is 0)")
+        M = self._expand(M[0], False)
+        p, u = self.n_beta, len(self._omega_pattern)
+        keep = np.array([e and not (p <= i < p + u) for i, e in enumerate(self.estimated)])
+        return FisherInfo(M[np.ix_(keep, keep)],
+                          tuple(n for n, k in zip(self.param_names, keep, strict=True) if k))
+
+
+# ------------------------------------------------------------------------ the example
+def warfarin_example(size: float = 32):
+    """The PopED warfarin model and design (Nyberg et al. 2012): ``(model, design)``.
+
+    One compartment, first-order absorption, single dose 70, CL = 0.15, V = 8, KA = 1,
+    exponential random effects with variances (0.07, 0.02, 0.6), proportional error with
+    variance 0.01, samples at (0.5, 1, 2, 6, 24, 36, 72, 120), ``size`` subjects.
+
+    Examples
+    --------
+    >>> from fisherstat.pkpd import warfarin_example
+    >>> model, design = warfarin_example()
+    >>> design
+    Group(times=[0.5, 1.0, 2.0, 6.0, 24.0, 36.0, 72.0, 120.0], size=32, dose=70)
+    """
+    from .errors import Proportional
+    from .structural import OneCompartment
+
+    model = PopulationModel(OneCompartment("oral"), {"CL": 0.15, "V": 8.0, "KA": 1.0},
+                            omega=[0.07, 0.02, 0.6], error=Proportional(0.01))
+    return model, Group([0.5, 1, 2, 6, 24, 36, 72, 120], size=size, dose=70)
+
