@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
+import re
 import warnings
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -298,13 +298,28 @@ def _analyse(theta, se, fails, n, theta0, V, rank, level, names):
     return out
 
 
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def group_reasons(failures) -> list[tuple[str, int]]:
+    """Failure reasons grouped by their text with the numbers masked, most common first.
+
+    Returns ``(example message, count)`` pairs: "separated along b = [0.6, -1.0]" and
+    "separated along b = [0.2, -3.1]" are one reason.
+    """
+    groups: dict[str, list] = {}
+    for _, msg in failures:
+        groups.setdefault(_NUMBER.sub("#", msg), []).append(msg)
+    return sorted(((v[0], len(v)) for v in groups.values()), key=lambda t: -t[1])
+
+
 def _flags(r, fails, reps, p, rank, level, conf, names):
     a = 1.0 - conf
     if rank < p:
         yield (f"the information at theta0 is singular (rank {rank} < {p}): "
                "sqrt(n)(theta_hat - theta0) has no N(0, I^-1) limit")
     if fails:
-        common = Counter(msg for _, msg in fails).most_common(1)[0]
+        common = group_reasons(fails)[0]
         yield (f"{len(fails)} of {reps} fits failed ({100 * len(fails) / reps:.3g}%); the "
                f"statistics describe the {r['m']} successful fits only; most common reason "
                f"({common[1]}x): {common[0]}")
@@ -566,7 +581,7 @@ class AsymptoticReport:
                   f"{r['mardia_kurtosis_pvalue']:.3g})"]
         if r["failures"]:
             lines += ["", "failed fits by reason:"]
-            for msg, cnt in Counter(m for _, m in r["failures"]).most_common(5):
+            for msg, cnt in group_reasons(r["failures"])[:5]:
                 lines.append(f"  {cnt:>6} x {msg}")
         return lines
 

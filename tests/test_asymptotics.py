@@ -395,3 +395,14 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch):
     rep = check_asymptotics(Poisson(), [2.0], n=10, reps=20, rng=0)
     with pytest.raises(ImportError, match=r"fisherstat\[plot\]"):
         rep.plot()
+
+
+def test_failure_reasons_that_differ_only_in_numbers_are_one_reason():
+    from fisherstat.asymptotics import group_reasons
+
+    fails = [(0, "separated along b = [0.6, -1.0] (23 of 25)"),
+             (3, "separated along b = [0.2, -3.1e-05] (24 of 25)"),
+             (5, "the Hessian is singular")]
+    groups = group_reasons(fails)
+    assert groups[0] == ("separated along b = [0.6, -1.0] (23 of 25)", 2)
+    assert groups[1] == ("the Hessian is singular", 1)
