@@ -3,7 +3,7 @@
 Import the package as ``import fisherstat as fs``; models live in :mod:`fisherstat.models`.
 """
 
-from . import design, models, pkpd, singular
+from . import design, models, nn, pkpd, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
 from .exceptions import FitError, SingularFisherWarning
 from .information import (
@@ -33,6 +33,7 @@ __all__ = [
     "fisher",
     "from_statsmodels",
     "models",
+    "nn",
     "observed_information",
     "pkpd",
     "sandwich_covariance",

@@ -271,13 +271,32 @@ def _fit_single_index(model, Y, X, start=None):
 
 
 # ------------------------------------------------------------------ standard errors
+def _inv_stack(M):
+    """Inverses of a stack of matrices; a matrix that is numerically singular gets NaN.
+
+    The batched ``inv`` is tried first; only if one matrix of the stack defeats it (an
+    eigenvalue at rounding level that passed the positive-definiteness check) is the stack
+    inverted one matrix at a time, so that one replicate cannot abort a whole study.
+    """
+    try:
+        return np.linalg.inv(M)
+    except np.linalg.LinAlgError:
+        out = np.full_like(M, np.nan)
+        for i in range(M.shape[0]):  # rare fallback over the failed stack only
+            try:
+                out[i] = np.linalg.inv(M[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
 def _inverse_diag(M):
     """Diagonal of the inverse of each symmetric matrix in a stack; NaN unless PD."""
     M = 0.5 * (M + np.swapaxes(M, -1, -2))
     out = np.full(M.shape[:-1], np.nan)
     ok = _is_pd(M)
     if ok.any():
-        out[ok] = np.diagonal(np.linalg.inv(M[ok]), axis1=-2, axis2=-1)
+        out[ok] = np.diagonal(_inv_stack(M[ok]), axis1=-2, axis2=-1)
     return out
 
 
@@ -299,7 +318,7 @@ def _se_from_matrices(E, A, B):
     good = _is_pd(A)
     var[:, 3] = np.nan
     if good.any():
-        Ai = np.linalg.inv(A[good])
+        Ai = _inv_stack(A[good])
         var[good, 3] = np.diagonal(Ai @ B[good] @ Ai, axis1=1, axis2=2)
     with _errstate():
         return np.sqrt(np.where(var > 0, var, np.nan))

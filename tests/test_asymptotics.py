@@ -406,3 +406,13 @@ def test_failure_reasons_that_differ_only_in_numbers_are_one_reason():
     groups = group_reasons(fails)
     assert groups[0] == ("separated along b = [0.6, -1.0] (23 of 25)", 2)
     assert groups[1] == ("the Hessian is singular", 1)
+
+
+def test_a_numerically_singular_replicate_gives_nan_not_an_exception():
+    from fisherstat._fitting import _inverse_diag
+
+    M = np.stack([np.eye(2), np.array([[1.0, 1.0], [1.0, 1.0]]), 2 * np.eye(2)])
+    d = _inverse_diag(M)
+    np.testing.assert_allclose(d[0], [1.0, 1.0])
+    assert np.all(np.isnan(d[1]))
+    np.testing.assert_allclose(d[2], [0.5, 0.5])

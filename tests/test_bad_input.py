@@ -9,7 +9,11 @@ import pytest
 
 import fisherstat as fs
 from fisherstat import FisherInfo, models
-from fisherstat.models import REGISTRY
+from fisherstat.models import REGISTRY as MODEL_REGISTRY
+from fisherstat.nn import MLP
+
+# nn consumes models, so the network joins the contract here, not in models.REGISTRY
+REGISTRY = {**MODEL_REGISTRY, "MLP": lambda: MLP((1, 2, 1), "tanh", "linear", sigma2=None)}
 
 MODELS = sorted(REGISTRY)
 
