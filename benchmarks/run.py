@@ -5,7 +5,7 @@ Usage::
     python benchmarks/run.py                 # every benchmarks/bench_*.py, print the table
     python benchmarks/run.py --quick         # smaller sizes (smoke run)
     python benchmarks/run.py --only information design
-    python benchmarks/run.py --output docs/performance.rst   # also write the docs page
+    python benchmarks/run.py --output docs/performance.md    # also write the docs page
 
 Each ``bench_<topic>.py`` module defines ``run(table, quick)``, which adds rows to the
 table, and ``GOALS`` (a list of sentences for the docs page); every row times fisherstat
@@ -37,7 +37,7 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--only", nargs="+", choices=topics(), help="run only these topics")
-    parser.add_argument("--output", help="write the docs page (RST) to this path")
+    parser.add_argument("--output", help="write the Markdown docs page to this path")
     args = parser.parse_args(argv)
     table, goals = Table(), []
     for topic in args.only or topics():
@@ -53,23 +53,23 @@ def main(argv=None) -> str:
 
 
 def write_page(path: str, text: str, goals: list[str]) -> None:
+    """Write the Markdown performance page (``docs/performance.md``; Sphinx includes it)."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    indented = "\n".join("   " + line for line in text.splitlines())
-    page = f"""Performance
-===========
+    goal_lines = "\n".join("- " + g for g in goals)
+    page = f"""# Performance
 
-Produced by ``python benchmarks/run.py --output docs/performance.rst`` on {machine}
-({time.strftime('%Y-%m-%d')}). Each row times fisherstat and its peer in the same run (best
-of several repeats); a ratio above 1 means fisherstat is faster.
+Produced by `python benchmarks/run.py --output docs/performance.md` on {machine}
+({time.strftime('%Y-%m-%d')}). Each row times fisherstat and its peer (statsmodels, a naive
+implementation or another algorithm) in the same run, best of several repeats; a ratio
+above 1 means fisherstat is faster.
 
-.. code-block:: text
+```text
+{text}
+```
 
-{indented}
+## Goals
 
-Goals
------
-
-{chr(10).join("* " + g for g in goals)}
+{goal_lines}
 """
     Path(path).write_text(page)
 
