@@ -264,6 +264,23 @@ class _PairState:
         G -= np.einsum("jkx,jlx->jkl", GS, GU)
 
 
+def _exchange(w, a, b, alpha, lo, hi):
+    """Move weight ``alpha`` from point ``b`` to point ``a`` in place, clipped to
+    ``[lo, hi] = [-w[a], w[b]]`` (a clipped step empties one of the two points); returns
+    the step actually taken."""
+    if alpha >= hi:
+        w[a] += w[b]
+        w[b] = 0.0
+        return hi
+    if alpha <= lo:
+        w[b] += w[a]
+        w[a] = 0.0
+        return lo
+    w[a] += alpha
+    w[b] -= alpha
+    return alpha
+
+
 def _pairs_single(G, H, wK, order, fam):
     r"""BOS exchanges for one local problem; ``G`` (and ``H``) updated in place by BLAS ``dger``.
 
@@ -288,17 +305,7 @@ def _pairs_single(G, H, wK, order, fam):
             alpha = _l_step_single(ga, gb, gab, H[a, a], H[b, b], H[a, b], lo, hi)
         if alpha == 0.0:
             continue
-        if alpha >= hi:
-            wK[a] += wb
-            wK[b] = 0.0
-            alpha = hi
-        elif alpha <= lo:
-            wK[b] += wa
-            wK[a] = 0.0
-            alpha = lo
-        else:
-            wK[a] += alpha
-            wK[b] -= alpha
+        alpha = _exchange(wK, a, b, alpha, lo, hi)
         g = 1.0 + (ga - gb) * alpha - (ga * gb - gab * gab) * alpha * alpha
         sc = alpha / g
         s11, s12, s22 = sc * (1.0 - gb * alpha), sc * gab * alpha, -sc * (1.0 + ga * alpha)
@@ -346,17 +353,7 @@ def _pairs_fast(problem: Problem, st, w, K, lead):
         alpha = _multi_step(fam, ps.kappa, *args, *hargs, lo, hi)
         if alpha == 0.0:
             continue
-        if alpha >= hi:
-            wK[a] += wb
-            wK[b] = 0.0
-            alpha = hi
-        elif alpha <= lo:
-            wK[b] += wa
-            wK[a] = 0.0
-            alpha = lo
-        else:
-            wK[a] += alpha
-            wK[b] -= alpha
+        alpha = _exchange(wK, a, b, alpha, lo, hi)
         ps.update(a, b, alpha)
     w[K] = wK
 
@@ -508,17 +505,7 @@ def _pairs_general(problem: Problem, st, w, K, lead):
         alpha = bp.step(a, b, -wa, wb)
         if alpha == 0.0:
             continue
-        if alpha >= wb:
-            wK[a] += wb
-            wK[b] = 0.0
-            alpha = wb
-        elif alpha <= -wa:
-            wK[b] += wa
-            wK[a] = 0.0
-            alpha = -wa
-        else:
-            wK[a] += alpha
-            wK[b] -= alpha
+        alpha = _exchange(wK, a, b, alpha, -wa, wb)
         bp.update(a, b, alpha)
     w[K] = wK
 
