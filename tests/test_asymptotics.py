@@ -378,7 +378,7 @@ def test_plain_text_progress_without_tqdm(monkeypatch, capsys):
 
 
 def test_plot_draws_study_and_convergence_figures():
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
     matplotlib.use("Agg")
     rep = check_asymptotics(Normal(), [0.0, 1.0], n=[20, 60], reps=100, rng=0)
     fig = rep.plot()

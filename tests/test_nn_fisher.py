@@ -266,7 +266,7 @@ def test_fisher_rejects_bad_arguments_naming_them():
 
 def test_singular_analysis_finds_the_logit_shift_of_a_softmax_network():
     """fisherstat.singular works on a network's information unchanged (via to_info)."""
-    singular = pytest.importorskip("fisherstat.singular")
+    from fisherstat import singular
     net, theta, X = make("softmax", 3, sizes=(2, 4), n=200)
     info = fisher(net, theta, X, "exact", factor="never").to_info()
     shift = {s.name: s for s in net.singularities(theta)}["logit shift"]

@@ -109,7 +109,7 @@ def test_study_is_bitwise_identical_under_the_spawn_start_method(serial_study):
 
 
 def test_study_is_bitwise_identical_on_a_dask_local_cluster(serial_study):
-    distributed = pytest.importorskip("distributed")
+    import distributed
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
@@ -119,7 +119,6 @@ def test_study_is_bitwise_identical_on_a_dask_local_cluster(serial_study):
 def test_large_matrix_products_give_the_same_bits_on_processes():
     # n = 500 rows, 5 coefficients, 125 replicates per chunk: products large enough for a
     # multi-threaded BLAS to split them; one BLAS thread everywhere keeps the bits
-    pytest.importorskip("threadpoolctl")
     rng = np.random.default_rng(0)
     X = np.column_stack([np.ones(500), rng.standard_normal((500, 4))])
     m, beta = LogisticRegression(5), np.array([0.5, -1.0, 0.5, -0.3, 0.2])
