@@ -499,12 +499,6 @@ def _monte_carlo(model, theta, x, w, n_obs, N, rng, estimator):
     return FisherInfo(mean, model.param_names, n_obs, "monte_carlo", acc.stderr(), N)
 
 
-def _data_scores(model, theta, data, x):
-    theta = model.validate(theta)
-    data, x = model.check_data(data, x)
-    return theta, data, x
-
-
 def empirical_fisher(model, theta, data, x=None) -> FisherInfo:
     """Empirical Fisher information (outer product of gradients, OPG) on data.
 
@@ -520,7 +514,6 @@ def empirical_fisher(model, theta, data, x=None) -> FisherInfo:
     >>> float(np.round(fs.empirical_fisher(m, [3.0], y).matrix[0, 0], 2))  # 1/lambda
     0.33
     """
-    theta, data, x = _data_scores(model, theta, data, x)
     s = model.score(theta, data, x=x)
     return FisherInfo(s.T @ s / s.shape[0], model.param_names, 1.0, "empirical")
 
@@ -537,9 +530,8 @@ def observed_information(model, theta, data, x=None) -> FisherInfo:
     array([[1.        , 0.5       ],
            [0.5       , 0.41666667]])
     """
-    theta, data, x = _data_scores(model, theta, data, x)
-    H = model.hessian(theta, data, x=x)
-    return FisherInfo(-H / data.shape[0], model.param_names, 1.0, "observed")
+    H = model.hessian(theta, data, x=x, individual=True)
+    return FisherInfo(-H.mean(axis=0), model.param_names, 1.0, "observed")
 
 
 def sandwich_covariance(model, theta, data, x=None) -> np.ndarray:
@@ -559,10 +551,9 @@ def sandwich_covariance(model, theta, data, x=None) -> np.ndarray:
     >>> bool(abs(V[0, 0] * 2000 - 1.0) < 0.1)
     True
     """
-    theta, data, x = _data_scores(model, theta, data, x)
-    n = data.shape[0]
-    A = -model.hessian(theta, data, x=x) / n
     s = model.score(theta, data, x=x)
+    n = s.shape[0]
+    A = -model.hessian(theta, data, x=x) / n
     B = s.T @ s / n
     A_inv = pinv_psd(0.5 * (A + A.T), what="observed information")[0]
     V = A_inv @ B @ A_inv / n
