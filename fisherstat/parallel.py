@@ -12,10 +12,19 @@ cluster.
 ``executor`` may be
 
 * ``None`` (or ``1``): run the chunks one after another in this process;
-* an ``int`` ``k >= 2``: a :class:`concurrent.futures.ProcessPoolExecutor` with ``k``
-  workers, created for the call and shut down afterwards (the mapped function and its
-  arguments must be picklable: module-level functions, no lambdas; this is what makes the
-  code safe under the ``spawn`` start method of macOS and Windows);
+* an ``int`` ``k >= 2``: ``k`` processes, this one and ``k - 1`` workers of a
+  :class:`concurrent.futures.ProcessPoolExecutor` (the mapped function and its arguments
+  must be picklable: module-level functions, no lambdas; this is what makes the code safe
+  under the ``spawn`` start method of macOS and Windows). The calling process does not
+  sit idle: it takes chunks from the end of the queue while the workers take them from the
+  front (:func:`map_chunks`), which also absorbs the workers' start-up. The pool is kept
+  for the next call with the same ``k`` (as joblib's reusable executor does), so a series
+  of studies pays for starting workers once; :func:`shutdown_pools` ends it early, and it
+  ends with the interpreter. A kept worker is a copy of this process at the time it
+  started, so the pool is replaced when functions or classes of ``__main__`` have been
+  (re)defined since (after :func:`importlib.reload` of one of your modules, call
+  :func:`shutdown_pools`); if a worker still cannot unpickle a chunk the pool breaks,
+  is replaced and the unfinished chunks run again, once;
 * any object with a ``submit`` (or at least a ``map``) method in the
   :class:`concurrent.futures.Executor` style, e.g. a ``ThreadPoolExecutor``, a
   ``ProcessPoolExecutor`` you manage yourself, or a Dask cluster's
@@ -36,6 +45,7 @@ import numbers
 import pickle
 import sys
 import time
+import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -43,7 +53,8 @@ import numpy as np
 
 from ._validation import check_int
 
-__all__ = ["map_replicates", "map_chunks", "spawn_seeds", "split_replicates", "check_executor"]
+__all__ = ["map_replicates", "map_chunks", "spawn_seeds", "split_replicates", "check_executor",
+           "shutdown_pools"]
 
 
 def as_seed_sequence(rng) -> np.random.SeedSequence:
@@ -198,18 +209,48 @@ def pin_worker_blas() -> None:
     _BLAS["pinned"] = True
 
 
-@contextmanager
-def _resolved(executor) -> Iterator:
-    """Yield an executor (or None for serial); an int creates and shuts down a process pool."""
-    executor = check_executor(executor)
-    if isinstance(executor, int):
-        if executor == 1:
-            yield None
-            return
-        with cf.ProcessPoolExecutor(max_workers=executor) as pool:
-            yield pool
-        return
-    yield executor
+_POOLS: dict[int, tuple[cf.ProcessPoolExecutor, tuple]] = {}
+
+
+def _code_fingerprint() -> tuple:
+    """What a kept worker must share with this process to unpickle chunks by reference.
+
+    A worker is a copy of this process when it started. Modules imported since are no
+    problem (unpickling imports them), but functions and classes (re)defined in
+    ``__main__`` since are: a script or notebook that redefines a model class must not
+    have its chunks run with the old one. So the identities of ``__main__``'s functions,
+    classes and modules are compared, and a change starts a fresh pool.
+    """
+    main = sys.modules.get("__main__")
+    return () if main is None else tuple(
+        (k, id(v)) for k, v in vars(main).items()
+        if isinstance(v, (type, types.FunctionType, types.ModuleType)))
+
+
+def _pool(workers: int, fresh: bool = False) -> cf.ProcessPoolExecutor:
+    """The kept pool of ``workers`` processes, replaced if broken, stale or ``fresh``."""
+    pool, fingerprint = _POOLS.get(workers, (None, None))
+    now = _code_fingerprint()
+    if fresh or pool is None or getattr(pool, "_broken", False) or fingerprint != now:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=pin_worker_blas)
+        _POOLS[workers] = (pool, now)
+    return pool
+
+
+def shutdown_pools() -> None:
+    """Shut down the worker processes kept for ``executor=k`` (they end at exit anyway).
+
+    Examples
+    --------
+    >>> from fisherstat.parallel import map_chunks, shutdown_pools
+    >>> map_chunks(abs, [-1, 2], executor=2)
+    [1, 2]
+    >>> shutdown_pools()
+    """
+    while _POOLS:
+        _POOLS.popitem()[1][0].shutdown(wait=True)
 
 
 class Progress:
@@ -293,6 +334,7 @@ def map_chunks(
     tasks = list(tasks)
     weights = [1] * len(tasks) if weights is None else list(weights)
     results: list = [None] * len(tasks)
+    ex = check_executor(executor)
 
     def deliver(i, res):
         results[i] = res
@@ -301,12 +343,12 @@ def map_chunks(
         if progress is not None:
             progress.update(weights[i])
 
-    with _resolved(executor) as ex, one_blas_thread():
-        if ex is None:
+    with one_blas_thread():
+        if ex is None or ex == 1 or len(tasks) <= 1:
             for i, t in enumerate(tasks):
                 deliver(i, func(t))
             return results
-        if isinstance(ex, cf.ProcessPoolExecutor) and tasks:
+        if isinstance(ex, int) or isinstance(ex, cf.ProcessPoolExecutor):
             try:
                 pickle.dumps((func, tasks[0]))
             except (pickle.PicklingError, AttributeError, TypeError) as exc:
@@ -314,26 +356,82 @@ def map_chunks(
                     "the study must be picklable to run on processes (module-level functions "
                     f"and models, no lambdas): {exc}; use executor=None or threads"
                 ) from None
+        if isinstance(ex, int):
+            _share_with_pool(func, tasks, ex - 1, deliver)
+            return results
         if not callable(getattr(ex, "submit", None)):
             for i, res in enumerate(ex.map(func, tasks)):
                 deliver(i, res)
             return results
         futures = [ex.submit(func, t) for t in tasks]
-        index = {id(f): i for i, f in enumerate(futures)}
-        try:
+        with _cancel_on_error(futures):
             if all(isinstance(f, cf.Future) for f in futures):
+                index = {id(f): i for i, f in enumerate(futures)}
                 for f in cf.as_completed(futures):
                     deliver(index[id(f)], f.result())
             else:  # futures of another kind: collect in order
                 for i, f in enumerate(futures):
                     deliver(i, f.result())
-        except BaseException:
-            for f in futures:
-                cancel = getattr(f, "cancel", None)
-                if callable(cancel):
-                    cancel()
-            raise
     return results
+
+
+@contextmanager
+def _cancel_on_error(futures) -> Iterator:
+    """On any exception, cancel the futures that have not started, then re-raise."""
+    try:
+        yield
+    except cf.BrokenExecutor:
+        raise  # nothing left to cancel (and cancelling races with the pool's own clean-up)
+    except BaseException:
+        for f in futures:
+            cancel = getattr(f, "cancel", None)
+            if callable(cancel):
+                cancel()
+        raise
+
+
+def _share_with_pool(func, tasks, workers: int, deliver) -> None:
+    """Run the tasks on the kept pool of ``workers`` processes *and* in this process.
+
+    Every task is submitted; the workers take them from the front of the queue while this
+    process cancels and runs them itself from the back, until the next one has started in
+    a worker (a future can be cancelled only before it starts, so no task runs twice).
+    Finished work of the workers is delivered between the local tasks. If a kept pool is
+    broken (a worker died, e.g. unable to unpickle a class defined after it started), a
+    fresh pool runs the undelivered tasks once more.
+    """
+    done: set[int] = set()
+    try:
+        _run_shared(_pool(workers), func, tasks, done, deliver)
+    except cf.process.BrokenProcessPool:
+        _run_shared(_pool(workers, fresh=True), func, tasks, done, deliver)
+
+
+def _run_shared(pool, func, tasks, done: set, deliver) -> None:
+    """One attempt of :func:`_share_with_pool` for the tasks not in ``done`` (updated)."""
+    futures = {i: pool.submit(func, tasks[i]) for i in range(len(tasks)) if i not in done}
+
+    def drain(block: bool) -> None:
+        waiting = [f for i, f in futures.items() if i not in done]
+        while block and not cf.wait(waiting, 0.05, cf.FIRST_COMPLETED).done:
+            # CPython 3.11's pool, when it breaks, stops failing its futures at the first
+            # one cancelled below, leaving the others pending for ever
+            if getattr(pool, "_broken", False):
+                raise cf.process.BrokenProcessPool(pool._broken)
+        for i, f in futures.items():
+            if i not in done and f.done():
+                deliver(i, f.result())
+                done.add(i)
+
+    with _cancel_on_error(futures.values()):
+        for i in reversed(futures):
+            if not futures[i].cancel():
+                break
+            deliver(i, func(tasks[i]))
+            done.add(i)
+            drain(block=False)
+        while len(done) < len(tasks):
+            drain(block=True)
 
 
 def _replicate_task(task):

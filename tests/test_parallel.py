@@ -2,10 +2,14 @@
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import sys
+import time
 
 import numpy as np
 import pytest
 
+from fisherstat import parallel
 from fisherstat.asymptotics import check_asymptotics
 from fisherstat.models import LogisticRegression, Normal
 from fisherstat.parallel import (
@@ -13,6 +17,7 @@ from fisherstat.parallel import (
     check_executor,
     map_chunks,
     map_replicates,
+    shutdown_pools,
     spawn_seeds,
     split_replicates,
 )
@@ -21,6 +26,28 @@ from fisherstat.parallel import (
 def column_means(rng, count, n):
     """A module-level (picklable) replicate function: means of ``count`` normal samples."""
     return rng.standard_normal((count, n)).mean(axis=1)
+
+
+def _slow_pid(task):
+    time.sleep(0.05)
+    return task, os.getpid()
+
+
+class ForkedTooEarly:
+    """A task that only workers started after ``FISHERSTAT_TEST_ERA`` was set can unpickle."""
+
+    def __init__(self, value):
+        self.value, self.era = value, os.environ["FISHERSTAT_TEST_ERA"]
+
+    def __setstate__(self, state):
+        if state["era"] != os.environ["FISHERSTAT_TEST_ERA"]:
+            raise RuntimeError("this worker is a copy of the process from before the change")
+        self.__dict__.update(state)
+
+
+def _value(task):
+    time.sleep(0.02)
+    return task.value
 
 
 def _boom(task):
@@ -125,6 +152,41 @@ def test_large_matrix_products_give_the_same_bits_on_processes():
     a = check_asymptotics(m, beta, 500, 250, rng=1, x=X, chunk_size=125)
     b = check_asymptotics(m, beta, 500, 250, rng=1, x=X, chunk_size=125, executor=2)
     _same(a, b)
+
+
+def test_int_executor_keeps_its_pool_and_computes_here_as_well():
+    shutdown_pools()
+    out = map_chunks(_slow_pid, range(8), executor=2)
+    assert [t for t, _ in out] == list(range(8))
+    pids = {pid for _, pid in out}
+    assert os.getpid() in pids and len(pids) == 2  # this process and one worker
+    pool = parallel._POOLS[1][0]
+    again = map_chunks(_slow_pid, range(8), executor=2)
+    assert parallel._POOLS[1][0] is pool
+    assert {pid for _, pid in again} == pids  # the same worker, not a new one
+    shutdown_pools()
+    assert parallel._POOLS == {}
+
+
+def test_a_class_defined_in_main_since_starts_a_fresh_pool(monkeypatch):
+    map_chunks(abs, range(4), executor=2)
+    pool = parallel._POOLS[1][0]
+    monkeypatch.setattr(sys.modules["__main__"], "LateModel", type("LateModel", (), {}),
+                        raising=False)
+    assert map_chunks(abs, [-1, -2, -3, -4], executor=2) == [1, 2, 3, 4]
+    assert parallel._POOLS[1][0] is not pool
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_kept_pool_whose_workers_cannot_unpickle_is_replaced(monkeypatch):
+    monkeypatch.setenv("FISHERSTAT_TEST_ERA", "before")
+    map_chunks(abs, range(4), executor=2)  # workers copy the environment now
+    pool = parallel._POOLS[1][0]
+    monkeypatch.setenv("FISHERSTAT_TEST_ERA", "after")
+    tasks = [ForkedTooEarly(v) for v in range(12)]
+    assert map_chunks(_value, tasks, executor=2) == list(range(12))
+    assert parallel._POOLS[1][0] is not pool
+    shutdown_pools()
 
 
 def test_executor_without_map_or_submit_is_a_type_error():
