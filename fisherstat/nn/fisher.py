@@ -263,7 +263,7 @@ def fisher(net, theta, X, kind: str, structure: str = "dense", y=None, rng=None,
         mats = _dense_matrix(net, cache, deltas, acts, N, R, layers=range(L))
         return BlockDiagonalOperator([_DenseBlock(m) for m in mats], net.slices, **common)
     if structure == "diag":
-        d = np.concatenate([(np.sum(dl * dl, axis=1).T @ (a * a)).ravel()
+        d = np.concatenate([(np.einsum("nrw,nrw->wn", dl, dl) @ (a * a)).ravel()
                             for dl, a in zip(deltas, acts, strict=True)]) / N
         return DiagonalOperator([_DiagBlock(d)], every, **common)
     Gs, As = [], []

@@ -383,8 +383,14 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
         Stop at the first recorded step whose training loss is at most this.
     penalty : callable, optional
         ``penalty(theta) -> (value, gradient)`` added to the loss (e.g. EWC, L2 anchoring).
-    callback : callable, optional
-        ``callback(step, theta, batch_loss, grad)`` after each step; return True to stop.
+    callback : callable or object with an ``on_step`` method, optional
+        Called after each step; return True to stop. A plain callable is called as
+        ``callback(step, theta, batch_loss, grad)`` (``theta`` the new parameters, ``grad``
+        the mini-batch gradient, penalty included, that produced them). An object with an
+        ``on_step`` method (e.g. :class:`~fisherstat.nn.FisherMonitor`) is called
+        as ``callback.on_step(step, theta, batch_loss, grad, X=Xb, y=yb,
+        theta_before=...)``: it also sees the mini-batch ``Xb, yb`` of the step and the
+        parameters ``theta_before`` at which ``batch_loss`` and ``grad`` were computed.
 
     Returns
     -------
@@ -421,6 +427,10 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
     if target_loss is not None:
         target_loss = float(as_float_array(target_loss, "target_loss", ndim=0))
     rng = check_random_state(rng)
+    on_step = getattr(callback, "on_step", None)
+    if callback is not None and on_step is None and not callable(callback):
+        raise TypeError("callback must be callable or have an on_step method, got "
+                        f"{type(callback).__name__}")
     optimizer.reset()
     steps, losses, accs, tl, ta, batch_losses = [], [], [], [], [], []
     reached = None
@@ -459,12 +469,17 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
             if penalty is not None:
                 pv, pg = penalty(theta)
                 loss, g = loss + float(pv), g + pg
+            theta_before = theta.copy() if on_step is not None else None
             theta = optimizer.step(theta, g, net=net, X=Xb, y=yb, rng=rng)
         batch_losses.append(float(loss))
         if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
             raise FloatingPointError(f"training diverged at step {step} (non-finite loss "
                                      "or parameters): lower the learning rate")
-        stop = bool(callback(step, theta, float(loss), g)) if callback is not None else False
+        if on_step is not None:
+            stop = bool(on_step(step, theta, float(loss), g, X=Xb, y=yb,
+                                theta_before=theta_before))
+        else:
+            stop = bool(callback(step, theta, float(loss), g)) if callback is not None else False
         if step % record_every == 0 or step == n_steps or stop:
             record(step)
         if stop:
