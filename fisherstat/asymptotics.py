@@ -160,41 +160,54 @@ def _bonett_variance_ci(z, conf):
 
     ``exp(log(c s^2) +/- z_a se)`` with ``c = m / (m - z_a)``,
     ``se = c sqrt((g4 - (m - 3)/m) / (m - 1))`` and the kurtosis ``g4`` taken about a trimmed
-    mean (trim ``1 / (2 sqrt(m - 4))``); D. G. Bonett (2006), "Approximate confidence interval
-    for standard deviation of nonnormal distributions", *Comput. Stat. Data Anal.* 50,
-    775-782, eq. 3. For normal data it is close to the chi-square interval.
+    mean (trim ``1 / (2 sqrt(m - 4))``, as ``scipy.stats.trim_mean``); D. G. Bonett (2006),
+    "Approximate confidence interval for standard deviation of nonnormal distributions",
+    *Comput. Stat. Data Anal.* 50, 775-782, eq. 3. For normal data it is close to the
+    chi-square interval. ``z`` is one sample (m,) -> ``(lo, hi)``, or the columns of an
+    (m, p) array -> (p, 2).
     """
-    from scipy import stats  # lazy: scipy.stats costs ~0.5 s to import
+    from scipy import special
 
-    m = z.size
-    if m <= 5:
-        return np.nan, np.nan
-    za = stats.norm.ppf(0.5 + conf / 2)
-    s2 = z.var(ddof=1)
-    if not s2 > 0:
-        return 0.0, 0.0
-    trim = 1.0 / (2.0 * np.sqrt(m - 4))
-    center = stats.trim_mean(z, min(trim, 0.49))
-    g4 = m * np.sum((z - center) ** 4) / np.sum((z - z.mean()) ** 2) ** 2
-    c = m / (m - za)
-    se = c * np.sqrt(max(g4 - (m - 3) / m, 0.0) / (m - 1))
-    return float(np.exp(np.log(c * s2) - za * se)), float(np.exp(np.log(c * s2) + za * se))
+    z = np.asarray(z, dtype=float)
+    Z = z[:, None] if z.ndim == 1 else z
+    m = Z.shape[0]
+    out = np.full((Z.shape[1], 2), np.nan)
+    if m > 5:
+        za = special.ndtri(0.5 + conf / 2)
+        s2 = Z.var(axis=0, ddof=1)
+        cut = int(min(1.0 / (2.0 * np.sqrt(m - 4)), 0.49) * m)
+        center = np.sort(Z, axis=0)[cut: m - cut].mean(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g4 = m * np.sum((Z - center) ** 4, axis=0) \
+                / np.sum((Z - Z.mean(axis=0)) ** 2, axis=0) ** 2
+            c = m / (m - za)
+            se = c * np.sqrt(np.maximum(g4 - (m - 3) / m, 0.0) / (m - 1))
+            log_s2 = np.log(c * s2)
+            out = np.exp(np.stack([log_s2 - za * se, log_s2 + za * se], axis=-1))
+        out[~(s2 > 0)] = 0.0
+    return (float(out[0, 0]), float(out[0, 1])) if z.ndim == 1 else out
 
 
-def _anderson_darling_p(z):
-    """Anderson-Darling test of normality with estimated mean and variance: (A^2, p).
+def _anderson_darling_p(Z):
+    """Anderson-Darling tests of normality (estimated mean and variance) of the columns of Z.
 
-    p-value from the modified statistic ``A^2 (1 + 0.75/m + 2.25/m^2)`` (D'Agostino &
-    Stephens, *Goodness-of-Fit Techniques*, 1986, Table 4.9), via statsmodels' ``normal_ad``.
+    Returns (p, 2): ``A^2`` and its p-value from the modified statistic
+    ``A^2 (1 + 0.75/m + 2.25/m^2)`` (D'Agostino & Stephens, *Goodness-of-Fit Techniques*,
+    1986, Table 4.9), via statsmodels' ``normal_ad``; NaN for fewer than 8 rows, and
+    ``(inf, 0)`` for a constant column.
     """
     from statsmodels.stats.diagnostic import normal_ad
 
-    if z.size < 8:
-        return np.nan, np.nan
-    if not np.std(z) > 0:
-        return np.inf, 0.0
-    a2, p = normal_ad(z)
-    return float(a2), float(p)
+    m, p = Z.shape
+    out = np.full((p, 2), np.nan)
+    if m < 8:
+        return out
+    const = ~(np.std(Z, axis=0) > 0)
+    out[const] = (np.inf, 0.0)
+    if not const.all():
+        a2, pv = normal_ad(Z[:, ~const], axis=0)
+        out[~const] = np.column_stack([a2, pv])
+    return out
 
 
 def _mardia(Z):
@@ -265,10 +278,8 @@ def _analyse(theta, se, fails, n, theta0, V, rank, level, names):
         out["variance_ratio"] = np.diag(out["covariance"]) / ref_var
     ci = np.full((p, 2), np.nan)
     if has_var:
-        for j in range(p):
-            ci[j] = _bonett_variance_ci(Z[:, j], conf)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ci = ci / ref_var[:, None]
+            ci = _bonett_variance_ci(Z, conf) / ref_var[:, None]
     out["variance_ratio_ci"] = ci
     # ---- coverage of the Wald intervals
     covered = (np.abs(theta - theta0)[:, None, :] <= z_w * se) & valid
@@ -279,8 +290,7 @@ def _analyse(theta, se, fails, n, theta0, V, rank, level, names):
     out["coverage_ci"] = np.stack([lo, hi], axis=-1)
     out["coverage_count"] = n_cov
     # ---- normality
-    ad = np.array([_anderson_darling_p(Z[:, j]) if has_ad else (np.nan, np.nan)
-                   for j in range(p)]).reshape(p, 2)
+    ad = _anderson_darling_p(Z)
     out["normality_statistic"], out["normality_pvalue"] = ad[:, 0], ad[:, 1]
     if has_joint:
         Vinv = pinv_psd(V, what="asymptotic covariance")[0] if rank == p else np.linalg.pinv(V)

@@ -16,8 +16,9 @@ cluster.
   :class:`concurrent.futures.ProcessPoolExecutor` (the mapped function and its arguments
   must be picklable: module-level functions, no lambdas; this is what makes the code safe
   under the ``spawn`` start method of macOS and Windows). The calling process does not
-  sit idle: it takes chunks from the end of the queue while the workers take them from the
-  front (:func:`map_chunks`), which also absorbs the workers' start-up. The pool is kept
+  sit idle: it runs chunks from the end of the list while the workers are handed them
+  from the front one at a time (:func:`map_chunks`), which balances the load to within
+  one chunk and absorbs the workers' start-up. The pool is kept
   for the next call with the same ``k`` (as joblib's reusable executor does), so a series
   of studies pays for starting workers once; :func:`shutdown_pools` ends it early, and it
   ends with the interpreter. A kept worker is a copy of this process at the time it
@@ -39,11 +40,14 @@ from their first chunk on), which also keeps ``k`` workers on ``k`` cores from r
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import math
 import numbers
 import pickle
+import queue
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
@@ -393,45 +397,78 @@ def _cancel_on_error(futures) -> Iterator:
 def _share_with_pool(func, tasks, workers: int, deliver) -> None:
     """Run the tasks on the kept pool of ``workers`` processes *and* in this process.
 
-    Every task is submitted; the workers take them from the front of the queue while this
-    process cancels and runs them itself from the back, until the next one has started in
-    a worker (a future can be cancelled only before it starts, so no task runs twice).
-    Finished work of the workers is delivered between the local tasks. If a kept pool is
-    broken (a worker died, e.g. unable to unpickle a class defined after it started), a
-    fresh pool runs the undelivered tasks once more.
+    This process takes tasks from the back of the list and runs them itself; one feeder
+    thread per worker takes them from the front and hands them to the pool one at a time,
+    the next as soon as the last one is back. So no task is queued ahead for a worker that
+    this process could have run, and the two ends meet within one task. Finished work is
+    delivered (in this thread) between the local tasks. If the kept pool is broken (a
+    worker died, e.g. unable to unpickle a class defined after it started), a fresh pool
+    runs the undelivered tasks once more.
     """
     done: set[int] = set()
     try:
-        _run_shared(_pool(workers), func, tasks, done, deliver)
+        _run_shared(_pool(workers), workers, func, tasks, done, deliver)
     except cf.process.BrokenProcessPool:
-        _run_shared(_pool(workers, fresh=True), func, tasks, done, deliver)
+        _run_shared(_pool(workers, fresh=True), workers, func, tasks, done, deliver)
 
 
-def _run_shared(pool, func, tasks, done: set, deliver) -> None:
+def _run_shared(pool, workers: int, func, tasks, done: set, deliver) -> None:
     """One attempt of :func:`_share_with_pool` for the tasks not in ``done`` (updated)."""
-    futures = {i: pool.submit(func, tasks[i]) for i in range(len(tasks)) if i not in done}
+    todo = collections.deque(i for i in range(len(tasks)) if i not in done)
+    lock, stop, inbox = threading.Lock(), threading.Event(), queue.SimpleQueue()
 
-    def drain(block: bool) -> None:
-        waiting = [f for i, f in futures.items() if i not in done]
-        while block and not cf.wait(waiting, 0.05, cf.FIRST_COMPLETED).done:
-            # CPython 3.11's pool, when it breaks, stops failing its futures at the first
-            # one cancelled below, leaving the others pending for ever
-            if getattr(pool, "_broken", False):
-                raise cf.process.BrokenProcessPool(pool._broken)
-        for i, f in futures.items():
-            if i not in done and f.done():
-                deliver(i, f.result())
-                done.add(i)
+    def take(front: bool):
+        with lock:
+            if stop.is_set() or not todo:
+                return None
+            return todo.popleft() if front else todo.pop()
 
-    with _cancel_on_error(futures.values()):
-        for i in reversed(futures):
-            if not futures[i].cancel():
-                break
+    def feed() -> None:  # in a thread: keep one task (two while many remain) in the pool
+        inflight: collections.deque = collections.deque()
+        try:
+            while True:
+                while len(inflight) < (2 if len(todo) > 2 * (workers + 1) else 1):
+                    if (i := take(front=True)) is None:
+                        break
+                    inflight.append((i, pool.submit(func, tasks[i])))
+                if not inflight:
+                    break
+                i, future = inflight.popleft()
+                cf.wait([future])
+                inbox.put((i, future, None))
+        except BaseException as exc:  # e.g. BrokenProcessPool from submit
+            inbox.put((-1, None, exc))
+        inbox.put(None)  # this feeder is finished
+
+    def handle(item) -> int:
+        if item is None:
+            return 1
+        i, future, exc = item
+        if exc is not None:
+            raise exc
+        deliver(i, future.result())
+        done.add(i)
+        return 0
+
+    feeders = [threading.Thread(target=feed, daemon=True, name=f"fisherstat-feeder-{k}")
+               for k in range(workers)]
+    for t in feeders:
+        t.start()
+    finished = 0
+    try:
+        while (i := take(front=False)) is not None:
             deliver(i, func(tasks[i]))
             done.add(i)
-            drain(block=False)
-        while len(done) < len(tasks):
-            drain(block=True)
+            while True:
+                try:
+                    item = inbox.get_nowait()
+                except queue.Empty:
+                    break
+                finished += handle(item)
+        while finished < workers:
+            finished += handle(inbox.get())
+    finally:
+        stop.set()  # on an error: no new tasks; the feeders end with their current one
 
 
 def _replicate_task(task):

@@ -218,6 +218,14 @@ def test_bonett_interval_is_nominal_for_normal_data_and_robust_to_skewness():
     assert cov[1] > 0.87 and cov[2] < 0.75
 
 
+def test_bonett_interval_of_columns_is_that_of_each_column():
+    Z = np.random.default_rng(3).standard_normal((300, 3)) * [1.0, 2.0, 0.0]
+    both = _bonett_variance_ci(Z, 0.99)
+    for j in range(3):  # equal up to the order of the summations
+        assert np.allclose(both[j], _bonett_variance_ci(Z[:, j], 0.99), rtol=1e-13, atol=0)
+    assert np.array_equal(both[2], [0.0, 0.0])  # a constant column: a zero variance
+
+
 def test_normality_pvalue_is_statsmodels_anderson_darling():
     from statsmodels.stats.diagnostic import normal_ad
 
