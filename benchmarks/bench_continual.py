@@ -20,7 +20,7 @@ GOALS = [
     "back-propagation, then diag J_n^T Lambda_n J_n), as a naive implementation does; the "
     "accuracy matrices must agree. The Fisher diagonal alone (one backward pass of the "
     "C - 1 factor rows for all examples, per-layer squared sums) is timed against the same "
-    "loop on one task's training set (goal: at least 10x; the loop pays Python and call "
+    "loop on one task's training set (goal: at least 20x; the loop pays Python and call "
     "overhead per example, fisherstat one memory-bound (N, C - 1, width) array per layer).",
 ]
 
