@@ -282,7 +282,8 @@ def test_learning_curves_auc_and_labels_to_reach_by_hand():
 
 
 def test_plots_draw_mean_curves(tmp_path):
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
+
     matplotlib.use("Agg")
     acc = np.array([[[0.5, 0.9]], [[0.5, 0.6]]])
     lc = LearningCurves(("egl", "random"), np.array([2, 4]), acc, 1 - acc, np.ones(2))

@@ -326,7 +326,6 @@ def test_online_ewc_also_protects_the_first_task_and_plots():
     assert first[-1] > first[0] - 0.07
     assert first[-1] - r.first_task("sgd")[-1] > 0.15
     assert "online EWC" in r.summary()
-    pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -371,7 +371,6 @@ def test_width_sweep_summary_and_plot():
     text = sw.summary()
     assert "softmax output" in text and len(text.splitlines()) == 6
     assert sw.stderr("m1").shape == (2,) and np.all(sw.mean("m1") > 0)
-    pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -77,7 +77,7 @@ from scipy import special
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
 from ..parallel import one_blas_thread
-from .fisher import per_sample_traces
+from .fisher import _signal_sq_norms, per_sample_traces
 from .mlp import MLP
 from .optim import Optimizer, train
 
@@ -112,16 +112,6 @@ def _check_net(net, theta, X, name="X_pool"):
     except ValueError as exc:
         raise ValueError(str(exc).replace("x must", f"{name} must", 1)) from None
     return theta, X
-
-
-def _signal_sq_norms(net, theta, cache, U):
-    r"""``||grad||^2`` of the gradient ``J^T u`` of every signal: (N, R) from U (N, R, C)."""
-    deltas = net._backward(theta, cache, np.ascontiguousarray(U))
-    out = np.zeros(U.shape[:2])
-    for li, layer in enumerate(net.layers):
-        a = layer.augment(cache.inputs[li])
-        out += np.sum(deltas[li] ** 2, axis=2) * np.sum(a * a, axis=1)[:, None]
-    return out
 
 
 def _signal_grams(net, theta, cache, U):

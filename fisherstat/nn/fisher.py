@@ -307,9 +307,20 @@ def per_sample_traces(net, theta, X, kind: str = "exact", y=None, rng=None, *,
     _check_net(net)
     theta = net.validate(theta)
     cache, U = _signals(net, theta, X, kind, y, rng, n_samples)
-    deltas = net._backward(theta, cache, U)
-    t = np.zeros(cache.f.shape[0])
+    return np.sum(_signal_sq_norms(net, theta, cache, U), axis=1)
+
+
+def _signal_sq_norms(net, theta, cache, U) -> np.ndarray:
+    r"""Squared norms :math:`\|J_n^T u_{nr}\|^2` of the gradients of signals ``U`` (N, R, C).
+
+    One backward pass of the R signals per row; with the per-layer gradient the outer
+    product :math:`\delta^l_{nr} \bar a^{l\,T}_n`, its squared norm is
+    :math:`\sum_l \|\delta^l_{nr}\|^2 \|\bar a^l_n\|^2` -- no (N, P) array. ``cache`` is
+    the forward pass of the rows at ``theta``. Returns (N, R).
+    """
+    deltas = net._backward(theta, cache, np.ascontiguousarray(U))
+    out = np.zeros(U.shape[:2])
     for li, layer in enumerate(net.layers):
         a = layer.augment(cache.inputs[li])
-        t += np.sum(deltas[li] ** 2, axis=(1, 2)) * np.sum(a * a, axis=1)
-    return t
+        out += np.sum(deltas[li] ** 2, axis=2) * np.sum(a * a, axis=1)[:, None]
+    return out

@@ -83,6 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_scalar
+from .fisher import _signal_sq_norms
 from .mlp import MLP
 
 __all__ = ["FisherMonitor", "MonitorRecord", "exponential_average", "running_average"]
@@ -505,12 +506,8 @@ class FisherMonitor:
             mean_g2 += float(np.sum(gl * gl))
         row = {"trace": float(sq.mean()), "grad_norm2": mean_g2}
         if self.exact:
-            U = np.ascontiguousarray(np.swapaxes(out.factor(cache.f), 1, 2))  # (B, R, C)
-            dx = net._backward(theta, cache, U)
-            tx = np.zeros(B)
-            for d, a in zip(dx, acts, strict=True):
-                tx += np.sum(d * d, axis=(1, 2)) * np.sum(a * a, axis=1)
-            row["exact_trace"] = float(tx.mean())
+            U = np.swapaxes(out.factor(cache.f), 1, 2)  # (B, R, C)
+            row["exact_trace"] = float(np.sum(_signal_sq_norms(net, theta, cache, U)) / B)
         if self.spectrum:
             K = np.zeros((B, B))
             for d, a in zip(deltas, acts, strict=True):
