@@ -78,7 +78,13 @@ def _expectation(func, dist, support, epsabs=1e-14):
         pieces = [(-np.inf, m), (m, np.inf)]
     else:
         f = lambda t: dist.pdf(np.exp(t)) * np.exp(t) * func(np.array([np.exp(t)]))[0]  # noqa: E731
-        a, m, b = np.log([dist.ppf(1e-20), dist.median(), dist.isf(1e-20)])
+        hi = dist.isf(1e-20)
+        if not np.isfinite(hi) and dist.dist.name == "weibull_min":
+            # SciPy < 1.11 returns inf here (its generic isf rounds 1 - 1e-20 to 1); the
+            # Weibull quantile has the closed form scale * (-log q)^(1/c)
+            c, scale = dist.args[0], dist.kwds["scale"]
+            hi = scale * (-np.log(1e-20)) ** (1.0 / c)
+        a, m, b = np.log([dist.ppf(1e-20), dist.median(), hi])
         pieces = [(a, m), (m, b)]
     return sum(integrate.quad_vec(f, lo, hi, epsabs=epsabs, epsrel=1e-12, limit=2000)[0]
                for lo, hi in pieces)

@@ -746,7 +746,9 @@ class GaussianMixture(Model):
         for r in range(R):
             total = np.zeros((p, p))
             for j in range(k):
-                sob = qmc.Sobol(d, scramble=True, rng=rng)
+                # ``seed=`` (not SciPy 1.15's ``rng=``) so that SciPy 1.10-1.14 work too; both
+                # draw from the same Generator, so the stream is the same
+                sob = qmc.Sobol(d, scramble=True, seed=rng)
                 u = np.clip(sob.random_base2(int(mj[j])), tiny, 1.0 - tiny)
                 X = self._draw_component(pt, j, special.ndtri(u))
                 acc = _Moments(p)
