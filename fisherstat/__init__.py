@@ -5,7 +5,7 @@ Import the package as ``import fisherstat as fs``; models live in :mod:`fisherst
 
 from . import design, models, nn, pkpd, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
-from .exceptions import FitError, SingularFisherWarning
+from .exceptions import FitError, SingularFisherWarning, WorkerLostWarning
 from .information import (
     FisherInfo,
     empirical_fisher,
@@ -26,6 +26,7 @@ __all__ = [
     "FitError",
     "Model",
     "SingularFisherWarning",
+    "WorkerLostWarning",
     "check_asymptotics",
     "design",
     "diagnose",

@@ -7,6 +7,7 @@ argument and the allowed range.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections.abc import Sequence
 
@@ -19,7 +20,17 @@ __all__ = [
     "check_scalar",
     "check_weights",
     "check_square_matrix",
+    "check_in_interval",
+    "check_bool",
+    "check_names",
+    "check_instance",
+    "check_finite_result",
+    "validate_theta",
+    "overflow_as_error",
 ]
+
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def check_random_state(rng) -> np.random.Generator:
@@ -105,8 +116,15 @@ def as_float_array(
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be numeric array_like, got {type(value).__name__}")
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
+        if raw.dtype.kind == "c":  # the cast to float64 would drop the imaginary part
+            if np.any(raw.imag != 0):
+                raise TypeError(f"{name} must be real, got complex values")
+            raw = raw.real
+        arr = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:
+        if "must be real" in str(exc):
+            raise
         raise TypeError(f"{name} must be numeric array_like ({exc})") from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, numbers.Integral) else tuple(ndim)
@@ -143,8 +161,12 @@ def check_int(value, name: str, *, low: int | None = None, high: int | None = No
     ...
     ValueError: n must be an integer >= 1, got 0
     """
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not isinstance(value, (numbers.Integral, np.integer)):
+        # an integral float is accepted, up to 2**53 (beyond it floats skip integers)
+        if (isinstance(value, numbers.Real) and float(value).is_integer()
+                and abs(float(value)) <= 2.0**53):
             value = int(value)
         else:
             raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -154,6 +176,9 @@ def check_int(value, name: str, *, low: int | None = None, high: int | None = No
             f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
         )
         raise ValueError(f"{name} must be an integer {rng}, got {value}")
+    if abs(value) > _INT64_MAX:  # beyond any array size or NumPy integer
+        raise ValueError(f"{name} must be an integer of at most 2**63 - 1 in magnitude, got "
+                         f"{value:.3g}")
     return value
 
 
@@ -253,6 +278,11 @@ def check_weights(weights, name: str, k: int) -> np.ndarray:
         raise ValueError(f"{name} must be non-negative; entry {int(np.argmin(w))} is {w.min()!r}")
     if not np.any(w > 0):
         raise ValueError(f"{name} must have at least one positive entry")
+    with np.errstate(over="ignore"):
+        total = np.sum(w)
+    if not np.isfinite(total):
+        raise ValueError(f"{name} must have a finite sum (entries up to about 1e308 / {k}), "
+                         f"got entries as large as {w.max()!r}")
     return w
 
 
@@ -274,11 +304,142 @@ def check_square_matrix(value, name: str, *, symmetric: bool = True, p: int | No
     if p is not None and m.shape[0] != p:
         raise ValueError(f"{name} must have shape ({p}, {p}), got {m.shape}")
     if symmetric:
-        asym = np.max(np.abs(m - m.T), initial=0.0)
+        # halves first: A - A^T and A + A^T overflow for entries near the largest float
+        half, half_t = 0.5 * m, 0.5 * m.T
+        asym = 2.0 * np.max(np.abs(half - half_t), initial=0.0)
         scale = max(np.max(np.abs(m), initial=0.0), np.finfo(float).tiny)
         if asym > rtol * scale:
             raise ValueError(
                 f"{name} must be symmetric (max |A - A^T| = {asym:g}, relative tolerance {rtol:g})"
             )
-        m = 0.5 * (m + m.T)
+        m = half + half_t
     return m
+
+
+def check_bool(value, name: str) -> bool:
+    """Check that ``value`` is ``True`` or ``False`` (a Python or NumPy bool).
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_bool
+    >>> check_bool("yes", "polish")
+    Traceback (most recent call last):
+    ...
+    TypeError: polish must be True or False, got 'yes'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_names(names, name: str, *, n: int | None = None) -> tuple[str, ...]:
+    """Check a sequence of distinct non-empty strings (of length ``n`` if given).
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_names
+    >>> check_names(["a", "b"], "param_names", n=2)
+    ('a', 'b')
+    >>> check_names("ab", "param_names")
+    Traceback (most recent call last):
+    ...
+    TypeError: param_names must be a sequence of str, not one str ('ab')
+    """
+    if isinstance(names, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of str, not one str ({names!r})")
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of str, got {type(names).__name__}") from None
+    if not all(isinstance(v, str) for v in names):
+        raise TypeError(f"{name} must be a sequence of str, got {names!r}")
+    if n is not None and len(names) != n:
+        raise ValueError(f"{name} must have {n} entries, got {len(names)}: {names!r}")
+    if not all(names):
+        raise ValueError(f"{name} must be non-empty strings, got {names!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} must be distinct, got {names!r}")
+    return names
+
+
+def check_instance(value, name: str, types, what: str):
+    """Check ``isinstance(value, types)``; ``what`` describes the allowed types.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_instance
+    >>> check_instance(3, "model", str, "a string")
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a string, got int
+    """
+    if not isinstance(value, types):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
+def check_finite_result(value, name: str, what: str = "the result"):
+    """Raise ``ValueError`` naming ``name`` when ``value`` (a computed array) is not finite.
+
+    Compute ``value`` under ``np.errstate(over="ignore", invalid="ignore")``; this turns an
+    overflow caused by the argument ``name`` into an error that names it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat._validation import check_finite_result
+    >>> check_finite_result(np.array([1.0, np.inf]), "delta", "1/2 d^T I d")
+    Traceback (most recent call last):
+    ...
+    ValueError: delta is too extreme: 1/2 d^T I d overflows (the result must stay finite, \
+below about 1e308)
+    """
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} is too extreme: {what} overflows "
+                         "(the result must stay finite, below about 1e308)")
+    return value
+
+
+def validate_theta(model, theta, name: str = "theta") -> np.ndarray:
+    """``model.validate(theta)``, with errors naming the argument ``name`` (e.g. ``start``).
+
+    Examples
+    --------
+    >>> from fisherstat.models import Normal
+    >>> from fisherstat._validation import validate_theta
+    >>> validate_theta(Normal(), [0.0, -1.0], "start")
+    Traceback (most recent call last):
+    ...
+    ValueError: start: theta: sigma2 must be > 0, got -1.0
+    """
+    if name == "theta":
+        return model.validate(theta)
+    try:
+        return model.validate(theta)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+
+
+@contextlib.contextmanager
+def overflow_as_error(name: str, what: str):
+    """Turn a floating-point overflow (or invalid operation) inside the block into a
+    ``ValueError`` naming the argument ``name`` that caused it, instead of a warning and an
+    inf/NaN result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat._validation import overflow_as_error
+    >>> with overflow_as_error("data", "the log-likelihood"):
+    ...     np.array([1e308]) ** 2
+    Traceback (most recent call last):
+    ...
+    ValueError: data (or theta) too large: the log-likelihood overflows (overflow encountered in \
+square); entries must stay well below 1e308
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError as exc:
+        raise ValueError(f"{name} (or theta) too large: {what} overflows ({exc}); entries must "
+                         "stay well below 1e308") from None

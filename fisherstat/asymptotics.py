@@ -20,19 +20,22 @@ import numbers
 import os
 import re
 import warnings
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._fitting import SE_METHODS, fit_replicates, sample_replicates, standard_errors
-from ._validation import as_float_array, check_int, check_scalar
+from ._validation import as_float_array, check_int, check_scalar, validate_theta
 from .exceptions import SingularFisherWarning
 from .information import FisherInfo, fisher, pinv_psd
 from .models.base import Model
 from .parallel import (
     Progress,
     as_seed_sequence,
+    check_count,
     check_executor,
     default_chunk_size,
     map_chunks,
@@ -128,7 +131,7 @@ def _reference(model, theta0, information, n, X, seed):
         if information.param_names != model.param_names:
             raise ValueError(
                 f"information has parameters {information.param_names}, the model "
-                f"{model.param_names}"
+                f"{model.param_names}: information must have the model's parameters"
             )
         info, label = information, f"given information ({information.method})"
     else:
@@ -720,24 +723,59 @@ def _signature(model, theta0, sizes, reps, chunk_sizes, seed, designs) -> str:
     return h.hexdigest()
 
 
+def _checkpoint_path(checkpoint) -> str:
+    """The checkpoint's path as a str, refused early if it is no path or cannot be written."""
+    if isinstance(checkpoint, bytes) or not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(
+            f"checkpoint must be None or a file path (str or os.PathLike), got "
+            f"{type(checkpoint).__name__}")
+    path = os.fspath(checkpoint)
+    if not path or os.path.basename(path) == "":
+        raise ValueError(f"checkpoint must be a file path, got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"checkpoint {path!r}: the directory {folder!r} does not exist")
+    return path
+
+
 class _Checkpoint:
-    """Finished chunks in one ``.npz`` file, rewritten atomically after every chunk."""
+    """Finished chunks in one ``.npz`` file, rewritten atomically after every chunk.
+
+    Each write goes to ``PATH.tmp``, is flushed to disk and then renamed over ``PATH``
+    (``os.replace``, atomic on POSIX and Windows), so a study killed at any moment leaves
+    either the previous or the new checkpoint, never a half-written one (a left-over
+    ``PATH.tmp`` is ignored and overwritten). A file damaged otherwise is refused with a
+    ``ValueError`` rather than trusted.
+    """
+
+    _ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
 
     def __init__(self, path, signature: str):
-        self.path, self.signature = os.fspath(path), signature
+        self.path, self.signature = _checkpoint_path(path), signature
         self.arrays: dict[str, np.ndarray] = {}
         self.done: dict[tuple[int, int], dict] = {}
         if os.path.exists(self.path):
             self._load()
 
+    def check_writable(self):
+        """Refuse a path this process cannot write now, not after the first chunk."""
+        try:
+            with open(self.path + ".tmp", "wb"):
+                pass
+            os.remove(self.path + ".tmp")
+        except OSError as exc:
+            raise ValueError(f"checkpoint {self.path!r} cannot be written ({exc}); choose "
+                             "another path") from None
+
     def _load(self):
         try:
             with np.load(self.path, allow_pickle=False) as f:
                 arrays = {k: f[k] for k in f.files}
-        except (OSError, ValueError) as exc:
+        except self._ERRORS as exc:
             raise ValueError(
-                f"checkpoint {self.path!r} exists but is not a readable .npz file ({exc}); "
-                "remove it or choose another path"
+                f"checkpoint {self.path!r} exists but is not a readable .npz file "
+                f"({type(exc).__name__}: {exc}); it may be damaged: remove it or choose "
+                "another path"
             ) from None
         if str(arrays.get("signature", np.array(""))) != self.signature:
             raise ValueError(
@@ -745,10 +783,17 @@ class _Checkpoint:
                 "(model, theta0, n, reps, rng, x or chunk_size); remove it or choose another "
                 "path"
             )
-        self.arrays = arrays
-        for i, j in arrays["done"].reshape(-1, 2):
-            self.done[(int(i), int(j))] = {
-                k: arrays[f"{k}_{i}_{j}"] for k in ("theta", "se", "fail_idx", "fail_msg")}
+        try:
+            done = arrays["done"].reshape(-1, 2)
+            chunks = {(int(i), int(j)): {k: arrays[f"{k}_{i}_{j}"]
+                                         for k in ("theta", "se", "fail_idx", "fail_msg")}
+                      for i, j in done}
+        except self._ERRORS as exc:
+            raise ValueError(
+                f"checkpoint {self.path!r} is incomplete ({type(exc).__name__}: {exc}); it "
+                "may be damaged: remove it or choose another path"
+            ) from None
+        self.arrays, self.done = arrays, chunks
 
     def add(self, key, result):
         i, j = key
@@ -760,6 +805,8 @@ class _Checkpoint:
         tmp = self.path + ".tmp"
         with open(tmp, "wb") as fh:
             np.savez(fh, **self.arrays)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename (a crash, not only a kill)
         os.replace(tmp, self.path)
 
 
@@ -818,7 +865,9 @@ def check_asymptotics(
     checkpoint : str or path, optional
         A ``.npz`` file where finished chunks are saved as the study runs; a second call with
         the same arguments resumes from it and returns the same report as an uninterrupted
-        run. A checkpoint written with other arguments is refused (``ValueError``).
+        run. A checkpoint written with other arguments is refused (``ValueError``). Writes
+        are atomic (a temporary file renamed over the old one), so a study killed at any
+        moment resumes from the chunks finished before.
     level : float, default 0.95
         Nominal level of the Wald intervals and family-wise confidence of the checks.
     chunk_size : int, optional
@@ -834,7 +883,7 @@ def check_asymptotics(
     ValueError
         ``reps < 2``, ``n`` smaller than the number of parameters or a design that cannot
         identify the parameters, ``theta0`` outside the parameter space, a checkpoint from
-        other arguments.
+        other arguments, damaged, in a missing directory or not writable.
     TypeError
         A non-model, ``x`` missing for (or given to) a model, an executor without ``submit``
         or ``map``.
@@ -881,7 +930,7 @@ def check_asymptotics(
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a fisherstat Model, got {type(model).__name__}")
-    theta0 = model.validate(theta0)
+    theta0 = validate_theta(model, theta0, "theta0")
     p = model.n_params
     sizes, scalar = _check_sizes(n, p)
     reps = check_int(reps, "reps", low=2)
@@ -889,6 +938,8 @@ def check_asymptotics(
     executor = check_executor(executor)
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
+    if checkpoint is not None:
+        checkpoint = _checkpoint_path(checkpoint)
     if rng is None and checkpoint is not None:
         raise ValueError("checkpoint needs a reproducible rng (an int seed or a SeedSequence), "
                          "got rng=None")
@@ -917,7 +968,7 @@ def check_asymptotics(
             )
         refs.append((V, label, rank))
     cs = (default_chunk_size(reps, max(sizes) * p) if chunk_size is None
-          else check_int(chunk_size, "chunk_size", low=1))
+          else check_count(chunk_size, "chunk_size"))
     counts = split_replicates(reps, cs)
     tasks = []
     for i, (k, X) in enumerate(zip(sizes, designs, strict=True)):
@@ -930,6 +981,8 @@ def check_asymptotics(
                                                    designs))
     done = {} if store is None else dict(store.done)
     pending = [t for t in tasks if t.key not in done]
+    if store is not None and pending:
+        store.check_writable()  # a finished checkpoint may be read-only
     bar = Progress(reps * len(sizes), f"check {type(model).__name__}", enabled=bool(progress))
     bar.update(sum(t.count for t in tasks if t.key in done))
     try:

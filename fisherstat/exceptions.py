@@ -1,6 +1,6 @@
 """Exceptions and warnings raised by fisherstat."""
 
-__all__ = ["FitError", "SingularFisherWarning"]
+__all__ = ["FitError", "SingularFisherWarning", "WorkerLostWarning"]
 
 
 class FitError(RuntimeError):
@@ -25,5 +25,19 @@ class SingularFisherWarning(UserWarning):
     >>> import warnings
     >>> from fisherstat import SingularFisherWarning
     >>> issubclass(SingularFisherWarning, UserWarning)
+    True
+    """
+
+
+class WorkerLostWarning(UserWarning):
+    """A worker process of ``executor=k`` died (or could not unpickle a chunk).
+
+    Its unfinished chunks ran again on a fresh pool, so the result is complete and
+    unchanged: no chunk is lost or counted twice.
+
+    Examples
+    --------
+    >>> from fisherstat import WorkerLostWarning
+    >>> issubclass(WorkerLostWarning, UserWarning)
     True
     """

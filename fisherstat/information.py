@@ -37,7 +37,10 @@ from scipy import linalg
 from ._moments import Moments as _Moments
 from ._validation import (
     as_float_array,
+    check_finite_result,
+    check_instance,
     check_int,
+    check_names,
     check_random_state,
     check_scalar,
     check_square_matrix,
@@ -59,7 +62,22 @@ _EPS = np.finfo(np.float64).eps
 
 def default_rank_tol(eigenvalues: np.ndarray) -> float:
     """Default tolerance for the numerical rank: ``max|lambda| * p * eps`` (as ``matrix_rank``)."""
-    return float(np.max(np.abs(eigenvalues), initial=0.0) * eigenvalues.size * _EPS)
+    # p * eps first (exact: eps is a power of 2), so that max|lambda| near 1e308 cannot overflow
+    return float(np.max(np.abs(eigenvalues), initial=0.0) * (eigenvalues.size * _EPS))
+
+
+def _equilibrated_pd(matrix: np.ndarray) -> bool:
+    """True when ``D^-1 M D^-1`` (``D`` = powers of 2 near ``sqrt M_jj``) is numerically PD."""
+    d = np.diag(matrix)
+    if not np.all(d > 0):
+        return False
+    s = np.exp2(np.round(0.5 * np.log2(d)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = (matrix / s[:, None]) / s[None, :]
+    if not np.all(np.isfinite(S)):  # |M_ij| >> sqrt(M_ii M_jj): far from PD
+        return False
+    ws = np.linalg.eigvalsh(0.5 * (S + S.T))
+    return bool(ws[0] > default_rank_tol(ws))
 
 
 def pinv_psd(matrix: np.ndarray, tol: float | None = None, *, what: str = "information"):
@@ -68,16 +86,30 @@ def pinv_psd(matrix: np.ndarray, tol: float | None = None, *, what: str = "infor
     Returns ``(inverse, rank)``. Full-rank positive definite matrices are inverted through
     a Cholesky factorisation; otherwise eigenvalues with ``|lambda| <= tol`` are dropped and a
     :class:`SingularFisherWarning` reports the rank.
+
+    With the default ``tol``, a matrix that fails the rule ``max|lambda| p eps`` only because
+    its parameters have very different units (e.g. ``diag(1/s2, 1/(2 s2^2))`` at
+    ``s2 = 1e-12``) is still inverted through Cholesky when its equilibrated form
+    ``D^-1 M D^-1``, ``D = diag(sqrt M_jj)`` (rounded to powers of 2, so exactly), passes
+    the same rule: Cholesky is invariant under diagonal scaling, and its inverse then has
+    relative error of order ``cond(D^-1 M D^-1) p eps`` (van der Sluis 1969, *Numer. Math.*
+    14, 14-23; Higham 2002, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
+    sec. 10.1 and 14.3), whereas the pseudo-inverse would drop a well-determined direction.
     """
     p = matrix.shape[0]
     w, V = np.linalg.eigh(matrix)
+    equilibrate = tol is None
     tol = default_rank_tol(w) if tol is None else tol
     keep = np.abs(w) > tol
     rank = int(keep.sum())
-    if rank == p and w[0] > 0:
-        c = linalg.cho_factor(matrix)
-        inv = linalg.cho_solve(c, np.eye(p))
-        return 0.5 * (inv + inv.T), rank
+    if (rank == p and w[0] > 0) or (equilibrate and _equilibrated_pd(matrix)):
+        try:
+            c = linalg.cho_factor(matrix)
+        except linalg.LinAlgError:  # not numerically positive definite after all
+            pass
+        else:
+            inv = linalg.cho_solve(c, np.eye(p))
+            return 0.5 * (inv + inv.T), p
     if rank < p:
         warnings.warn(
             f"the {what} matrix is singular: numerical rank {rank} < {p} "
@@ -137,12 +169,12 @@ class FisherInfo:
 
     def __post_init__(self):
         m = check_square_matrix(self.matrix, "matrix", rtol=1e-6)
-        names = tuple(self.param_names)
-        if len(names) != m.shape[0] or not all(isinstance(n, str) for n in names):
+        names = check_names(self.param_names, "param_names")
+        if len(names) != m.shape[0]:
             raise ValueError(
                 f"param_names must be {m.shape[0]} strings (one per row), got {names!r}"
             )
-        if self.method not in METHODS:
+        if not isinstance(self.method, str) or self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         n_obs = check_scalar(self.n_obs, "n_obs", low=0)
         se = self.stderr
@@ -173,9 +205,22 @@ class FisherInfo:
 
     @property
     def rank(self) -> int:
-        """Numerical rank with tolerance ``max|lambda| * p * eps``."""
+        """Numerical rank with tolerance ``max|lambda| * p * eps``.
+
+        A matrix that fails this rule only through the units of its parameters (its
+        equilibrated form ``D^-1 M D^-1``, ``D = diag(sqrt M_jj)``, passes it) has full rank,
+        as :meth:`inverse` treats it.
+        """
         w = self._eig[0]
-        return int(np.sum(np.abs(w) > default_rank_tol(w)))
+        r = int(np.sum(np.abs(w) > default_rank_tol(w)))
+        if r < self.n_params:
+            eq = self.__dict__.get("_equilibrated_pd")
+            if eq is None:  # computed once (the matrix is immutable)
+                eq = _equilibrated_pd(self.matrix)
+                object.__setattr__(self, "_equilibrated_pd", eq)
+            if eq:
+                return self.n_params
+        return r
 
     @property
     def is_singular(self) -> bool:
@@ -186,9 +231,13 @@ class FisherInfo:
     def condition_number(self) -> float:
         """``lambda_max / lambda_min`` (``inf`` when singular or indefinite)."""
         w = self._eig[0]
-        if w[0] <= default_rank_tol(w):
+        if w[0] > default_rank_tol(w):
+            return float(w[-1] / w[0])
+        if self.rank < self.n_params:
             return float("inf")
-        return float(w[-1] / w[0])
+        # full rank only after equilibration: lambda_min = 1 / lambda_max of the Cholesky
+        # inverse, accurate to cond(D^-1 M D^-1) eps where the eigenvalue itself is not
+        return float(w[-1] * np.linalg.eigvalsh(pinv_psd(self.matrix)[0])[-1])
 
     # ------------------------------------------------------------- inverse
     def inverse(self, tol: float | None = None) -> np.ndarray:
@@ -199,6 +248,8 @@ class FisherInfo:
         tol : float, optional
             Eigenvalues with ``|lambda| <= tol`` count as zero (default ``max|lambda| p eps``).
         """
+        if tol is not None:
+            tol = check_scalar(tol, "tol", low=0, low_open=False)
         return pinv_psd(self.matrix, tol)[0]
 
     def covariance(self, n: float | None = None) -> np.ndarray:
@@ -208,7 +259,9 @@ class FisherInfo:
         ``inverse()``; otherwise the bound is ``inverse() * n_obs / n``.
         """
         n = self.n_obs if n is None else check_scalar(n, "n", low=0)
-        return self.inverse() * (self.n_obs / n)
+        with np.errstate(over="ignore", invalid="ignore"):
+            cov = self.inverse() * (self.n_obs / n)
+        return check_finite_result(cov, "n", "inverse() * n_obs / n")
 
     def standard_errors(self, n: float | None = None) -> np.ndarray:
         """Square roots of the diagonal of :meth:`covariance`."""
@@ -243,19 +296,29 @@ class FisherInfo:
         J = as_float_array(jacobian, "jacobian", ndim=2)
         if J.shape[0] != self.n_params:
             raise ValueError(f"jacobian must have {self.n_params} rows, got shape {J.shape}")
-        names = tuple(names)
-        if len(names) != J.shape[1]:
-            raise ValueError(f"names must have {J.shape[1]} entries, got {len(names)}")
-        return FisherInfo(J.T @ self.matrix @ J, names, self.n_obs, self.method, None,
-                          self.n_samples)
+        names = check_names(names, "names", n=J.shape[1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            m = J.T @ self.matrix @ J
+        check_finite_result(m, "jacobian", "J^T I J")
+        return FisherInfo(m, names, self.n_obs, self.method, None, self.n_samples)
 
     def _indices(self, names: Sequence[str]) -> np.ndarray:
         if isinstance(names, str):
             names = [names]
+        try:
+            names = list(names)
+        except TypeError:
+            raise TypeError(f"names must be a sequence of parameter names, got "
+                            f"{type(names).__name__}") from None
+        if not names:
+            raise ValueError(f"names must name at least one of {self.param_names}")
         idx = []
         for n in names:
+            if not isinstance(n, str):
+                raise TypeError(f"names must be str (parameter names), got {n!r}")
             if n not in self.param_names:
-                raise ValueError(f"unknown parameter {n!r}; expected one of {self.param_names}")
+                raise ValueError(f"names: unknown parameter {n!r}; expected one of "
+                                 f"{self.param_names}")
             idx.append(self.param_names.index(n))
         if len(set(idx)) != len(idx):
             raise ValueError(f"names must be distinct, got {list(names)}")
@@ -293,7 +356,9 @@ class FisherInfo:
         d = as_float_array(delta, "delta", ndim=(1, 2))
         if d.shape[-1] != self.n_params:
             raise ValueError(f"delta must have {self.n_params} columns, got shape {d.shape}")
-        q = 0.5 * np.einsum("...i,ij,...j->...", d, self.matrix, d)
+        with np.errstate(over="ignore", invalid="ignore"):
+            q = 0.5 * np.einsum("...i,ij,...j->...", d, self.matrix, d)
+        check_finite_result(q, "delta", "1/2 d^T I d")
         return float(q) if d.ndim == 1 else q
 
     # ---------------------------------------------------------- arithmetic
@@ -304,22 +369,32 @@ class FisherInfo:
         if other.param_names != self.param_names:
             raise ValueError(
                 f"cannot add information of parameters {other.param_names} to {self.param_names}"
+                f": other must have the same parameters {self.param_names}"
             )
         ses = [s.stderr for s in (self, other)]
-        se = None if all(s is None for s in ses) else np.sqrt(
-            sum(np.zeros_like(self.matrix) if s is None else s**2 for s in ses))
+        with np.errstate(over="ignore", invalid="ignore"):
+            se = None if all(s is None for s in ses) else np.sqrt(
+                sum(np.zeros_like(self.matrix) if s is None else s**2 for s in ses))
+            total = self.matrix + other.matrix
+        check_finite_result(total, "other", "the sum of the information matrices")
+        if se is not None:
+            check_finite_result(se, "other", "the sum of the Monte Carlo variances")
         method = self.method if self.method == other.method else "combined"
         ns = None if None in (self.n_samples, other.n_samples) else min(self.n_samples,
                                                                        other.n_samples)
-        return FisherInfo(self.matrix + other.matrix, self.param_names,
+        return FisherInfo(total, self.param_names,
                           self.n_obs + other.n_obs, method, se, ns)
 
     def __mul__(self, c) -> FisherInfo:
         """Information of ``c`` times as many observations (``c > 0``)."""
         c = check_scalar(c, "c", low=0)
-        se = None if self.stderr is None else self.stderr * c
-        return FisherInfo(self.matrix * c, self.param_names, self.n_obs * c, self.method, se,
-                          self.n_samples)
+        with np.errstate(over="ignore"):
+            m, n_obs = self.matrix * c, self.n_obs * c
+            se = None if self.stderr is None else self.stderr * c
+        check_finite_result(m, "c", "c * matrix")
+        check_finite_result(n_obs if se is None else [n_obs, *se.ravel()], "c",
+                            "c * n_obs (or c * stderr)")
+        return FisherInfo(m, self.param_names, n_obs, self.method, se, self.n_samples)
 
     __rmul__ = __mul__
 
@@ -371,6 +446,12 @@ class FisherInfo:
 
 
 # ----------------------------------------------------------------- estimators
+def _check_model(model):
+    from .models.base import Model  # models import this module
+
+    return check_instance(model, "model", Model, "a fisherstat Model (see fisherstat.models)")
+
+
 def _context_x(model, context):
     """Split context into validated ``(x, weights, n_obs, extra)``.
 
@@ -435,10 +516,17 @@ def fisher(model, theta, method: str = "auto", *, n_samples: int | None = None, 
     >>> bool(abs(mc.matrix[0, 0] - 0.5) < 4 * mc.stderr[0, 0])
     True
     """
-    if method not in ("auto", "analytic", "monte_carlo"):
+    _check_model(model)
+    if not isinstance(method, str) or method not in ("auto", "analytic", "monte_carlo"):
         raise ValueError(f"method must be 'auto', 'analytic' or 'monte_carlo', got {method!r}")
-    if estimator not in ("score", "hessian"):
+    if not isinstance(estimator, str) or estimator not in ("score", "hessian"):
         raise ValueError(f"estimator must be 'score' or 'hessian', got {estimator!r}")
+    if n_samples is not None:  # checked even when the closed form makes them unused
+        n_samples = check_int(n_samples, "n_samples", low=2)
+    check_random_state(rng)
+    if variance_reduction is not None and method == "analytic":
+        raise ValueError("variance_reduction needs method='monte_carlo' (or 'auto'), got "
+                         f"method='analytic' with variance_reduction={variance_reduction!r}")
     theta = model.validate(theta)
     x, w, n_obs, extra = _context_x(model, dict(context))
     if method == "auto":
@@ -514,7 +602,7 @@ def empirical_fisher(model, theta, data, x=None) -> FisherInfo:
     >>> float(np.round(fs.empirical_fisher(m, [3.0], y).matrix[0, 0], 2))  # 1/lambda
     0.33
     """
-    s = model.score(theta, data, x=x)
+    s = _check_model(model).score(theta, data, x=x)
     return FisherInfo(s.T @ s / s.shape[0], model.param_names, 1.0, "empirical")
 
 
@@ -530,7 +618,7 @@ def observed_information(model, theta, data, x=None) -> FisherInfo:
     array([[1.        , 0.5       ],
            [0.5       , 0.41666667]])
     """
-    H = model.hessian(theta, data, x=x, individual=True)
+    H = _check_model(model).hessian(theta, data, x=x, individual=True)
     return FisherInfo(-H.mean(axis=0), model.param_names, 1.0, "observed")
 
 
@@ -551,7 +639,7 @@ def sandwich_covariance(model, theta, data, x=None) -> np.ndarray:
     >>> bool(abs(V[0, 0] * 2000 - 1.0) < 0.1)
     True
     """
-    s = model.score(theta, data, x=x)
+    s = _check_model(model).score(theta, data, x=x)
     n = s.shape[0]
     A = -model.hessian(theta, data, x=x) / n
     B = s.T @ s / n

@@ -34,7 +34,9 @@ def _unwrap(results):
 def _param_names(model, p: int) -> tuple[str, ...]:
     names = getattr(model, "exog_names", None)
     if names is not None and len(names) == p:
-        return tuple(str(n) for n in names)
+        names = tuple(str(n) for n in names)
+        if all(names) and len(set(names)) == p:  # FisherInfo needs distinct names
+            return names
     return tuple(f"param_{i}" for i in range(p))
 
 

@@ -24,8 +24,12 @@ cluster.
   ends with the interpreter. A kept worker is a copy of this process at the time it
   started, so the pool is replaced when functions or classes of ``__main__`` have been
   (re)defined since (after :func:`importlib.reload` of one of your modules, call
-  :func:`shutdown_pools`); if a worker still cannot unpickle a chunk the pool breaks,
-  is replaced and the unfinished chunks run again, once;
+  :func:`shutdown_pools`). If a worker dies (killed, out of memory, ``os._exit``) or
+  still cannot unpickle a chunk, the pool breaks: a :class:`WorkerLostWarning` says so,
+  a fresh pool replaces it and the unfinished chunks run again, once (finished chunks
+  are kept and none is delivered twice; a second loss in the same call raises
+  ``BrokenProcessPool``). Studies started at the same time from several threads share
+  the kept pool safely: a pool is never shut down while another call still uses it;
 * any object with a ``submit`` (or at least a ``map``) method in the
   :class:`concurrent.futures.Executor` style, e.g. a ``ThreadPoolExecutor``, a
   ``ProcessPoolExecutor`` you manage yourself, or a Dask cluster's
@@ -50,15 +54,35 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 
 from ._validation import check_int
+from .exceptions import WorkerLostWarning
 
 __all__ = ["map_replicates", "map_chunks", "spawn_seeds", "split_replicates", "check_executor",
            "shutdown_pools"]
+
+
+def check_count(value, name: str, low: int = 1) -> int:
+    """``check_int`` that also refuses ``True``/``False`` (a bool is no number of chunks).
+
+    Examples
+    --------
+    >>> from fisherstat.parallel import check_count
+    >>> check_count(3, "chunk_size")
+    3
+    >>> check_count(True, "chunk_size")
+    Traceback (most recent call last):
+    ...
+    TypeError: chunk_size must be an integer, got True
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return check_int(value, name, low=low)
 
 
 def as_seed_sequence(rng) -> np.random.SeedSequence:
@@ -103,7 +127,7 @@ def spawn_seeds(rng, n_chunks: int) -> list[np.random.SeedSequence]:
     ...      .random())
     True
     """
-    n_chunks = check_int(n_chunks, "n_chunks", low=1)
+    n_chunks = check_count(n_chunks, "n_chunks")
     return as_seed_sequence(rng).spawn(n_chunks)
 
 
@@ -116,8 +140,8 @@ def split_replicates(reps: int, chunk_size: int) -> list[int]:
     >>> split_replicates(10, 4)
     [4, 4, 2]
     """
-    reps = check_int(reps, "reps", low=1)
-    chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    reps = check_count(reps, "reps")
+    chunk_size = check_count(chunk_size, "chunk_size")
     full, rest = divmod(reps, chunk_size)
     return [chunk_size] * full + ([rest] if rest else [])
 
@@ -165,7 +189,8 @@ distributed.Client(...).get_executor()), got str
     )
 
 
-_BLAS = {"controller": None, "pinned": False}
+_BLAS = {"controller": None, "pinned": False, "depth": 0, "limiter": None}
+_BLAS_LOCK = threading.Lock()
 
 
 def _blas_controller():
@@ -186,13 +211,28 @@ def one_blas_thread() -> Iterator:
     A multi-threaded BLAS may split a matrix product differently from a single-threaded
     one and round differently in the last bit; with one thread everywhere the chunks of a
     study give the same bits in any process. Needs ``threadpoolctl`` (a no-op without it).
+    The limit is process-wide, so it is counted: studies running at the same time in
+    several threads share it, and the last one to finish restores the original number.
     """
-    ctl = _blas_controller()
-    if ctl is None or _BLAS["pinned"]:
+    with _BLAS_LOCK:
+        ctl = _blas_controller()
+        if ctl is None or _BLAS["pinned"]:
+            ctl = None
+        else:
+            if _BLAS["depth"] == 0:
+                _BLAS["limiter"] = ctl.limit(limits=1, user_api="blas")
+            _BLAS["depth"] += 1
+    if ctl is None:
         yield
         return
-    with ctl.limit(limits=1, user_api="blas"):
+    try:
         yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS["depth"] -= 1
+            if _BLAS["depth"] == 0:
+                _BLAS.pop("limiter").restore_original_limits()
+                _BLAS["limiter"] = None
 
 
 def pin_worker_blas() -> None:
@@ -214,6 +254,9 @@ def pin_worker_blas() -> None:
 
 
 _POOLS: dict[int, tuple[cf.ProcessPoolExecutor, tuple]] = {}
+_POOLS_LOCK = threading.RLock()  # guards _POOLS, _USERS and _RETIRED
+_USERS: dict[int, int] = {}  # id(pool) -> number of calls using it right now
+_RETIRED: dict[int, cf.ProcessPoolExecutor] = {}  # replaced while in use: its last user ends it
 
 
 def _code_fingerprint() -> tuple:
@@ -227,20 +270,51 @@ def _code_fingerprint() -> tuple:
     """
     main = sys.modules.get("__main__")
     return () if main is None else tuple(
-        (k, id(v)) for k, v in vars(main).items()
+        (k, id(v)) for k, v in list(vars(main).items())
         if isinstance(v, (type, types.FunctionType, types.ModuleType)))
 
 
-def _pool(workers: int, fresh: bool = False) -> cf.ProcessPoolExecutor:
-    """The kept pool of ``workers`` processes, replaced if broken, stale or ``fresh``."""
-    pool, fingerprint = _POOLS.get(workers, (None, None))
-    now = _code_fingerprint()
-    if fresh or pool is None or getattr(pool, "_broken", False) or fingerprint != now:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=pin_worker_blas)
-        _POOLS[workers] = (pool, now)
-    return pool
+def _retire(pool: cf.ProcessPoolExecutor) -> None:
+    """End a replaced pool now, or when the last call still using it lets go of it."""
+    if _USERS.get(id(pool)):
+        _RETIRED[id(pool)] = pool
+    else:
+        pool.shutdown(wait=False, cancel_futures=bool(getattr(pool, "_broken", False)))
+
+
+def _pool(workers: int, broken: cf.ProcessPoolExecutor | None = None) -> cf.ProcessPoolExecutor:
+    """The kept pool of ``workers`` processes, replaced if broken, stale or ``broken``.
+
+    ``broken`` is a pool that failed for the caller: it is replaced only if it is still
+    the kept one (another thread may have replaced it already).
+    """
+    with _POOLS_LOCK:
+        pool, fingerprint = _POOLS.get(workers, (None, None))
+        now = _code_fingerprint()
+        if (pool is None or pool is broken or getattr(pool, "_broken", False)
+                or fingerprint != now):
+            if pool is not None:
+                _retire(pool)
+            pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=pin_worker_blas)
+            _POOLS[workers] = (pool, now)
+        return pool
+
+
+@contextmanager
+def _using_pool(workers: int, broken: cf.ProcessPoolExecutor | None = None) -> Iterator:
+    """The kept pool (see :func:`_pool`), not shut down by other threads while in use."""
+    with _POOLS_LOCK:
+        pool = _pool(workers, broken)
+        _USERS[id(pool)] = _USERS.get(id(pool), 0) + 1
+    try:
+        yield pool
+    finally:
+        with _POOLS_LOCK:
+            _USERS[id(pool)] -= 1
+            if not _USERS[id(pool)]:
+                del _USERS[id(pool)]
+                if (old := _RETIRED.pop(id(pool), None)) is not None:
+                    old.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown_pools() -> None:
@@ -253,8 +327,11 @@ def shutdown_pools() -> None:
     [1, 2]
     >>> shutdown_pools()
     """
-    while _POOLS:
-        _POOLS.popitem()[1][0].shutdown(wait=True)
+    with _POOLS_LOCK:
+        pools = [_POOLS.popitem()[1][0] for _ in range(len(_POOLS))]
+        pools += [_RETIRED.popitem()[1] for _ in range(len(_RETIRED))]
+    for pool in pools:
+        pool.shutdown(wait=True)
 
 
 class Progress:
@@ -335,8 +412,25 @@ def map_chunks(
     >>> map_chunks(abs, [-1, 2, -3])
     [1, 2, 3]
     """
+    if not callable(func):
+        raise TypeError(f"func must be callable, got {type(func).__name__}")
+    if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
+        raise TypeError(f"tasks must be a sequence of arguments, got {type(tasks).__name__}")
     tasks = list(tasks)
-    weights = [1] * len(tasks) if weights is None else list(weights)
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"on_result must be None or callable, got {type(on_result).__name__}")
+    if progress is not None and not callable(getattr(progress, "update", None)):
+        raise TypeError(f"progress must be None or a Progress, got {type(progress).__name__}")
+    if weights is None:
+        weights = [1] * len(tasks)
+    else:
+        if isinstance(weights, (str, bytes)) or not isinstance(weights, Iterable):
+            raise TypeError(
+                f"weights must be a sequence of ints, got {type(weights).__name__}")
+        weights = [check_count(w, "weights", low=0) for w in weights]
+        if len(weights) != len(tasks):
+            raise ValueError(f"weights must have one entry per task ({len(tasks)}), got "
+                             f"{len(weights)}")
     results: list = [None] * len(tasks)
     ex = check_executor(executor)
 
@@ -367,7 +461,11 @@ def map_chunks(
             for i, res in enumerate(ex.map(func, tasks)):
                 deliver(i, res)
             return results
-        futures = [ex.submit(func, t) for t in tasks]
+        try:
+            futures = [ex.submit(func, tasks[0])]
+        except RuntimeError as exc:  # e.g. "cannot schedule new futures after shutdown"
+            raise ValueError(f"executor cannot run tasks ({exc}); was it shut down?") from None
+        futures += [ex.submit(func, t) for t in tasks[1:]]
         with _cancel_on_error(futures):
             if all(isinstance(f, cf.Future) for f in futures):
                 index = {id(f): i for i, f in enumerate(futures)}
@@ -406,10 +504,19 @@ def _share_with_pool(func, tasks, workers: int, deliver) -> None:
     runs the undelivered tasks once more.
     """
     done: set[int] = set()
-    try:
-        _run_shared(_pool(workers), workers, func, tasks, done, deliver)
-    except cf.process.BrokenProcessPool:
-        _run_shared(_pool(workers, fresh=True), workers, func, tasks, done, deliver)
+    with _using_pool(workers) as pool:
+        try:
+            _run_shared(pool, workers, func, tasks, done, deliver)
+            return
+        except cf.process.BrokenProcessPool as exc:
+            reason = exc
+    warnings.warn(
+        f"a worker process of executor={workers + 1} died or could not unpickle a chunk "
+        f"({reason}); a fresh pool reruns the {len(tasks) - len(done)} unfinished of "
+        f"{len(tasks)} chunks (finished chunks are kept, none is counted twice)",
+        WorkerLostWarning, stacklevel=4)
+    with _using_pool(workers, broken=pool) as fresh:
+        _run_shared(fresh, workers, func, tasks, done, deliver)
 
 
 def _run_shared(pool, workers: int, func, tasks, done: set, deliver) -> None:
@@ -526,12 +633,19 @@ def map_replicates(
     >>> [p.shape for p in parts]
     [(4,), (4,), (2,)]
     """
+    if not callable(func):
+        raise TypeError(f"func must be callable, got {type(func).__name__}")
     if rng is None:
         raise TypeError("rng must be an int seed, a SeedSequence or a Generator (not None): "
                         "the chunks are seeded from it")
-    reps = check_int(reps, "reps", low=1)
+    reps = check_count(reps, "reps")
     chunk_size = (default_chunk_size(reps) if chunk_size is None
-                  else check_int(chunk_size, "chunk_size", low=1))
+                  else check_count(chunk_size, "chunk_size"))
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"args must be a tuple of extra arguments, got {type(args).__name__}")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    executor = check_executor(executor)
     sizes = split_replicates(reps, chunk_size)
     seeds = spawn_seeds(rng, len(sizes))
     tasks = [(func, s, c, tuple(args)) for s, c in zip(seeds, sizes, strict=True)]

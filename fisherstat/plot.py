@@ -35,6 +35,36 @@ def require_matplotlib():
     return plt
 
 
+def _check_report(report, *, single: bool):
+    """``report`` must be an AsymptoticReport (of one sample size when ``single``)."""
+    from .asymptotics import AsymptoticReport
+
+    if not isinstance(report, AsymptoticReport):
+        raise TypeError("report must be an AsymptoticReport (from check_asymptotics), got "
+                        f"{type(report).__name__}")
+    if single and len(report.sizes) != 1:
+        raise ValueError(f"report must be of one sample size, got the sizes {report.sizes}: "
+                         "use report.at(n) or plot_convergence")
+
+
+def _check_figure(fig, plt):
+    """``fig`` must be None or a matplotlib Figure."""
+    from matplotlib.figure import Figure
+
+    if fig is not None and not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure or None, got {type(fig).__name__}")
+
+
+def _check_axes(ax, name: str = "ax"):
+    """``ax`` must be a matplotlib Axes (imports matplotlib)."""
+    require_matplotlib()
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
 def plot_study(report, fig=None):
     """Histograms, QQ plots, Wald coverage and a chi-square QQ plot of one sample size.
 
@@ -62,7 +92,9 @@ def plot_study(report, fig=None):
     """
     from scipy import stats
 
+    _check_report(report, single=True)
     plt = require_matplotlib()
+    _check_figure(fig, plt)
     from .asymptotics import COVERAGE_METHODS
 
     r = report._results[0]
@@ -152,7 +184,9 @@ def plot_convergence(report, fig=None):
     >>> len(rep.plot().axes)
     2
     """
+    _check_report(report, single=False)
     plt = require_matplotlib()
+    _check_figure(fig, plt)
     from .asymptotics import COVERAGE_METHODS
 
     if fig is None:

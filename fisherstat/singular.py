@@ -38,6 +38,7 @@ from scipy import special
 from ._validation import (
     as_float_array,
     check_int,
+    check_names,
     check_random_state,
     check_scalar,
     check_square_matrix,
@@ -165,7 +166,9 @@ def _echelon(U: np.ndarray) -> np.ndarray:
 
     Gauss-Jordan elimination with complete pivoting: each row has a 1 in its pivot column
     and 0 in the other rows' pivot columns, which makes a basis of a null space as sparse
-    as the space allows. Rows are returned ordered by pivot column.
+    as the space allows. Rows are returned ordered by their first coefficient above rounding
+    level (then by pivot column): with tied magnitudes (e.g. ``v1 - v2``) the pivot is
+    decided by rounding, which depends on the BLAS, the first coefficient is not.
     """
     A = U.T.copy()
     k = A.shape[0]
@@ -181,7 +184,9 @@ def _echelon(U: np.ndarray) -> np.ndarray:
         A[others] -= np.outer(A[others, c], A[r])
         A[others, c] = 0.0
         pivots.append(int(c))
-    return A[np.argsort(pivots)]
+    A = A[np.argsort(pivots)]
+    first = np.argmax(np.abs(A) > 1e-8 * np.max(np.abs(A), axis=1, keepdims=True), axis=1)
+    return A[np.argsort(first, kind="stable")]
 
 
 # ================================================================== report
@@ -392,13 +397,12 @@ class SpectrumReport:
         >>> ax.get_yscale()
         'log'
         """
+        from .plot import _check_axes, require_matplotlib
+
         if ax is None:
-            try:
-                import matplotlib.pyplot as plt
-            except ImportError as exc:  # pragma: no cover - optional dependency
-                raise ImportError("plot() needs matplotlib: pip install 'fisherstat[plot]'") \
-                    from exc
-            _, ax = plt.subplots()
+            _, ax = require_matplotlib().subplots()
+        else:
+            _check_axes(ax, "ax")
         p = self.n_params
         k = np.arange(1, p + 1)
         floor = self.tol if self.tol > 0 else _EPS
@@ -436,8 +440,8 @@ def _as_info(info, param_names) -> FisherInfo:
     else:
         if isinstance(param_names, str):
             raise TypeError("param_names must be a sequence of str, not one str")
-        names = tuple(param_names)
-        if len(names) != m.shape[0] or not all(isinstance(n, str) for n in names):
+        names = check_names(param_names, "param_names")
+        if len(names) != m.shape[0]:
             raise ValueError(f"param_names must be {m.shape[0]} strings (one per row of "
                              f"info), got {names!r}")
     return FisherInfo(m, names, 1.0, "numeric")
@@ -471,8 +475,7 @@ def analyze(
     scaling : {'correlation', 'none'}
         Decide the rank on :math:`C = S^{-1} I S^{-1}`, :math:`S = \operatorname{diag}
         \sqrt{I_{jj}}` (default; invariant under rescaling of the parameters), or on the
-        information itself (as :attr:`FisherInfo.rank <fisherstat.FisherInfo.rank>` and
-        ``numpy.linalg.matrix_rank``; not invariant).
+        information itself (as ``numpy.linalg.matrix_rank``; not invariant).
     condition_index : float, default 30
         Eigenvectors of :math:`C` with :math:`\sqrt{\mu_{\max}/\mu}` above it (and
         :math:`\mu` above the rank tolerance) are reported as near-null directions.
@@ -585,7 +588,7 @@ def analyze(
     The decision does not depend on units (the raw matrix has a condition number of 1e16):
 
     >>> D = np.diag([1e-8, 1.0])
-    >>> analyze(D @ np.eye(2) @ D).rank, fs.FisherInfo(D @ np.eye(2) @ D, ("a", "b")).rank
+    >>> analyze(D @ np.eye(2) @ D).rank, analyze(D @ np.eye(2) @ D, scaling="none").rank
     (2, 1)
     """
     info = _as_info(info, param_names)
@@ -649,6 +652,12 @@ def analyze(
     near_dirs = tuple(_direction(U[:, i], s, C, M_info, C_se, names, coef_tol, False, False)
                       for i in np.flatnonzero(near))
     lam_c = np.clip(lam, 0.0, None)
+    with np.errstate(over="ignore"):  # eigenvalues near 1e308: see below
+        mean_lam, second = float(np.mean(lam)), float(np.mean(lam**2))
+    if not np.isfinite(mean_lam):  # the sum overflowed; the mean itself is representable
+        top = float(np.max(np.abs(lam)))
+        mean_lam = float(np.mean(lam / top)) * top
+    # second_moment is inf when it exceeds the largest float (eigenvalues above ~1e154)
     return SpectrumReport(
         param_names=names, method=info.method, n_obs=info.n_obs,
         eigenvalues=_readonly(lam), eigenvectors=_readonly(V),
@@ -661,7 +670,7 @@ def analyze(
         null_directions=null_dirs, near_null_directions=near_dirs,
         condition_index=condition_index, gamma=gamma,
         effective_dimension=float(np.sum(lam_c / (lam_c + gamma))),
-        mean_eigenvalue=float(np.mean(lam)), second_moment=float(np.mean(lam**2)),
+        mean_eigenvalue=mean_lam, second_moment=second,
         max_eigenvalue=float(lam[-1]), scaling_method=scaling,
     )
 
@@ -835,6 +844,9 @@ def diagnose(
     if not isinstance(model, Model):
         raise TypeError(f"model must be a fisherstat Model, got {type(model).__name__}")
     theta = model.validate(theta)
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", low=2)
+    check_random_state(rng)  # validates rng (the draws use rng itself)
     if info is None:
         ctx = {}
         if x is not None:
@@ -849,7 +861,7 @@ def diagnose(
         raise TypeError(f"info must be a FisherInfo or None, got {type(info).__name__}")
     if info.param_names != model.param_names:
         raise ValueError(f"info has parameters {info.param_names}, the model "
-                         f"{model.param_names}")
+                         f"{model.param_names}: info must have the model's parameters")
     analysis = analyze(info, tol, n_se=n_se, condition_index=condition_index)
     sings = model.singularities(theta)
     for s in sings:
@@ -922,6 +934,14 @@ class TwoUnitNetwork(NonlinearRegression):
 
     def __repr__(self) -> str:
         return f"TwoUnitNetwork(error={self.error!r})"
+
+    def _check_x(self, x):
+        if x.ndim == 2:
+            if x.shape[1] != 1:
+                raise ValueError(f"x must have shape (n,) or (n, 1) for TwoUnitNetwork (one "
+                                 f"input), got shape {x.shape}")
+            x = x[:, 0]
+        return x
 
     @staticmethod
     def _f(x, b):
@@ -1040,8 +1060,10 @@ class LocationMixture(Model):
     has_analytic_fisher = True
 
     def __init__(self, w_max: float = np.inf):
-        if not (isinstance(w_max, numbers.Real) and w_max > 0):
-            raise ValueError(f"w_max must be a positive number (or inf), got {w_max!r}")
+        if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real):
+            raise TypeError(f"w_max must be a positive number (or inf), got {w_max!r}")
+        if not w_max > 0:  # also NaN
+            raise ValueError(f"w_max must be a positive number > 0 (or inf), got {w_max!r}")
         self.w_max = float(w_max)
         super().__init__(("v", "w"), [(0.0, 1.0), (-self.w_max, self.w_max)])
 

@@ -87,6 +87,11 @@ def test_ols_information_is_xtx_over_scale_and_the_linear_regression_coefficient
     Xa = X.to_numpy()
     assert info.param_names == ("const", "dose", "age")
     assert info.method == "analytic" and info.n_obs == 50.0
+    # rtol 1e-12: two summation orders of these 50-term sums differ by at most
+    # 2 gamma_50 (|X|^T |X|)_ij / |X^T X|_ij <= 5.4e-13 relative for this design (worst
+    # entry const x age); the WLS (40 rows) and GLM (60 rows) designs below: <= 8e-14 and
+    # 2.3e-13. The inverses (rtol 1e-10): cond(X^T X) <= 15 and min|cov_ij| >= 0.075
+    # max|cov|, so two routes differ by <= 15 * 2 gamma_50 / 0.075 = 4.4e-12 relative
     np.testing.assert_allclose(info.matrix, Xa.T @ Xa / res.scale, rtol=1e-12)
     own = LinearRegression(3).fisher(np.append(res.params, res.scale), x=Xa)
     np.testing.assert_allclose(info.matrix, own[:3, :3], rtol=1e-12)

@@ -1,5 +1,6 @@
 """Every Fisher operator is consistent with its own dense matrix (one interface, six types)."""
 
+import re
 import warnings
 
 import numpy as np
@@ -83,14 +84,92 @@ def test_kfac_pi_damping_damps_each_factor():
 
 @pytest.mark.parametrize("structure", ["dense", "block", "kfac", "ekfac"])
 def test_solve_without_damping_of_a_singular_fisher_is_the_pseudo_inverse(structure):
+    """x = solve(M z) is the minimum-norm solution M^+ M z, with a warning giving the rank.
+
+    Solving a singular system is ill-conditioned, so the test compares the well-defined
+    quantities against bounds derived from the conditioning (not an entrywise rtol): the
+    residual M x - v, the component of x in the null space of M (0 for the minimum-norm
+    solution) and the distance to the reference pseudo-inverse solution.
+    """
     # softmax: the logit shift makes every structure singular
-    _, op = operator(structure, "exact", 2, pi_damping=False)
+    net, op = operator(structure, "exact", 2, pi_damping=False)
     M = op.to_dense()
-    v = M @ np.random.default_rng(0).standard_normal(op.n_params)  # in the range of M
-    with pytest.warns(fs.SingularFisherWarning, match="rank"):
+    P = op.n_params
+    z = np.random.default_rng(0).standard_normal(P)
+    v = M @ z  # in the range of M
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         x = op.solve(v)
-    np.testing.assert_allclose(x, np.linalg.pinv(M, rcond=1e-10, hermitian=True) @ v,
-                               rtol=1e-5, atol=1e-8 * np.max(np.abs(x)))
+    sing = [w for w in caught if issubclass(w.category, fs.SingularFisherWarning)]
+    assert sing and all("rank" in str(w.message) for w in sing)
+
+    # Reference: eigh of the dense matrix, truncated at the library's threshold P eps ||M||.
+    eps = np.finfo(float).eps
+    u = P * eps  # unit of error: gamma_P for dot products of length <= P, and the normwise
+    # backward error of LAPACK's eigh, ||E|| <= p(n) eps ||M||, p(n) "a modestly growing
+    # function of n" (LAPACK Users' Guide, sec. 4.7), taken as n = P
+    w, Q = np.linalg.eigh(M)
+    norm_M, norm_F = w[-1], np.linalg.norm(M)
+    keep = w > u * norm_M
+    # the rank is well defined: a gap of many orders of magnitude around the threshold, so
+    # perturbations of size u ||M|| cannot move an eigenvalue across it
+    assert np.max(np.abs(w[~keep])) < 0.1 * u * norm_M and w[keep].min() > 1e3 * u * norm_M
+    rank = int(keep.sum())
+    # the warnings report the rank: the deficiencies n - rank they state (one per singular
+    # block for block structures) add up to the nullity of M
+    stated = [re.search(r"rank (\d+) < (\d+)", str(w.message)).groups() for w in sing]
+    assert sum(int(n) - int(r) for r, n in stated) == P - rank
+    Qr, Q0 = Q[:, keep], Q[:, ~keep]
+    x_ref = Qr @ ((Qr.T @ v) / w[keep])
+    kappa = norm_M / w[keep].min()  # condition number of M restricted to its range
+    assert kappa * u < 1e-3  # first-order perturbation bounds below apply (1/(1-k u) ~ 1)
+    nx = np.linalg.norm(x_ref)
+
+    if getattr(op, "is_factored", False):
+        # Dense, factor storage M = s B^T B (B: N R rows), solved as
+        # x = B^T U diag(1/w^2) U^T (B v) / s with K = B B^T = U diag(w) U^T (the Gram).
+        # With sigma_i the singular values of B, kappa = sigma_max^2 / sigma_min^2 and
+        # a = ||B||_F / ||B||_2 = sqrt(tr M / ||M||) (<= sqrt(rank)), first order:
+        # * rounding of B v: ||e|| <= u ||B||_F ||v||, ||v|| <= ||M|| ||x||, amplified by
+        #   ||B^T K^+2|| / s = 1 / (s sigma_min^3):            u a kappa^(3/2) ||x||;
+        # * K formed and eigendecomposed with ||E_K|| <= 2 u ||K|| (backward error plus the
+        #   truncated eigenvalues): B^T (K^+ E K^+ + K^+2 E) B v / s
+        #   <= 2 u (kappa + kappa^(3/2)) ||x||;
+        # * rounding of the final B^T y, ||y|| <= ||x|| / sigma_min: u a sqrt(kappa) ||x||;
+        # * the reference (Wedin's bound for the minimum-norm solution of a consistent
+        #   system, backward error + truncation 2u): 2 kappa (2u) ||x|| = 4 u kappa ||x||.
+        # The Gram route squares the small singular values, hence kappa^(3/2), not kappa.
+        a = np.sqrt(np.trace(M) / norm_M)
+        err_x = u * ((a + 2) * kappa**1.5 + 6 * kappa + a * np.sqrt(kappa)) * nx
+        # residual M dx of the terms above (M B^T K^+2 = B^T K^+, ||B^T K^+|| = 1/sigma_min):
+        # u (a + 4) sqrt(kappa) ||M|| ||x||, plus the test's own rounding of M @ x and of
+        # v = M @ z (u ||M||_F (||x|| + ||z||)) and the reference's dropped components
+        res = (u * (a + 4) * np.sqrt(kappa) * norm_M * nx
+               + u * norm_F * (nx + np.linalg.norm(z)))
+        # null-space component: x = B^T y lies in range(M) up to the rounding of B^T y
+        # (u a sqrt(kappa) ||x||); the computed null basis Q0 is rotated from the exact one
+        # by at most 2u ||M|| / gap = 2 u kappa (Davis-Kahan sin-theta theorem)
+        null = u * (a * np.sqrt(kappa) + 2 * kappa) * nx
+    else:
+        # eigh of each block (K-FAC: of the Kronecker factors, backward error u ||G|| ||A||
+        # per factor, 2u for the block). Both x and x_ref are exact minimum-norm solutions
+        # for matrices within 2u ||M|| of M (backward error + truncated eigenvalues below
+        # u ||M||); Wedin: each within 2 kappa (2u) ||x|| of M^+ v, so 8 u kappa ||x||.
+        err_x = 8 * u * kappa * nx
+        # M x - v = (M~ x - v) - E x: the dropped components of v (<= 2u ||M|| ||z||, as
+        # v = M z is rounded too), ||E x|| <= 2u ||M|| ||x||, the rounding of M @ x
+        # (u ||M||_F ||x||)
+        res = u * (2 * norm_M * (nx + np.linalg.norm(z)) + norm_F * nx)
+        # Davis-Kahan: the two computed null spaces differ by an angle <= 2 (2u) kappa
+        null = 4 * u * kappa * nx
+    # safety factor 2 on each first-order bound: second-order terms (kappa u < 1e-3) and the
+    # constant p(n) of LAPACK's backward error, which is not specified exactly
+    assert np.linalg.norm(M @ x - v) <= 2 * res
+    assert np.linalg.norm(Q0.T @ x) <= 2 * null
+    assert np.linalg.norm(x - x_ref) <= 2 * err_x
+    # not vacuous: z itself has a null-space component of order ||z||, which a solve that
+    # did not return the minimum-norm solution would keep
+    assert np.linalg.norm(Q0.T @ z) > 1e3 * 2 * null
 
 
 def test_to_info_bridges_to_fisher_info():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +37,32 @@ def parse_floats(tokens: Sequence[str], name: str) -> np.ndarray:
     return np.array(vals)
 
 
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+
+
+def check_output_path(path: str | None, option: str) -> None:
+    """Refuse an output file in a directory that does not exist, before any work is done."""
+    if path is None:
+        return
+    if not path.strip():
+        raise UsageError(f"{option} needs a file name, got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder):
+        what = "is a directory" if os.path.isdir(path) else f"needs an existing directory " \
+            f"({folder!r} does not exist)"
+        raise UsageError(f"{option} {path!r} {what}")
+
+
+def renamed(exc: Exception, names: dict[str, str]) -> Exception:
+    """``exc`` as a :class:`UsageError` naming the command-line option of the library
+    argument its message starts with (``executor must be ...`` -> ``--workers: ...``)."""
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    for arg, option in names.items():
+        if re.match(rf"{re.escape(arg)}\b(?!-)", msg):
+            return UsageError(f"{option}: {msg}")
+    return exc
+
+
 def parse_x(text: str) -> np.ndarray:
     """Covariates from a file (``np.loadtxt``, comma or whitespace separated) or inline.
 
@@ -48,6 +76,11 @@ def parse_x(text: str) -> np.ndarray:
             return np.loadtxt(text, delimiter="," if "," in first else None, ndmin=1)
         except ValueError as exc:
             raise UsageError(f"--x file {text!r} is not a numeric table ({exc})") from None
+        except OSError as exc:  # a directory, no permission, ...
+            raise UsageError(f"--x file {text!r} cannot be read ({exc.strerror or exc})") \
+                from None
+    if os.sep in text or "/" in text or os.path.splitext(text)[1].lower() in _TABLE_SUFFIXES:
+        raise UsageError(f"--x file {text!r} does not exist")
     rows = [r for r in text.split(";") if r.strip()]
     try:
         table = [[float(v) for v in r.split(",") if v.strip()] for r in rows]
@@ -97,9 +130,20 @@ def build_model(args) -> tuple:
     ``context`` holds ``x`` for regression models (the model's example covariates unless
     ``--x`` is given).
     """
-    from ..models.registry import get_model
+    from ..models.registry import REGISTRY, get_model
 
-    model = get_model(args.model, **parse_options(args.option))
+    options = parse_options(args.option)
+    try:
+        model = get_model(args.model, **options)
+    except TypeError as exc:
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        cls = {k.lower(): v for k, v in REGISTRY.items()}[args.model.lower()]
+        known = [p for p in inspect.signature(cls).parameters if p not in ("self",)]
+        bad = [k for k in options if k not in known]
+        raise UsageError(
+            f"--option {bad[0] if bad else ''}: {cls.__name__} has no option "
+            f"{bad[0] if bad else ''!r}; its options: {', '.join(known) or 'none'}") from None
     theta = model.example_theta() if args.theta is None else parse_floats(args.theta, "--theta")
     theta = model.validate(theta)
     context = {}

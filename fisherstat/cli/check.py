@@ -9,12 +9,15 @@ Cramer-Rao bound and the estimates are skewed, from n = 400 on the theory holds.
 
 from __future__ import annotations
 
-from ._common import UsageError, add_model_arguments, build_model
+from ._common import UsageError, add_model_arguments, build_model, check_output_path, renamed
 
 NAME = "check"
 HELP = "simulate the MLE and check asymptotic normality, the Cramer-Rao bound and Wald coverage"
 DEFAULT_MODEL = "LogisticRegression"
 DEFAULT_N = (25, 100, 400, 1600)
+#: check_asymptotics' arguments -> the options that set them (named in error messages)
+_OPTIONS = {"executor": "--workers", "rng": "--seed", "checkpoint": "--checkpoint",
+            "reps": "--reps", "n": "--n", "level": "--level"}
 
 
 def register(sub) -> None:
@@ -47,6 +50,7 @@ def run(args, out) -> None:
     from ..asymptotics import check_asymptotics
 
     model, theta, context = build_model(args)
+    check_output_path(args.plot, "--plot")
     if args.plot:
         try:
             import matplotlib
@@ -58,11 +62,14 @@ def run(args, out) -> None:
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'fisherstat[plot]'") from None
     sizes = args.n[0] if len(args.n) == 1 else args.n
-    report = check_asymptotics(
-        model, theta, sizes, args.reps, rng=args.seed, executor=args.workers,
-        x=context.get("x"), progress=not args.quiet, checkpoint=args.checkpoint,
-        level=args.level,
-    )
+    try:
+        report = check_asymptotics(
+            model, theta, sizes, args.reps, rng=args.seed, executor=args.workers,
+            x=context.get("x"), progress=not args.quiet, checkpoint=args.checkpoint,
+            level=args.level,
+        )
+    except (ValueError, TypeError) as exc:
+        raise renamed(exc, _OPTIONS) from None
     print(report.summary(), file=out)
     if args.plot:
         report.plot().savefig(args.plot, dpi=120)

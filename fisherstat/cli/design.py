@@ -6,7 +6,13 @@ import re
 
 import numpy as np
 
-from ._common import UsageError, add_model_arguments, build_model, parse_floats
+from ._common import (
+    UsageError,
+    add_model_arguments,
+    build_model,
+    check_output_path,
+    parse_floats,
+)
 
 NAME = "design"
 HELP = "optimal design of a regression model on a region (D, A, E, G, I, c, Ds)"
@@ -70,6 +76,11 @@ def _criterion(text: str):
 def _regions(items, model, x):
     """Bounds (d, 2) from ``--region`` or the example covariates' range."""
     if items:
+        X = x[:, None] if x.ndim == 1 else x
+        if len(items) != X.shape[1]:
+            raise UsageError(
+                f"--region given {len(items)} times, but {type(model).__name__} has "
+                f"{X.shape[1]} covariate column(s): give one LOW:HIGH per column")
         rows = []
         for it in items:
             lo, sep, hi = it.partition(":")
@@ -88,6 +99,7 @@ def run(args, out) -> None:
     from .. import design
 
     model, theta, context = build_model(args)
+    check_output_path(args.plot, "--plot")
     if not model.is_regression:
         raise UsageError(f"{type(model).__name__} has no covariates to design; choose a "
                          "regression model (see `fisherstat models`)")

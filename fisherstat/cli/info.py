@@ -32,6 +32,10 @@ def run(args, out) -> None:
     model, theta, context = build_model(args)
     if args.n <= 0 or not np.isfinite(args.n):
         raise UsageError(f"--n must be > 0, got {args.n}")
+    if args.samples < 2:
+        raise UsageError(f"--samples must be >= 2, got {args.samples}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
     info = fisher(model, theta, method=args.method, n_samples=args.samples, rng=args.seed,
                   **context)
     print(f"model: {model!r}", file=out)

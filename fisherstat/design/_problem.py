@@ -30,6 +30,11 @@ from .criteria import Criterion, G, I, L, c, quad_rows, schur, sqrt_psd
 
 __all__ = ["Local", "Problem", "build_problem", "mean_param_names", "resolve_targets"]
 
+#: Range of the largest per-candidate information ``s ||F_i||^2`` in which the algorithms'
+#: products and inverses of information matrices stay finite in float64 (1e308 / 1e28
+#: leaves room for sums over candidates and for the inverse).
+_INFO_RANGE = (1e-280, 1e280)
+
 
 def mean_param_names(model) -> tuple:
     """The mean (design-relevant) parameters: all but the error parameters.
@@ -61,9 +66,12 @@ def resolve_targets(model, params, criterion: Criterion) -> tuple:
         if params == "all":
             return names
         params = [params]
+    if not isinstance(params, (list, tuple, np.ndarray)):
+        raise TypeError(f"params must be a parameter name, a sequence of names or 'all', "
+                        f"got {type(params).__name__}")
     params = tuple(params)
     for p in params:
-        if p not in names:
+        if not isinstance(p, str) or p not in names:
             raise ValueError(f"params: unknown parameter {p!r}; expected names from {names} "
                              "or 'all'")
     if len(set(params)) != len(params) or not params:
@@ -180,7 +188,8 @@ def _bind(crit: Criterion, loc: Local, target_names) -> Criterion:
     return crit
 
 
-def build_problem(model, thetas, prior, X, crit: Criterion, target_names) -> Problem:
+def build_problem(model, thetas, prior, X, crit: Criterion, target_names, *,
+                  name: str = "candidates") -> Problem:
     """One :class:`Local` per parameter value; validates the candidates."""
     if not isinstance(model, RegressionModel):
         raise TypeError(f"model must be a regression model (y | x with point_factor), got "
@@ -193,11 +202,18 @@ def build_problem(model, thetas, prior, X, crit: Criterion, target_names) -> Pro
             msg = str(exc)
             if msg.startswith("theta"):
                 raise
-            raise ValueError(f"candidates: {msg}") from None
+            raise ValueError(f"{name}: {msg}") from None
         if not np.all(np.isfinite(F)):
             bad = ~np.all(np.isfinite(F.reshape(F.shape[0], -1)), axis=1)
-            raise ValueError(f"candidates: the information is not finite at candidate "
+            raise ValueError(f"{name}: the information is not finite at candidate "
                              f"{int(np.flatnonzero(bad)[0])}")
+        big = scale * float(np.max(np.sum(F.reshape(F.shape[0], F.shape[1], -1) ** 2,
+                                          axis=(1, 2)), initial=0.0))
+        if big > 0 and not _INFO_RANGE[0] <= big <= _INFO_RANGE[1]:
+            raise ValueError(
+                f"{name}: the largest information of a candidate is {big:.3g}; it must lie in "
+                f"[{_INFO_RANGE[0]:g}, {_INFO_RANGE[1]:g}] for float64 computations (theta = "
+                f"{np.asarray(th).tolist()}); rescale the covariates or the variance")
         loc = Local(F, scale, T, N, crit, keep, th, model, cols)
         loc.crit = _bind(crit, loc, target_names)
         locs.append(loc)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
-from .._validation import as_float_array, check_scalar
+from .._validation import as_float_array, check_int, check_scalar
 from ._problem import build_problem, resolve_targets
 from ._sdp import barrier_newton
 from .algorithms import greedy_start
@@ -83,9 +83,21 @@ def bayesian_design(model, prior_sample, candidates=None, criterion="D", prior_w
     (True, True)
     """
     ps = as_float_array(prior_sample, "prior_sample", ndim=2)
+    _validate_rows(as_model(model), ps, "prior_sample")
     return optimal_design(model, ps, candidates, criterion, algorithm, tol, x_bounds,
                           params=params, prior_weights=prior_weights, max_iter=max_iter,
                           max_time=max_time, rng=rng)
+
+
+def _validate_rows(model, th, name):
+    """Each row of ``th`` is a parameter vector of ``model`` (errors name ``name`` and row)."""
+    out = []
+    for j, t in enumerate(th):
+        try:
+            out.append(model.validate(t))
+        except ValueError as exc:
+            raise ValueError(f"{name}: row {j}: {exc}") from None
+    return np.array(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,8 +269,9 @@ def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=No
     if crit.family != "D" or crit.name == "G":
         raise ValueError(f"criterion: maximin designs support D and Ds, got {crit.name}")
     tol = check_scalar(tol, "tol", low=0, high=1)
+    max_rounds = check_int(max_rounds, "max_rounds", low=1)
     th = as_float_array(thetas, "thetas", ndim=2)
-    th = np.array([model.validate(t) for t in th])
+    th = _validate_rows(model, th, "thetas")
     J = th.shape[0]
     if candidates is None:
         if x_bounds is None:

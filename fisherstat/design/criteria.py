@@ -85,7 +85,29 @@ _EPS = np.finfo(float).eps
 
 # ----------------------------------------------------------------------- helpers
 def _sym(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (a + a.T)
+    # halves first: the same result (scaling by 2 is exact) without overflow near 1e308
+    return 0.5 * a + 0.5 * a.T
+
+
+def _finite_float(method):
+    """Public criterion methods: float64 overflow of the result is a ValueError naming ``M``
+    (not an inf that would read as 'singular', nor a RuntimeWarning)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        msg = (f"M: the {self.name}-criterion overflows float64 at this information matrix "
+               "(entries too large or too small); rescale M (the criteria are equivariant "
+               "under M -> s M)")
+        with np.errstate(over="raise"):
+            try:
+                out = method(self, *args, **kwargs)
+            except FloatingPointError:
+                raise ValueError(msg) from None
+        if np.any(np.isnan(out)):
+            raise ValueError(msg)
+        return out
+    return wrapper
 
 
 def _eigh_psd(M: np.ndarray):
@@ -134,6 +156,20 @@ def _inv_pd(C: np.ndarray):
     if cf is None:
         return None
     return _sym(linalg.cho_solve(cf, np.eye(C.shape[0])))
+
+
+def check_psd(M, name: str = "M") -> np.ndarray:
+    """A symmetric positive semi-definite matrix (negative eigenvalues only from rounding).
+
+    The tolerance ``1e-8 max|lambda|`` is far above the rounding of an information matrix
+    computed as a sum of outer products (about ``p eps max|lambda|``).
+    """
+    M = check_square_matrix(M, name, rtol=1e-6)
+    w = np.linalg.eigvalsh(M)
+    if w.size and w[0] < -1e-8 * max(float(np.max(np.abs(w))), np.finfo(float).tiny):
+        raise ValueError(f"{name} must be positive semi-definite (an information matrix); "
+                         f"smallest eigenvalue {w[0]:.3g}")
+    return M
 
 
 def _point_matrices(information, factor, p: int) -> np.ndarray:
@@ -220,11 +256,17 @@ class Criterion:
         T = np.arange(p)
         return T, np.array([], dtype=int)
 
-    def _split(self, M, param_names=None):
-        M = check_square_matrix(M, "M", rtol=1e-6)
+    def _split(self, M, param_names=None, name: str = "M"):
+        M = check_psd(M, name)
         p = M.shape[0]
-        if param_names is not None and len(tuple(param_names)) != p:
-            raise ValueError(f"param_names must name the {p} rows of M, got {param_names!r}")
+        if param_names is not None:
+            if isinstance(param_names, str) or not isinstance(param_names, Sequence) \
+                    or not all(isinstance(n, str) for n in param_names):
+                raise TypeError(f"param_names must be a sequence of {p} strings (the names "
+                                f"of the rows of {name}), got {param_names!r}")
+            if len(param_names) != p:
+                raise ValueError(f"param_names must name the {p} rows of {name}, got "
+                                 f"{param_names!r}")
         T, N = self._targets(p, param_names)
         C, K = schur(M, T, N)
         names = None if param_names is None else [tuple(param_names)[i] for i in T]
@@ -232,6 +274,7 @@ class Criterion:
         return M, C, K
 
     # ------------------------------------------------------------ public API
+    @_finite_float
     def value(self, M, param_names=None) -> float:
         """Criterion value at the information matrix ``M`` (see the table in the module docs).
 
@@ -259,6 +302,7 @@ class Criterion:
         _, C, _ = self._split(M, param_names)
         return float(self._value(C))
 
+    @_finite_float
     def gradient(self, M, param_names=None) -> np.ndarray:
         r"""Derivative of :meth:`value` with respect to ``M`` (symmetric, (p, p)).
 
@@ -282,6 +326,7 @@ class Criterion:
         sign = 1.0 if self.larger_is_better else -1.0
         return _sym(sign * (K @ wb[0] @ K.T))
 
+    @_finite_float
     def sensitivity(self, M, information=None, *, factor=None, param_names=None) -> np.ndarray:
         r"""Sensitivity function :math:`d(x) = \operatorname{tr}\{A M(x)\}` at given points.
 
@@ -324,8 +369,15 @@ class Criterion:
                 raise ValueError(f"{self.name}-criterion: singular information of the "
                                  "parameters of interest; no sensitivity function")
             Aw = wb[0]
-        return quad_rows(Fk, sqrt_psd(Aw))
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = quad_rows(Fk, sqrt_psd(Aw))
+        if not np.all(np.isfinite(d)):
+            raise ValueError("information/factor: the sensitivity overflows float64 at point "
+                             f"{int(np.flatnonzero(~np.isfinite(d))[0])}; the point "
+                             "information must be rescaled together with M")
+        return d
 
+    @_finite_float
     def bound(self, M, param_names=None) -> float:
         """Bound of the sensitivity function in the equivalence theorem (``m`` for ``D``).
 
@@ -340,7 +392,8 @@ class Criterion:
         wb = self._weight(C)
         return float("nan") if wb is None else float(wb[1])
 
-    def information_function(self, M, param_names=None) -> float:
+    @_finite_float
+    def information_function(self, M, param_names=None, *, _name: str = "M") -> float:
         r"""The concave, positively homogeneous :math:`\phi(M)` behind efficiencies.
 
         ``D``: :math:`\det(C)^{1/s}`; ``A``/``L``/``I``/``c``: the reciprocal of the value;
@@ -354,9 +407,10 @@ class Criterion:
         >>> design.D().information_function(np.diag([4.0, 1.0]))
         2.0
         """
-        _, C, _ = self._split(M, param_names)
+        _, C, _ = self._split(M, param_names, _name)
         return float(self._phi(C))
 
+    @_finite_float
     def efficiency(self, M, reference, param_names=None) -> float:
         r"""Efficiency :math:`\phi(M) / \phi(M_{ref})` of ``M`` relative to ``reference``.
 
@@ -367,7 +421,7 @@ class Criterion:
         >>> design.D().efficiency(np.diag([1.0, 1.0]), np.diag([4.0, 1.0]))
         0.5
         """
-        ref = self.information_function(reference, param_names)
+        ref = self.information_function(reference, param_names, _name="reference")
         if not ref > 0:
             raise ValueError(f"reference: the {self.name}-information function of the "
                              "reference is 0 (singular information); no efficiency")
@@ -445,9 +499,16 @@ class Ds(D):
     name = "Ds"
 
     def __init__(self, params):
-        if isinstance(params, (str, int, np.integer)):
+        if isinstance(params, (str, int, np.integer)) and not isinstance(params, bool):
             params = [params]
+        if not isinstance(params, Sequence) and not isinstance(params, np.ndarray):
+            raise TypeError(f"params must be a name, an index or a sequence of them, got "
+                            f"{params!r}")
         params = tuple(params)
+        for q in params:
+            if isinstance(q, bool) or not isinstance(q, (str, int, np.integer)):
+                raise TypeError(f"params must be parameter names (str) or row indices (int), "
+                                f"got {q!r}")
         if not params:
             raise ValueError("params must name at least one parameter")
         if len(set(params)) != len(params):
@@ -656,6 +717,10 @@ class c(_LType):  # noqa: N801  (the conventional name of the criterion)
     def _h(self, C):
         """``h = C^+ c`` and ``c^T h``, or ``None`` when ``c`` is not in the range of ``C``."""
         cv = self.vector
+        cf = _chol(C)
+        if cf is not None:  # non-singular: a Cholesky solve, accurate to cond(C) eps
+            h = linalg.cho_solve(cf, cv)
+            return h, float(cv @ h)
         w, V, tol = _eigh_psd(C)
         keep = w > tol
         coef = V.T @ cv
@@ -741,6 +806,7 @@ class G(D):
     def __init__(self, points=None):
         self.points = None if points is None else as_float_array(points, "points", ndim=(1, 2))
 
+    @_finite_float
     def value(self, M, information=None, *, factor=None, param_names=None) -> float:
         """``max_x tr(M^-1 M(x))`` over the given points (``inf`` when ``M`` is singular)."""
         _, C, _ = self._split(M, param_names)
@@ -749,15 +815,18 @@ class G(D):
         return float(np.max(D.sensitivity(self, M, information, factor=factor,
                                           param_names=param_names)))
 
+    @_finite_float
     def information_function(self, M, information=None, *, factor=None,
                              param_names=None) -> float:
         """G-efficiency ``m / max_x d(x)`` (0 when singular), ``m = tr(M^-1 M) = dim M``."""
         v = self.value(M, information, factor=factor, param_names=param_names)
         return 0.0 if not np.isfinite(v) else float(np.shape(M)[0]) / v
 
+    @_finite_float
     def efficiency(self, M, reference, information=None, *, factor=None,
                    param_names=None) -> float:
         """Relative G-efficiency ``max d_ref / max d``."""
+        check_psd(reference, "reference")
         a = self.value(M, information, factor=factor, param_names=param_names)
         b = self.value(reference, information, factor=factor, param_names=param_names)
         return b / a

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import as_float_array, check_weights
+from .._validation import as_float_array, check_scalar, check_weights
 
 __all__ = ["Design", "ExactDesign"]
 
@@ -35,10 +35,24 @@ def _names(names, d: int) -> tuple:
         return ("x",) if d == 1 else tuple(f"x{j}" for j in range(1, d + 1))
     if isinstance(names, str):
         names = (names,)
+    if not isinstance(names, Sequence):
+        raise TypeError(f"names must be {d} strings (one per column of points), got "
+                        f"{type(names).__name__}")
     names = tuple(names)
     if len(names) != d or not all(isinstance(n, str) for n in names):
         raise ValueError(f"names must be {d} strings (one per column of points), got {names!r}")
     return names
+
+
+def check_ax(ax):
+    """``ax`` must be ``None`` or a matplotlib ``Axes`` (checked before any figure is made)."""
+    if ax is None:
+        return None
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be None or a matplotlib Axes, got {type(ax).__name__}")
+    return ax
 
 
 def _fmt_table(cols: Sequence[str], rows: np.ndarray, last: str, last_vals, last_fmt) -> str:
@@ -86,7 +100,14 @@ class _BaseDesign:
         F = F * np.sqrt(scale)[:, None, None]
         G = np.moveaxis(F, 1, 0).reshape(F.shape[1], -1)
         info = FisherInfo(G @ G.T, model.param_names, n_obs=n_obs)
-        return info if params is None else info.marginal(params)
+        if params is None:
+            return info
+        try:
+            return info.marginal(params)
+        except ValueError as exc:
+            raise ValueError(f"params: {exc}") from None
+        except TypeError as exc:
+            raise TypeError(f"params: {exc}") from None
 
     def plot(self, ax=None):
         """Weights (or counts) at the points: stems for one covariate, sized dots for two.
@@ -97,7 +118,7 @@ class _BaseDesign:
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots()
         P = self._points2d()
         h = self.weights if isinstance(self, Design) else self.counts
@@ -185,6 +206,10 @@ class Design(_BaseDesign):
 
     def support(self, tol: float = 0.0) -> Design:
         """The design restricted to points with weight ``> tol`` (renormalised)."""
+        tol = check_scalar(tol, "tol", low=0.0, low_open=False)
+        if not tol < self.weights.max():
+            raise ValueError(f"tol must be smaller than the largest weight "
+                             f"{self.weights.max():g} (else no point is left), got {tol!r}")
         keep = self.weights > tol
         return Design(self.points[keep], self.weights[keep], self.names)
 
@@ -233,6 +258,9 @@ class ExactDesign(_BaseDesign):
         pts = as_float_array(points, "points", ndim=(1, 2))
         k = pts.shape[0]
         n = check_weights(counts, "counts", k)
+        if np.any(n > 2.0**53):
+            i = int(np.argmax(n))
+            raise ValueError(f"counts must be integers <= 2**53; entry {i} is {n[i]!r}")
         if np.any(n != np.round(n)):
             i = int(np.flatnonzero(n != np.round(n))[0])
             raise ValueError(f"counts must be integers; entry {i} is {n[i]!r}")

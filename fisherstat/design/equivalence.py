@@ -295,6 +295,7 @@ def check_equivalence(model, theta, design, criterion="D", region=None, *, x_bou
     >>> bad.passed, round(float(bad.argmax), 3)
     (False, -0.059)
     """
+    from .._validation import check_int, check_scalar
     from ._problem import build_problem, resolve_targets
     from .criteria import as_criterion
     from .optimal import (
@@ -308,6 +309,9 @@ def check_equivalence(model, theta, design, criterion="D", region=None, *, x_bou
 
     model = as_model(model)
     crit = as_criterion(criterion)
+    tol = check_scalar(tol, "tol", low=0.0, low_open=False)
+    if levels is not None:
+        levels = check_int(levels, "levels", low=2)
     if isinstance(design, DesignResult):
         design = design.design
     if isinstance(design, ExactDesign):
@@ -323,10 +327,11 @@ def check_equivalence(model, theta, design, criterion="D", region=None, *, x_bou
         bounds = box_grid(x_bounds, levels=2)[0]
         X = design.points
     else:
-        X = check_candidates(region)
+        X = check_candidates(region, "region")
     targets = resolve_targets(model, params, crit)
     crit = bind_region(crit, X, bounds)
-    problem = build_problem(model, thetas, prior, X, crit, targets)
+    problem = build_problem(model, thetas, prior, X, crit, targets,
+                            name="design points" if bounds is not None else "region")
     if problem.family == "E" and len(thetas) > 1:
         raise ValueError("criterion: Bayesian E-criterion is not supported")
     cert = design_certificate(problem, design, None if bounds is not None else X, bounds,
@@ -379,6 +384,10 @@ def efficiency(design, reference, criterion=None, *, model=None, theta=None,
     from .criteria import as_criterion
     from .optimal import DesignResult, as_model, prior_thetas
 
+    for arg, dsg in (("design", design), ("reference", reference)):
+        if not isinstance(dsg, (Design, ExactDesign, DesignResult)):
+            raise TypeError(f"{arg} must be a Design, ExactDesign or DesignResult, got "
+                            f"{type(dsg).__name__}")
     res = next((d for d in (reference, design) if isinstance(d, DesignResult)), None)
     if res is not None:
         model = res.model if model is None else model
@@ -406,7 +415,8 @@ def efficiency(design, reference, criterion=None, *, model=None, theta=None,
     targets = resolve_targets(model, params, crit)
     pts = np.concatenate([_p2(designs[0]), _p2(designs[1])])
     one_d = designs[0].points.ndim == 1
-    problem = build_problem(model, thetas, prior, _as_x(pts, one_d), crit, targets)
+    problem = build_problem(model, thetas, prior, _as_x(pts, one_d), crit, targets,
+                            name="design and reference points")
     phis = []
     for dsg in designs:
         Ms = design_matrices(problem, dsg.points, dsg.weights)
@@ -443,9 +453,11 @@ def _plot_coords(P: np.ndarray):
 def _plot_sensitivity(points, sens, bound, design, model, ax, title):
     import matplotlib.pyplot as plt
 
-    P2, cols = _plot_coords(np.asarray(points))
-    if ax is None:
+    from .designs import check_ax
+
+    if check_ax(ax) is None:
         _, ax = plt.subplots()
+    P2, cols = _plot_coords(np.asarray(points))
     D2 = None if design is None else (design.points[:, None] if design.points.ndim == 1
                                        else design.points)
     names = getattr(getattr(model, "basis", None), "factors", None)

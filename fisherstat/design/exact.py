@@ -29,13 +29,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_random_state, check_scalar
 from ._problem import build_problem, resolve_targets
 from .criteria import as_criterion, schur, sqrt_psd
 from .designs import Design, ExactDesign
 from .optimal import DesignResult, as_model, check_candidates, optimal_design, prior_thetas
 
 __all__ = ["efficient_rounding", "exact_design", "ExactDesignResult"]
+
+#: Largest number of runs: counts are int64 and the weights n_i / N exact in float64.
+_MAX_RUNS = 2**53
+
+
+def _check_runs(n_runs) -> int:
+    N = check_int(n_runs, "n_runs", low=1)
+    if N > _MAX_RUNS:
+        raise ValueError(f"n_runs must be <= 2**53 (int64 counts, exact float weights), got {N}")
+    return N
 
 
 def efficient_rounding(design: Design, n_runs: int) -> ExactDesign:
@@ -65,7 +75,7 @@ def efficient_rounding(design: Design, n_runs: int) -> ExactDesign:
         design = design.design
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
-    N = check_int(n_runs, "n_runs", low=1)
+    N = _check_runs(n_runs)
     keep = design.weights > 0
     w = design.weights[keep]
     pts = design.points[keep]
@@ -253,12 +263,21 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
     >>> round(res.efficiency, 4)  # (det M_4 / (4/27))^(1/3) = ((1/8) / (4/27))^(1/3)
     0.9449
     """
-    N = check_int(n_runs, "n_runs", low=1)
+    N = _check_runs(n_runs)
+    tol = check_scalar(tol, "tol", low=0, high=1)
+    rng = check_random_state(rng)
+    if approximate is not None and not isinstance(approximate, DesignResult):
+        raise TypeError(f"approximate must be a DesignResult (from optimal_design) or None, "
+                        f"got {type(approximate).__name__}")
     if exchange not in ("kl", "fedorov"):
         raise ValueError(f"exchange must be 'kl' or 'fedorov', got {exchange!r}")
     model = as_model(model)
     crit = as_criterion(criterion)
     X = check_candidates(candidates)
+    try:
+        model.check_x(X)
+    except ValueError as exc:
+        raise ValueError(f"candidates: {exc}") from None
     thetas, prior, bayes = prior_thetas(model, theta, prior_weights)
     if approximate is None:
         approximate = optimal_design(model, thetas if bayes else thetas[0], X, crit,

@@ -45,10 +45,14 @@ class InformationCandidates(RegressionModel):
 
     def __init__(self, factor, param_names: Sequence[str]):
         F = as_float_array(factor, "factor", ndim=3)
+        if isinstance(param_names, str) or not isinstance(param_names, Sequence) \
+                or not all(isinstance(n, str) for n in param_names):
+            raise TypeError(f"param_names must be a sequence of {F.shape[1]} strings, got "
+                            f"{param_names!r}")
+        if len(param_names) != F.shape[1]:
+            raise ValueError(f"param_names must name the {F.shape[1]} rows of each factor "
+                             f"(k, p, r) = {F.shape}, got {len(param_names)} names")
         super().__init__(param_names)
-        if F.shape[1] != self.n_params:
-            raise ValueError(f"factor must have shape (k, {self.n_params}, r) (one row per "
-                             f"parameter {self.param_names}), got {F.shape}")
         self._F = F
 
     def _check_x(self, x):
@@ -80,10 +84,14 @@ def _factor_of(information, factor):
     Mx = as_float_array(information, "information", ndim=3)
     if Mx.shape[1] != Mx.shape[2]:
         raise ValueError(f"information must have shape (k, p, p), got {Mx.shape}")
-    sym = 0.5 * (Mx + np.swapaxes(Mx, 1, 2))
+    sym = 0.5 * Mx + 0.5 * np.swapaxes(Mx, 1, 2)  # (halves first: no overflow near 1e308)
     if np.max(np.abs(Mx - sym)) > 1e-8 * max(np.max(np.abs(Mx)), 1e-300):
         raise ValueError("information must be symmetric matrices")
     w, V = np.linalg.eigh(sym)
+    if not np.all(np.isfinite(w)):
+        i = int(np.flatnonzero(~np.all(np.isfinite(w), axis=1))[0])
+        raise ValueError(f"information: the eigenvalues of candidate {i} overflow float64; "
+                         "the information matrices must be rescaled")
     if np.any(w < -1e-8 * np.max(np.abs(w), axis=1, keepdims=True)):
         i = int(np.flatnonzero(np.any(w < -1e-8 * np.max(np.abs(w), axis=1,
                                                           keepdims=True), axis=1))[0])
@@ -147,6 +155,9 @@ def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
         if np.any(cst <= 0):
             raise ValueError(f"costs must be > 0; entry {int(np.argmin(cst))} is {cst.min()!r}")
         F = F / np.sqrt(cst)[:, None, None]
+    if param_names is not None and (isinstance(param_names, str)
+                                    or not isinstance(param_names, Sequence)):
+        raise TypeError(f"param_names must be a sequence of {p} strings, got {param_names!r}")
     names = (tuple(f"theta_{j}" for j in range(1, p + 1)) if param_names is None
              else tuple(param_names))
     model = InformationCandidates(F, names)

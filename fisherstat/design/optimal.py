@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_float_array, check_random_state, check_scalar, check_weights
+from .._validation import (
+    as_float_array,
+    check_int,
+    check_random_state,
+    check_scalar,
+    check_weights,
+)
 from ..models.base import RegressionModel
 from ._problem import Problem, build_problem, resolve_targets
 from .algorithms import ALGORITHMS, greedy_start, run_algorithm
@@ -214,8 +220,8 @@ def gauss_legendre_box(bounds: np.ndarray, nodes: int | None = None):
             np.prod(np.column_stack([g.ravel() for g in wts]), axis=1))
 
 
-def check_candidates(X) -> np.ndarray:
-    return as_float_array(X, "candidates", ndim=(1, 2))
+def check_candidates(X, name: str = "candidates") -> np.ndarray:
+    return as_float_array(X, name, ndim=(1, 2))
 
 
 def optimal_design(
@@ -317,6 +323,9 @@ def optimal_design(
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     tol = check_scalar(tol, "tol", low=0, high=1)
+    if max_iter is not None:
+        max_iter = check_int(max_iter, "max_iter", low=1)
+    max_time = check_scalar(max_time, "max_time", low=0)
     rng = check_random_state(rng)
     thetas, prior, bayes = prior_thetas(model, theta, prior_weights)
     bounds = None

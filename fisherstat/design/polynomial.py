@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import as_float_array, check_int
+from .._validation import as_float_array, check_int, check_scalar
 from ..models.base import Model, RegressionModel
 from ..models.glm import (
     LinearRegression,
@@ -40,6 +40,9 @@ def _factor_names(factors) -> tuple:
         return ("x",) if d == 1 else tuple(f"x{j}" for j in range(1, d + 1))
     if isinstance(factors, str):
         factors = (factors,)
+    if not isinstance(factors, Sequence):
+        raise TypeError(f"factors must be an int >= 1 or a sequence of identifier names, got "
+                        f"{type(factors).__name__}")
     names = tuple(factors)
     if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
         raise ValueError(f"factors must be an int >= 1 or a sequence of identifier names, "
@@ -63,12 +66,25 @@ class Polynomial:
     """
 
     def __init__(self, factors, terms, expand_fn, bounds=None, exponents=None):
-        self.factors = tuple(factors)
+        self.factors = _factor_names(factors)
+        if isinstance(terms, str) or not isinstance(terms, Sequence) \
+                or not all(isinstance(t, str) for t in terms):
+            raise TypeError(f"terms must be a sequence of names of the regression functions, "
+                            f"got {terms!r}")
         self.terms = tuple(terms)
+        if expand_fn is not None and not callable(expand_fn):
+            raise TypeError(f"expand_fn must be callable: expand_fn(X (n, d)) -> (n, m), got "
+                            f"{expand_fn!r}")
         self._expand = expand_fn
+        if exponents is not None:
+            e = as_float_array(exponents, "exponents", shape=(len(self.terms), None))
+            if np.any(e < 0) or np.any(e != np.round(e)):
+                raise ValueError("exponents must be non-negative integers, one row per term")
+            exponents = np.asarray(exponents)
         self.exponents = exponents
         d = len(self.factors)
-        b = np.tile([-1.0, 1.0], (d, 1)) if bounds is None else np.array(bounds, dtype=float)
+        b = (np.tile([-1.0, 1.0], (d, 1)) if bounds is None
+             else as_float_array(bounds, "bounds", ndim=(1, 2), finite=False))
         if b.ndim == 1:
             b = b[None, :]
         if b.shape != (d, 2) or np.any(~np.isfinite(b)) or np.any(b[:, 0] >= b[:, 1]):
@@ -104,7 +120,15 @@ class Polynomial:
         >>> polynomial(2, degree=2).expand([[1.0, 2.0]])
         array([[1., 1., 2., 1., 2., 4.]])
         """
-        return self._expand(self.check_x(x))
+        X = self.check_x(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            F = np.asarray(self._expand(X), dtype=float)
+        if not np.all(np.isfinite(F)):
+            i = int(np.flatnonzero(~np.all(np.isfinite(F), axis=1))[0])
+            raise ValueError(f"x: the regression functions overflow at row {i} "
+                             f"({X[i].tolist()}); the factors must be small enough for the "
+                             f"terms {list(self.terms)} to be finite")
+        return F
 
     def grid(self, levels: int | Sequence[int] = 21, bounds=None) -> np.ndarray:
         """Product grid of equally spaced levels in the bounds: (levels^d, d) (or (levels,)).
@@ -144,8 +168,9 @@ class Polynomial:
         >>> polynomial(1, degree=2).model().param_names
         ('1', 'x', 'x^2', 'sigma2')
         """
-        if family not in _FAMILIES:
+        if not isinstance(family, str) or family not in _FAMILIES:
             raise ValueError(f"family must be one of {tuple(_FAMILIES)}, got {family!r}")
+        sigma2 = check_scalar(sigma2, "sigma2", low=0)
         inner = _FAMILIES[family](self.n_terms, param_names=self.terms)
         ex = None
         if family == "linear":
@@ -193,6 +218,8 @@ def polynomial(factors, degree: int = 2, interactions: bool = True,
     """
     names = _factor_names(factors)
     degree = check_int(degree, "degree", low=0)
+    if not isinstance(interactions, (bool, np.bool_)):
+        raise TypeError(f"interactions must be True or False, got {interactions!r}")
     d = len(names)
     exps = []
     for total in range(degree + 1):
@@ -298,6 +325,13 @@ class BasisModel(RegressionModel):
         self.basis, self.inner = basis, inner
         Model.__init__(self, inner.param_names,
                        np.column_stack([inner.lower, inner.upper]).tolist())
+        if example_theta is not None:
+            try:
+                example_theta = self.validate(example_theta)
+            except ValueError as exc:
+                raise ValueError(f"example_theta: {exc}") from None
+            except TypeError as exc:
+                raise TypeError(f"example_theta: {exc}") from None
         self._example = example_theta
 
     def __repr__(self) -> str:

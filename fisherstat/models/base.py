@@ -33,14 +33,29 @@ from .. import _numdiff
 from .._optimize import maximize
 from .._validation import (
     as_float_array,
+    check_bool,
+    check_finite_result,
     check_in_interval,
     check_int,
+    check_names,
     check_random_state,
     check_weights,
+    overflow_as_error,
+    validate_theta,
 )
 from ..exceptions import FitError
 
 __all__ = ["Model", "RegressionModel", "Singularity"]
+
+
+def _finite(value, what: str):
+    """``value`` if finite, else a ValueError: never an inf/NaN log-likelihood or derivative."""
+    if not np.all(np.isfinite(value)):
+        bad = np.argwhere(~np.isfinite(np.asarray(value)))[0]
+        raise ValueError(f"data (or theta) too large or outside the support: {what} is not "
+                         f"finite (entry {tuple(int(b) for b in bad)}); entries must stay well "
+                         "below 1e308")
+    return value
 
 #: Rows per block when summing point information: keeps each block's factor in cache
 #: (about 2.5x faster than one pass over 10^6 rows; see docs/performance.rst).
@@ -107,17 +122,20 @@ class Model:
     fisher_context: tuple[str, ...] = ()
 
     def __init__(self, param_names: Sequence[str], bounds: Sequence[tuple] | None = None):
+        if isinstance(param_names, (str, bytes)) or not np.iterable(param_names):
+            raise TypeError("param_names must be a non-empty sequence of non-empty strings, "
+                            f"got {param_names!r}")
         names = tuple(param_names)
         if not names or not all(isinstance(n, str) and n for n in names):
             raise TypeError("param_names must be a non-empty sequence of non-empty strings")
         if len(set(names)) != len(names):
             raise ValueError(f"param_names must be unique, got {names}")
-        self.param_names = names
+        self.param_names = names = check_names(names, "param_names")
         p = len(names)
         if bounds is None:
             lower, upper = np.full(p, -np.inf), np.full(p, np.inf)
         else:
-            b = np.array(bounds, dtype=float)
+            b = as_float_array(bounds, "bounds", finite=False)
             if b.shape != (p, 2):
                 raise ValueError(f"bounds must have shape ({p}, 2), got {b.shape}")
             if np.any(np.isnan(b)) or np.any(b[:, 0] >= b[:, 1]):
@@ -217,7 +235,8 @@ class Model:
         """Per-observation log-likelihood, shape (n,)."""
         theta = self.validate(theta)
         data, x = self.check_data(data, x)
-        return self._loglik(theta, data, x)
+        with overflow_as_error("data", "the log-likelihood"):
+            return _finite(self._loglik(theta, data, x), "the log-likelihood")
 
     def score(self, theta, data, x=None) -> np.ndarray:
         """Per-observation score ``d log p / d theta``, shape (n, p).
@@ -227,14 +246,17 @@ class Model:
         """
         theta = self.validate(theta)
         data, x = self.check_data(data, x)
-        return self._score(theta, data, x)
+        with overflow_as_error("data", "the score"):
+            return _finite(self._score(theta, data, x), "the score")
 
     def hessian(self, theta, data, x=None, *, individual: bool = False) -> np.ndarray:
         """Hessian of the log-likelihood: summed (p, p), or (n, p, p) if ``individual``."""
         theta = self.validate(theta)
         data, x = self.check_data(data, x)
-        H = self._hessian(theta, data, x)
-        return H if individual else H.sum(axis=0)
+        individual = check_bool(individual, "individual")
+        with overflow_as_error("data", "the Hessian"):
+            H = _finite(self._hessian(theta, data, x), "the Hessian")
+            return H if individual else _finite(H.sum(axis=0), "the summed Hessian")
 
     def _loglik(self, theta, data, x):
         raise NotImplementedError
@@ -307,7 +329,7 @@ class Model:
         """
         data, x = self.check_data(data, x)
         if start is not None:
-            start = self.validate(start)
+            start = validate_theta(self, start, "start")
         theta = self._fit(data, x, start)
         try:
             return self.validate(theta)
@@ -402,7 +424,8 @@ class LogpdfModel(Model):
                 raise TypeError(f"{name} must be callable or None")
         super().__init__(param_names, bounds)
         self._logpdf, self._sampler, self._user_fit = logpdf, sample, fit
-        self._example = example_theta
+        self._example = (None if example_theta is None
+                         else validate_theta(self, example_theta, "example_theta"))
 
     def _check_data(self, data):
         return data
@@ -486,7 +509,10 @@ class RegressionModel(Model):
             if sw is not None:
                 F = F * sw[start:start + _BLOCK_ROWS, None, None]
             G = F.transpose(0, 2, 1).reshape(-1, p)
-            M += G.T @ G
+            with np.errstate(over="ignore", invalid="ignore"):
+                M += G.T @ G
+        check_finite_result(M, "x" if weights is None else "weights",
+                            "the information sum_i w_i M(x_i)")
         return 0.5 * (M + M.T)
 
     def _point_factor(self, theta, x):

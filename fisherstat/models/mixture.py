@@ -10,7 +10,13 @@ import numpy as np
 from scipy import linalg, special
 
 from .._moments import Moments as _Moments
-from .._validation import check_int, check_random_state, check_scalar
+from .._validation import (
+    check_bool,
+    check_int,
+    check_random_state,
+    check_scalar,
+    validate_theta,
+)
 from ..exceptions import FitError
 from ..information import FisherInfo
 from ..information import fisher as _fisher_estimator
@@ -676,12 +682,14 @@ class GaussianMixture(Model):
         True
         """
         theta = self.validate(theta)
-        if variance_reduction not in (None, "stratified", "qmc"):
+        if variance_reduction is not None and (not isinstance(variance_reduction, str) or
+                                               variance_reduction not in ("stratified", "qmc")):
             raise ValueError("variance_reduction must be None, 'stratified' or 'qmc', got "
                              f"{variance_reduction!r}")
-        if estimator not in ("score", "hessian"):
+        if not isinstance(estimator, str) or estimator not in ("score", "hessian"):
             raise ValueError(f"estimator must be 'score' or 'hessian', got {estimator!r}")
         n_samples = check_int(n_samples, "n_samples", low=2)
+        n_scrambles = check_int(n_scrambles, "n_scrambles", low=2)
         rng = check_random_state(rng)
         if variance_reduction is None:
             return _fisher_estimator(self, theta, method="monte_carlo", n_samples=n_samples,
@@ -1014,6 +1022,9 @@ class GaussianMixture(Model):
         max_iter = check_int(max_iter, "max_iter", low=1)
         tol = check_scalar(tol, "tol", low=0)
         rng = check_random_state(rng)
+        polish, strict = check_bool(polish, "polish"), check_bool(strict, "strict")
+        if start is not None:
+            start = validate_theta(self, start, "start")
         if n < self.k * (d + 1):
             raise FitError(f"{self!r} needs at least k (dim + 1) = {self.k * (d + 1)} "
                            f"observations, got {n}")

@@ -50,7 +50,7 @@ from scipy import optimize
 
 from .. import _numdiff
 from .._optimize import maximize
-from .._validation import as_float_array
+from .._validation import as_float_array, validate_theta
 from ..exceptions import FitError
 from .base import RegressionModel
 
@@ -197,8 +197,9 @@ class NonlinearRegression(RegressionModel):
             )
         if not isinstance(error, str) or error not in ERROR_MODELS:
             raise ValueError(f"error must be one of {tuple(ERROR_MODELS)}, got {error!r}")
-        if isinstance(param_names, str):
-            raise TypeError("param_names must be a sequence of str (the mean parameters)")
+        if isinstance(param_names, str) or not np.iterable(param_names):
+            raise TypeError("param_names must be a sequence of str (the mean parameters), got "
+                            f"{param_names!r}")
         beta_names = tuple(param_names)
         self.error = error
         self._error = ERROR_MODELS[error]
@@ -216,8 +217,11 @@ class NonlinearRegression(RegressionModel):
         super().__init__(names, list(bounds) + [_POS] * len(self._error.param_names))
         self._mean_fn, self._jac_fn = mean, jacobian
         if example_theta is not None:
-            example_theta = as_float_array(example_theta, "example_theta",
-                                           shape=(self.n_params,))
+            example_theta = validate_theta(
+                self, as_float_array(example_theta, "example_theta", shape=(self.n_params,)),
+                "example_theta")
+        if example_x is not None:
+            example_x = as_float_array(example_x, "example_x", ndim=(1, 2))
         self._example_theta_value, self._example_x_value = example_theta, example_x
 
     # ------------------------------------------------------------ examples
@@ -328,6 +332,34 @@ class NonlinearRegression(RegressionModel):
         f, v, grad_f, grad_v = self._gradients(theta, x, check=check)
         r = data - f
         return grad_f * (r / v)[:, None] + grad_v * ((r * r / v - 1) / (2 * v))[:, None]
+
+    def _hessian(self, theta, data, x):
+        # Product rule on the score, with only the (noise-free) gradients of f and v
+        # differenced: with r = y - f and subscripts a, b for d/dtheta,
+        #   l_ab = -f_a f_b / v - r (f_a v_b + v_a f_b) / v^2 + r f_ab / v
+        #          + v_a v_b (1 / (2 v^2) - r^2 / v^3) + (r^2 / v^2 - 1 / v) v_ab / 2.
+        # Differencing the score itself instead mixes the size of r (the noise) with the
+        # step of beta, and loses relative accuracy as sigma2 -> 0 or inf.
+        f, v, gf, gv = self._gradients(theta, x)
+        n, p = gf.shape
+
+        def grads(t):
+            _, _, a, b = self._gradients(t, x, check=False)
+            return np.stack([a, b])
+
+        D = _numdiff.jacobian(grads, theta, self.lower, self.upper)  # (2, n, p, p)
+        D = 0.5 * (D + np.swapaxes(D, -1, -2))
+        r = (data - f)[:, None, None]
+        v3 = v[:, None, None]
+        fa, va = gf[:, :, None], gv[:, :, None]
+        fb, vb = gf[:, None, :], gv[:, None, :]
+        return (-fa * fb / v3 - r * (fa * vb + va * fb) / v3**2 + r * D[0] / v3
+                + va * vb * (0.5 / v3**2 - r * r / v3**3) + 0.5 * (r * r / v3 - 1.0) / v3 * D[1])
+
+    @property
+    def has_analytic_hessian(self) -> bool:
+        """False: the second derivatives of the mean and variance are differenced."""
+        return False
 
     def _point_factor(self, theta, x):
         _, v, grad_f, grad_v = self._gradients(theta, x)

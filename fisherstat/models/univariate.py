@@ -8,6 +8,7 @@ from scipy import linalg, optimize, special
 from .._validation import check_in_interval, check_int
 from ..exceptions import FitError
 from .base import Model
+from .glm import check_poisson_mean, poisson_logpmf
 
 __all__ = ["Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial"]
 
@@ -543,8 +544,7 @@ class Poisson(Model):
         return _check_counts(data)
 
     def _loglik(self, theta, data, x):
-        lam = theta[0]
-        return special.xlogy(data, lam) - lam - special.gammaln(data + 1)
+        return poisson_logpmf(data, theta[0], None)  # stable at large counts (Loader 2000)
 
     def _score(self, theta, data, x):
         return (data / theta[0] - 1.0)[:, None]
@@ -556,6 +556,7 @@ class Poisson(Model):
         return np.array([[1.0 / theta[0]]])
 
     def _sample(self, theta, n, rng, x):
+        check_poisson_mean(theta[0], "lam")
         return rng.poisson(theta[0], n).astype(float)
 
     def _fit(self, data, x, start):

@@ -77,7 +77,8 @@ from scipy import special
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
 from ..parallel import one_blas_thread
-from .fisher import _signal_sq_norms, per_sample_traces
+from ._checks import check_ax, finite_result
+from .fisher import _raw_traces, _signal_sq_norms
 from .mlp import MLP
 from .optim import Optimizer, train
 
@@ -105,13 +106,7 @@ _S_NODES = np.linspace(-75.0, 75.0, 301)
 def _check_net(net, theta, X, name="X_pool"):
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a fisherstat.nn.MLP, got {type(net).__name__}")
-    theta = net.validate(theta)
-    X = as_float_array(X, name, ndim=(1, 2))
-    try:
-        X = net.check_x(X)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("x must", f"{name} must", 1)) from None
-    return theta, X
+    return net.validate(theta), net._inputs(X, name)
 
 
 def _signal_grams(net, theta, cache, U):
@@ -119,7 +114,7 @@ def _signal_grams(net, theta, cache, U):
     deltas = net._backward(theta, cache, np.ascontiguousarray(U))
     out = np.zeros(U.shape[:2] + U.shape[1:2])
     for li, layer in enumerate(net.layers):
-        a = layer.augment(cache.inputs[li])
+        a = layer._augment(cache.inputs[li])
         out += np.matmul(deltas[li], np.swapaxes(deltas[li], 1, 2)) * np.sum(
             a * a, axis=1)[:, None, None]
     return out
@@ -142,6 +137,7 @@ def _expected_sqrt_quadratic(lam):
     return np.sqrt(total) * h * integrand.sum(axis=1) / (2.0 * np.sqrt(np.pi))
 
 
+@finite_result("theta", "X_pool", what="expected gradient length")
 def expected_gradient_length(net, theta, X_pool, *, squared: bool = True) -> np.ndarray:
     r"""Expected gradient length of every pool point, shape (N,).
 
@@ -203,7 +199,7 @@ def expected_gradient_length(net, theta, X_pool, *, squared: bool = True) -> np.
     if not isinstance(squared, (bool, np.bool_)):
         raise TypeError(f"squared must be True or False, got {squared!r}")
     if squared:
-        return per_sample_traces(net, theta, X, "exact")
+        return _raw_traces(net, theta, X, "exact", None, None, 1)
     cache = net._forward(theta, X)
     f = cache.f
     N, C = f.shape
@@ -233,6 +229,7 @@ def expected_gradient_length(net, theta, X_pool, *, squared: bool = True) -> np.
 MEASURES = ("entropy", "margin", "least_confident")
 
 
+@finite_result("theta", "X_pool", what="score")
 def entropy_scores(net, theta, X_pool, *, measure: str = "entropy") -> np.ndarray:
     r"""Uncertainty of the predictive distribution at every pool point, shape (N,).
 
@@ -397,6 +394,7 @@ class ActiveLearningResult:
 
     def plot(self, ax=None):
         """Test accuracy against the number of labels; returns the axes."""
+        check_ax(ax)
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -566,7 +564,7 @@ def active_learning(net, X_pool, y_pool, X_test, y_test, *, strategy: str = "egl
     init_rng, query_rng, train_rng = _streams(rng)
     initial = np.sort(init_rng.choice(N, size=n_initial, replace=False))
     theta0 = (net.init(init_rng, sigma_w2=sigma_w2) if theta0 is None
-              else net.validate(theta0).copy())
+              else net._validate(theta0, "theta0").copy())
 
     t0 = time.perf_counter()
     with one_blas_thread():  # tiny problems: threads only contend (and change the bits)
@@ -613,16 +611,7 @@ def _loop(net, X_pool, y_pool, X_test, y_test, strategy, initial, theta0, batch_
 
 
 def _check_labelled(net, y, X, which):
-    try:
-        X = net.check_x(X)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("x must", f"X_{which} must", 1)) from None
-    try:
-        y = net.check_y(y, n=X.shape[0])
-    except ValueError as exc:
-        msg = str(exc).replace("data", f"y_{which}").replace(" and x ", f" and X_{which} ")
-        raise ValueError(msg) from None
-    return y, X
+    return net._labelled(y, X, f"y_{which}", f"X_{which}")
 
 
 # ----------------------------------------------------------- paired comparison
@@ -675,9 +664,9 @@ class LearningCurves:
         """Number of paired seeds."""
         return self.accuracy.shape[1]
 
-    def _index(self, strategy):
-        if strategy not in self.strategies:
-            raise ValueError(f"strategy must be one of {self.strategies}, got {strategy!r}")
+    def _index(self, strategy, name="strategy"):
+        if not isinstance(strategy, str) or strategy not in self.strategies:
+            raise ValueError(f"{name} must be one of {self.strategies}, got {strategy!r}")
         return self.strategies.index(strategy)
 
     def mean(self, metric: str = "accuracy") -> np.ndarray:
@@ -708,7 +697,8 @@ class LearningCurves:
     def auc_difference(self, strategy: str, baseline: str = "random",
                        metric: str = "accuracy") -> tuple[float, float]:
         """Paired mean difference of :meth:`auc`, ``strategy - baseline``, and its SE."""
-        d = self.auc(metric)[self._index(strategy)] - self.auc(metric)[self._index(baseline)]
+        i, b = self._index(strategy), self._index(baseline, "baseline")
+        d = self.auc(metric)[i] - self.auc(metric)[b]
         se = d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else np.nan
         return float(d.mean()), float(se)
 
@@ -740,7 +730,7 @@ class LearningCurves:
         """
         if baseline is None:
             baseline = "random" if "random" in self.strategies else self.strategies[0]
-        b = self._index(baseline)
+        b = self._index(baseline, "baseline")
         mean, se = self.mean(), self.se()
         if target is None:
             target = float(mean[b, -1])
@@ -763,6 +753,8 @@ class LearningCurves:
 
     def plot(self, ax=None, metric: str = "accuracy"):
         """Mean learning curves with +- 1 SE bands; returns the axes."""
+        check_ax(ax)
+        self._metric(metric)
         import matplotlib.pyplot as plt
 
         if ax is None:

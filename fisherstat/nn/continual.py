@@ -92,6 +92,7 @@ from .._validation import (
     check_random_state,
     check_scalar,
 )
+from ._checks import check_ax, check_bool, overflow_error
 from .fisher import KINDS, fisher
 from .mlp import MLP
 from .optim import SGD, Optimizer, train
@@ -177,6 +178,8 @@ class PenaltySum(Penalty):
     """
 
     def __init__(self, terms: Sequence[Penalty]):
+        if isinstance(terms, (Penalty, str, bytes)) or not hasattr(terms, "__iter__"):
+            raise TypeError(f"terms must be a sequence of Penalty, got {type(terms).__name__}")
         terms = tuple(terms)
         if not terms:
             raise ValueError("terms must hold at least one Penalty")
@@ -257,9 +260,13 @@ class QuadraticPenalty(Penalty):
 
     def __call__(self, theta):
         theta = as_float_array(theta, "theta", shape=(self.n_params,))
-        d = theta - self._anchor
-        w = self._lam * self._precision
-        return 0.5 * float(np.dot(w * d, d)), w * d
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = theta - self._anchor
+            w = self._lam * self._precision
+            value, grad = 0.5 * float(np.dot(w * d, d)), w * d
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            raise overflow_error({"theta": theta}, "penalty")
+        return value, grad
 
     def hessian_diagonal(self) -> np.ndarray:
         r""":math:`\lambda F`, the (constant) diagonal Hessian.
@@ -548,6 +555,9 @@ def _check_theta(net, theta, name):
 
 
 # ------------------------------------------------------------------ the tasks
+#: Largest class label of a Task (labels are stored as integers).
+_MAX_LABEL = 2**31 - 1
+
 @dataclass(frozen=True)
 class Task:
     """One task of a sequence: training and test data and the input permutation.
@@ -568,6 +578,34 @@ class Task:
     X_test: np.ndarray
     y_test: np.ndarray
     permutation: np.ndarray
+
+    def __post_init__(self):
+        arrays = {}
+        for which in ("train", "test"):
+            X = as_float_array(getattr(self, f"X_{which}"), f"X_{which}", ndim=2)
+            y = as_float_array(getattr(self, f"y_{which}"), f"y_{which}", ndim=1)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"y_{which} and X_{which} must have the same number of rows, "
+                                 f"got {y.shape[0]} and {X.shape[0]}")
+            bad = (y < 0) | (y != np.round(y)) | (y > _MAX_LABEL)
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"y_{which} must be integer class labels in [0, "
+                                 f"{_MAX_LABEL}]; entry {i} is {y[i]!r}")
+            arrays[f"X_{which}"], arrays[f"y_{which}"] = X, y
+        d = arrays["X_train"].shape[1]
+        if arrays["X_test"].shape[1] != d:
+            raise ValueError(f"X_test must have the {d} columns of X_train, got "
+                             f"{arrays['X_test'].shape[1]}")
+        p = as_float_array(self.permutation, "permutation", ndim=1)
+        if p.size != d or not np.array_equal(np.sort(p), np.arange(d)):
+            raise ValueError(f"permutation must be a permutation of 0..{d - 1} (one entry per "
+                             "input)")
+        for k in ("X_train", "X_test"):
+            object.__setattr__(self, k, _frozen(arrays[k]))
+        for k in ("y_train", "y_test"):
+            object.__setattr__(self, k, _frozen_int(arrays[k]))
+        object.__setattr__(self, "permutation", _frozen_int(p))
 
     @property
     def n_features(self) -> int:
@@ -752,7 +790,7 @@ class ContinualResult:
         return self.accuracy[self.methods[0]].shape[0]
 
     def _A(self, method):
-        if method not in self.accuracy:
+        if not isinstance(method, str) or method not in self.accuracy:
             raise ValueError(f"method must be one of {self.methods}, got {method!r}")
         return self.accuracy[method]
 
@@ -806,6 +844,8 @@ class ContinualResult:
 
         Returns the matplotlib axes.
         """
+        check_ax(ax)
+        average = check_bool(average, "average")
         import matplotlib.pyplot as plt
 
         if ax is None:

@@ -65,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int, check_random_state
+from ._checks import check_bool, finite_result
 from .mlp import MLP
 from .operators import (
     BlockDiagonalOperator,
@@ -101,11 +102,11 @@ def _signals(net, theta, X, kind, y, rng, n_samples):
     if kind == "empirical":
         if y is None:
             raise ValueError("kind='empirical' needs the observed responses y")
-        y, X = net.check_data(y, X)
+        y, X = net._labelled(y, X)
     else:
         if y is not None:
             raise ValueError(f"y is only used by kind='empirical', not kind={kind!r}")
-        X = net.check_x(X)
+        X = net._inputs(X)
     cache = net._forward(theta, X)
     out = net._out(theta)
     if kind == "exact":
@@ -240,6 +241,13 @@ def fisher(net, theta, X, kind: str, structure: str = "dense", y=None, rng=None,
         raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
     if factor not in ("auto", "never", "always"):
         raise ValueError(f"factor must be 'auto', 'never' or 'always', got {factor!r}")
+    pi_damping = check_bool(pi_damping, "pi_damping")
+    return _fisher(net, theta, X, kind, structure, y, rng, n_samples, pi_damping, factor)
+
+
+@finite_result("theta", "X", what="Fisher information")
+def _fisher(net, theta, X, kind, structure, y, rng, n_samples, pi_damping, factor):
+    """:func:`fisher` after the checks of its options (a non-finite trace is bad input)."""
     cache, U = _signals(net, theta, X, kind, y, rng, n_samples)
     names = net.param_names[: net.n_weights]
     N, R = U.shape[:2]
@@ -247,7 +255,7 @@ def fisher(net, theta, X, kind: str, structure: str = "dense", y=None, rng=None,
     if structure == "implicit":
         return ImplicitOperator(net, theta, cache, U, kind=kind, param_names=names)
     deltas = net._backward(theta, cache, U)
-    acts = [layer.augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
+    acts = [layer._augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
     L, P = net.n_layers, net.n_weights
     every = [slice(0, P)]
     if structure == "dense":
@@ -306,8 +314,15 @@ def per_sample_traces(net, theta, X, kind: str = "exact", y=None, rng=None, *,
     """
     _check_net(net)
     theta = net.validate(theta)
+    return _traces(net, theta, X, kind, y, rng, n_samples)
+
+
+def _raw_traces(net, theta, X, kind, y, rng, n_samples):
     cache, U = _signals(net, theta, X, kind, y, rng, n_samples)
     return np.sum(_signal_sq_norms(net, theta, cache, U), axis=1)
+
+
+_traces = finite_result("theta", "X", what="per-sample trace")(_raw_traces)
 
 
 def _signal_sq_norms(net, theta, cache, U) -> np.ndarray:
@@ -321,6 +336,6 @@ def _signal_sq_norms(net, theta, cache, U) -> np.ndarray:
     deltas = net._backward(theta, cache, np.ascontiguousarray(U))
     out = np.zeros(U.shape[:2])
     for li, layer in enumerate(net.layers):
-        a = layer.augment(cache.inputs[li])
+        a = layer._augment(cache.inputs[li])
         out += np.sum(deltas[li] ** 2, axis=2) * np.sum(a * a, axis=1)[:, None]
     return out

@@ -20,6 +20,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .._validation import as_float_array, check_int
+from ._checks import check_bool
+
 __all__ = ["Activation", "ACTIVATIONS", "Affine", "get_activation"]
 
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
@@ -195,7 +198,9 @@ class Affine:
     """
 
     def __init__(self, n_in: int, n_out: int, bias: bool = True):
-        self.n_in, self.n_out, self.bias = int(n_in), int(n_out), bool(bias)
+        self.n_in = check_int(n_in, "n_in", low=1)
+        self.n_out = check_int(n_out, "n_out", low=1)
+        self.bias = check_bool(bias, "bias")
         self.n_cols = self.n_in + self.bias  # columns of V
         self.n_params = self.n_out * self.n_cols
         self.shape = (self.n_out, self.n_cols)
@@ -203,37 +208,37 @@ class Affine:
     def __repr__(self) -> str:
         return f"Affine({self.n_in}, {self.n_out}, bias={self.bias})"
 
-    def split(self, V: np.ndarray):
+    def _split(self, V: np.ndarray):
         """``(W, b)`` views of ``V`` (``b`` is None without bias)."""
         return (V[:, : self.n_in], V[:, self.n_in]) if self.bias else (V, None)
 
-    def augment(self, a: np.ndarray) -> np.ndarray:
+    def _augment(self, a: np.ndarray) -> np.ndarray:
         r"""The augmented input :math:`\bar a = (a, 1)` (``a`` itself without bias)."""
         if not self.bias:
             return a
         return np.concatenate([a, np.ones(a.shape[:-1] + (1,))], axis=-1)
 
     # --- forward ------------------------------------------------------------------
-    def forward(self, V, a):
-        W, b = self.split(V)
+    def _forward(self, V, a):
+        W, b = self._split(V)
         z = a @ W.T
         return z + b if self.bias else z
 
     # --- backward -----------------------------------------------------------------
-    def input_cotangent(self, V, delta):
+    def _input_cotangent(self, V, delta):
         """``d loss / d a = delta W`` (any leading axes)."""
-        return delta @ self.split(V)[0]
+        return delta @ self._split(V)[0]
 
-    def gradient(self, a, delta):
+    def _gradient(self, a, delta):
         r"""``sum_n delta_n a_bar_n^T``, shape ``(n_out, n_cols)``."""
-        return delta.T @ self.augment(a)
+        return delta.T @ self._augment(a)
 
-    def per_sample_rows(self, a, delta, out=None):
+    def _per_sample_rows(self, a, delta, out=None):
         r"""Rows :math:`\delta_{nr} \otimes \bar a_n`, shape (N, R, n_params).
 
         ``delta`` has shape (N, R, n_out): ``R`` back-propagated signals per sample.
         """
-        ab = self.augment(a)
+        ab = self._augment(a)
         N, R = delta.shape[:2]
         if out is None:
             out = np.empty((N, R, self.n_params))
@@ -245,9 +250,66 @@ class Affine:
         return out
 
     # --- forward mode -------------------------------------------------------------
-    def tangent(self, V, dV, a, da):
+    def _tangent(self, V, dV, a, da):
         r"""``dz = da W^T + a_bar dV^T`` (``da`` may be None: the input is data)."""
-        dz = self.augment(a) @ dV.T
+        dz = self._augment(a) @ dV.T
         if da is not None:
-            dz += da @ self.split(V)[0].T
+            dz += da @ self._split(V)[0].T
         return dz
+
+    # --- the public, checked versions (the network calls the private ones) ---------
+    def _check_V(self, V, name="V"):
+        return as_float_array(V, name, shape=self.shape)
+
+    def _check_rows(self, a, name, width, ndim=2):
+        a = as_float_array(a, name, ndim=ndim)
+        if a.shape[-1] != width:
+            raise ValueError(f"{name} must have {width} columns (shape (N, {width})), got "
+                             f"{a.shape}")
+        return a
+
+    def _check_pair(self, a, delta, delta_ndim=2):
+        a = self._check_rows(a, "a", self.n_in)
+        delta = self._check_rows(delta, "delta", self.n_out, delta_ndim)
+        if delta.shape[0] != a.shape[0]:
+            raise ValueError(f"a and delta must have the same number of rows, got "
+                             f"{a.shape[0]} and {delta.shape[0]}")
+        return a, delta
+
+    def split(self, V):
+        """``(W, b)`` views of ``V`` (``b`` is None without bias)."""
+        return self._split(self._check_V(V))
+
+    def augment(self, a):
+        r"""The augmented input :math:`\bar a = (a, 1)` (``a`` itself without bias)."""
+        return self._augment(self._check_rows(a, "a", self.n_in))
+
+    def forward(self, V, a):
+        """``z = a W^T + b``, (N, n_out)."""
+        return self._forward(self._check_V(V), self._check_rows(a, "a", self.n_in))
+
+    def input_cotangent(self, V, delta):
+        """``d loss / d a = delta W``, (N, n_in)."""
+        return self._input_cotangent(self._check_V(V),
+                                     self._check_rows(delta, "delta", self.n_out, (2, 3)))
+
+    def gradient(self, a, delta):
+        r"""``sum_n delta_n a_bar_n^T``, shape ``(n_out, n_cols)``."""
+        return self._gradient(*self._check_pair(a, delta))
+
+    def per_sample_rows(self, a, delta):
+        r"""Rows :math:`\delta_{nr} \otimes \bar a_n`, shape (N, R, n_params).
+
+        ``delta`` has shape (N, R, n_out): ``R`` back-propagated signals per sample.
+        """
+        return self._per_sample_rows(*self._check_pair(a, delta, 3))
+
+    def tangent(self, V, dV, a, da=None):
+        r"""``dz = da W^T + a_bar dV^T`` (``da`` may be None: the input is data)."""
+        V, dV = self._check_V(V), self._check_V(dV, "dV")
+        a = self._check_rows(a, "a", self.n_in)
+        if da is not None:
+            da = self._check_rows(da, "da", self.n_in)
+            if da.shape != a.shape:
+                raise ValueError(f"da must have the shape of a {a.shape}, got {da.shape}")
+        return self._tangent(V, dV, a, da)

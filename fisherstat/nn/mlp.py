@@ -23,6 +23,7 @@ from .._validation import (
 )
 from ..exceptions import FitError
 from ..models.base import RegressionModel, Singularity
+from ._checks import finite_result, overflow_error
 from .layers import Activation, Affine, get_activation
 from .outputs import Bernoulli, Categorical, Gaussian
 
@@ -154,6 +155,8 @@ class MLP(RegressionModel):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise TypeError(f"sizes must be a sequence of int widths, got {sizes!r}")
         sizes = tuple(check_int(s, "sizes", low=1) for s in sizes)
+        if not isinstance(output, str):
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least (d_in, C), got {sizes}")
         if output not in OUTPUTS:
@@ -214,25 +217,49 @@ class MLP(RegressionModel):
 
     def validate(self, theta) -> np.ndarray:
         """Check ``theta`` (vectorised: only ``sigma2``, if estimated, is bounded)."""
-        theta = as_float_array(theta, "theta", ndim=1)
+        return self._validate(theta, "theta")
+
+    def _validate(self, theta, name: str) -> np.ndarray:
+        """:meth:`validate` with the argument's own name in the messages."""
+        theta = as_float_array(theta, name, ndim=1)
         if theta.shape != (self.n_params,):
             raise ValueError(
-                f"theta must have length {self.n_params} (n_weights = {self.n_weights}"
+                f"{name} must have length {self.n_params} (n_weights = {self.n_weights}"
                 f"{' + sigma2' if self.estimate_sigma2 else ''}), got {theta.size}"
             )
         if self.estimate_sigma2:
-            check_in_interval(theta[-1:], "theta", low=0, labels=["sigma2"])
+            check_in_interval(theta[-1:], name, low=0, labels=["sigma2"])
         return theta
 
-    def _check_x(self, x):
+    def _check_x(self, x, name: str = "x"):
         if x.ndim == 1 and self.n_inputs == 1:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(
-                f"x must have shape (n, {self.n_inputs}) (one column per input; a 1-D x only "
-                f"when d_in = 1), got {x.shape}"
+                f"{name} must have shape (n, {self.n_inputs}) (one column per input; a 1-D "
+                f"{name} only when d_in = 1), got {x.shape}"
             )
         return x
+
+    def _inputs(self, X, name: str = "x") -> np.ndarray:
+        """Check inputs ``X`` (N, d_in) under the argument's own name."""
+        if X is None:
+            raise TypeError(f"{name} must be an array of inputs of shape (n, {self.n_inputs}), "
+                            "got None")
+        return self._check_x(as_float_array(X, name, ndim=(1, 2)), name)
+
+    def _labelled(self, y, X, yname: str = "data", xname: str = "x"):
+        """Check responses and inputs of the public methods: ``(y, X)`` in internal form."""
+        X = self._inputs(X, xname)
+        return self._check_y(y, X.shape[0], yname, xname), X
+
+    def _forward_checked(self, theta, X, xname: str = "X") -> Cache:
+        """Forward pass whose output must be finite (else a ValueError naming the inputs)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            cache = self._forward(theta, X)
+        if not np.all(np.isfinite(cache.f)):
+            raise overflow_error({"theta": theta, xname: X}, "network output")
+        return cache
 
     def check_y(self, data, n: int | None = None) -> np.ndarray:
         """Validate responses: real (n, C) for 'linear', labels 0..C-1 for 'softmax',
@@ -250,28 +277,35 @@ class MLP(RegressionModel):
         ...
         ValueError: data: entry 1 must be in [0, 2], got 3.0
         """
+        if n is not None:
+            n = check_int(n, "n", low=0)
+        return self._check_y(data, n, "data", "x")
+
+    def _check_y(self, data, n, name: str, xname: str) -> np.ndarray:
+        """:meth:`check_y` with the arguments' own names in the messages."""
         C = self.n_outputs
-        y = as_float_array(data, "data", ndim=(1, 2))
+        y = as_float_array(data, name, ndim=(1, 2))
         if n is not None and y.shape[0] != n:
             raise ValueError(
-                f"data and x must have the same number of rows, got {y.shape[0]} and {n}"
+                f"{name} and {xname} must have the same number of rows, got {y.shape[0]} and "
+                f"{n}"
             )
         if self.output == "softmax":
             if y.ndim != 1:
-                raise ValueError(f"data must be integer labels of shape (n,), got {y.shape}")
-            check_in_interval(y, "data", low=0, high=C - 1, low_open=False, high_open=False)
+                raise ValueError(f"{name} must be integer labels of shape (n,), got {y.shape}")
+            check_in_interval(y, name, low=0, high=C - 1, low_open=False, high_open=False)
             if np.any(y != np.round(y)):
                 i = int(np.flatnonzero(y != np.round(y))[0])
-                raise ValueError(f"data must be integer class labels; entry {i} is {y[i]!r}")
+                raise ValueError(f"{name} must be integer class labels; entry {i} is {y[i]!r}")
             return y.astype(np.intp)
         if y.ndim == 1:
             if C != 1:
-                raise ValueError(f"data must have shape (n, {C}), got {y.shape}")
+                raise ValueError(f"{name} must have shape (n, {C}), got {y.shape}")
             y = y[:, None]
         if y.shape[1] != C:
-            raise ValueError(f"data must have shape (n, {C}), got {y.shape}")
+            raise ValueError(f"{name} must have shape (n, {C}), got {y.shape}")
         if self.output == "sigmoid" and np.any((y != 0) & (y != 1)):
-            raise ValueError("data must be 0 or 1 for output='sigmoid'")
+            raise ValueError(f"{name} must be 0 or 1 for output='sigmoid'")
         return y
 
     def check_data(self, data, x=None):
@@ -310,7 +344,7 @@ class MLP(RegressionModel):
         theta = self.validate(theta)
         out = []
         for V, layer in zip(self._matrices(theta), self.layers, strict=True):
-            W, b = layer.split(V)
+            W, b = layer._split(V)
             out.append((W.copy(), None if b is None else b.copy()))
         return out
 
@@ -328,13 +362,20 @@ class MLP(RegressionModel):
         >>> bool(np.array_equal(net.flatten(net.unflatten(theta)), theta))
         True
         """
+        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"weights must be a sequence of {self.n_layers} (W, b) pairs, got "
+                            f"{type(weights).__name__}")
         weights = list(weights)
         if len(weights) != self.n_layers:
             raise ValueError(
                 f"weights must have {self.n_layers} (W, b) pairs, got {len(weights)}")
         parts = []
-        for li, ((W, b), layer) in enumerate(zip(weights, self.layers, strict=True),
-                                             start=1):
+        for li, (pair, layer) in enumerate(zip(weights, self.layers, strict=True), start=1):
+            try:
+                W, b = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"weights[{li - 1}] must be a pair (W{li}, b{li}), got "
+                                f"{type(pair).__name__}") from None
             W = as_float_array(W, f"W{li}", shape=(layer.n_out, layer.n_in))
             if self.bias:
                 b = as_float_array(b, f"b{li}", shape=(layer.n_out,))
@@ -387,7 +428,7 @@ class MLP(RegressionModel):
         Vs = self._matrices(theta)
         act = self.activation
         for li, (V, layer) in enumerate(zip(Vs, self.layers, strict=True)):
-            z = layer.forward(V, a)
+            z = layer._forward(V, a)
             if li == self.n_layers - 1:
                 return Cache(inputs, pre, z)
             pre.append(z)
@@ -409,7 +450,7 @@ class MLP(RegressionModel):
             if li == 0:
                 break
             dphi = act.derivative(cache.pre[li - 1], cache.inputs[li])
-            g = self.layers[li].input_cotangent(Vs[li], d)
+            g = self.layers[li]._input_cotangent(Vs[li], d)
             d = g * (dphi if d.ndim == 2 else dphi[:, None, :])
         return deltas
 
@@ -420,7 +461,7 @@ class MLP(RegressionModel):
         act = self.activation
         da = None
         for li, layer in enumerate(self.layers):
-            dz = layer.tangent(Vs[li], dVs[li], cache.inputs[li], da)
+            dz = layer._tangent(Vs[li], dVs[li], cache.inputs[li], da)
             if li == self.n_layers - 1:
                 return dz
             da = act.derivative(cache.pre[li], cache.inputs[li + 1]) * dz
@@ -428,7 +469,7 @@ class MLP(RegressionModel):
 
     def _gradient(self, cache: Cache, deltas) -> np.ndarray:
         """Flat ``sum_n delta_n (x) a_bar_n`` over the rows (deltas of shape (N, C_l))."""
-        return np.concatenate([layer.gradient(cache.inputs[li], deltas[li]).ravel()
+        return np.concatenate([layer._gradient(cache.inputs[li], deltas[li]).ravel()
                                for li, layer in enumerate(self.layers)])
 
     def _rows(self, cache: Cache, deltas) -> np.ndarray:
@@ -436,7 +477,7 @@ class MLP(RegressionModel):
         N, R = deltas[-1].shape[:2]
         B = np.empty((N, R, self.n_weights))
         for li, layer in enumerate(self.layers):
-            layer.per_sample_rows(cache.inputs[li], deltas[li], out=B[:, :, self.slices[li]])
+            layer._per_sample_rows(cache.inputs[li], deltas[li], out=B[:, :, self.slices[li]])
         return B
 
     def _weight_loss_grad(self, theta, X, y, out=None):
@@ -468,7 +509,7 @@ class MLP(RegressionModel):
         array([[1.5]])
         """
         theta = self.validate(theta)
-        return self._forward(theta, self.check_x(X)).f
+        return self._forward_checked(theta, self._inputs(X)).f
 
     def predict(self, theta, X) -> np.ndarray:
         """``E[y | x]``: the mean, the class probabilities (N, C) or the success probabilities.
@@ -483,8 +524,9 @@ class MLP(RegressionModel):
         True
         """
         theta = self.validate(theta)
-        return self._out(theta).mean(self._forward(theta, self.check_x(X)).f)
+        return self._out(theta).mean(self._forward_checked(theta, self._inputs(X)).f)
 
+    @finite_result("theta", "X", "y", what="loss")
     def loss(self, theta, X, y) -> float:
         """Mean negative log-likelihood (cross-entropy; Gaussian NLL) over the rows.
 
@@ -498,9 +540,10 @@ class MLP(RegressionModel):
         0.693147
         """
         theta = self.validate(theta)
-        y, X = self.check_data(y, X)
+        y, X = self._labelled(y, X)
         return float(-np.mean(self._loglik(theta, y, X)))
 
+    @finite_result("theta", "X", "y", what="loss or gradient")
     def loss_and_grad(self, theta, X, y) -> tuple[float, np.ndarray]:
         """:meth:`loss` and its gradient (n_params,) from one forward and backward pass.
 
@@ -516,7 +559,7 @@ class MLP(RegressionModel):
         (7,)
         """
         theta = self.validate(theta)
-        y, X = self.check_data(y, X)
+        y, X = self._labelled(y, X)
         loss, g, cache = self._weight_loss_grad(theta, X, y)
         if self.estimate_sigma2:
             g = np.append(g, -np.mean(self._sigma2_score(theta, cache.f, y)))
@@ -549,7 +592,13 @@ class MLP(RegressionModel):
         array([[-1., -1.],
                [-3., -1.]])
         """
-        return -self.score(theta, y, x=X)
+        theta = self.validate(theta)
+        y, X = self._labelled(y, X)
+        return self._per_sample_grad(theta, X, y)
+
+    @finite_result("theta", "X", "y", what="per-sample gradients")
+    def _per_sample_grad(self, theta, X, y):
+        return -self._score(theta, y, X)
 
     def jacobian(self, theta, X) -> np.ndarray:
         r"""Per-sample Jacobian :math:`\partial f_c(x_n) / \partial w_p`, shape (N, C, n_weights).
@@ -566,7 +615,10 @@ class MLP(RegressionModel):
         array([[[2., 3., 1.]]])
         """
         theta = self.validate(theta)
-        X = self.check_x(X)
+        return self._jacobian(theta, self._inputs(X))
+
+    @finite_result("theta", "X", what="Jacobian")
+    def _jacobian(self, theta, X):
         cache = self._forward(theta, X)
         N, C = cache.f.shape
         U = np.broadcast_to(np.eye(C), (N, C, C))
@@ -586,7 +638,10 @@ class MLP(RegressionModel):
         """
         theta = self.validate(theta)
         v = as_float_array(v, "v", shape=(self.n_weights,))
-        X = self.check_x(X)
+        return self._jvp(theta, self._inputs(X), v)
+
+    @finite_result("theta", "X", "v", what="Jacobian-vector product")
+    def _jvp(self, theta, X, v):
         return self._tangent(theta, self._forward(theta, X), v)
 
     def vjp(self, theta, X, u) -> np.ndarray:
@@ -602,9 +657,13 @@ class MLP(RegressionModel):
         True
         """
         theta = self.validate(theta)
-        X = self.check_x(X)
+        X = self._inputs(X)
+        u = as_float_array(u, "u", shape=(X.shape[0], self.n_outputs))
+        return self._vjp(theta, X, u)
+
+    @finite_result("theta", "X", "u", what="vector-Jacobian product")
+    def _vjp(self, theta, X, u):
         cache = self._forward(theta, X)
-        u = as_float_array(u, "u", shape=cache.f.shape)
         return self._gradient(cache, self._backward(theta, cache, u))
 
     def kl_divergence(self, theta, theta2, X) -> np.ndarray:
@@ -622,8 +681,11 @@ class MLP(RegressionModel):
         >>> float(net.kl_divergence(t, t, np.ones((1, 2)))[0])
         0.0
         """
-        theta, theta2 = self.validate(theta), self.validate(theta2)
-        X = self.check_x(X)
+        theta, theta2 = self.validate(theta), self._validate(theta2, "theta2")
+        return self._kl(theta, theta2, self._inputs(X))
+
+    @finite_result("theta", "theta2", "X", what="KL divergence")
+    def _kl(self, theta, theta2, X):
         f1, f2 = self._forward(theta, X).f, self._forward(theta2, X).f
         if not self.estimate_sigma2:
             return self._out(theta).kl(f1, f2)
@@ -646,7 +708,8 @@ class MLP(RegressionModel):
         if self.output == "linear":
             raise ValueError("accuracy needs output='softmax' or 'sigmoid'")
         theta = self.validate(theta)
-        y, X = self.check_data(y, X)
+        y, X = self._labelled(y, X)
+        self._forward_checked(theta, X)
         return self._accuracy(theta, X, y)
 
     def _accuracy(self, theta, X, y) -> float:
@@ -883,7 +946,7 @@ class MLP(RegressionModel):
         found = []
         for li in range(self.n_layers - 1):
             layer, nxt = self.layers[li], self.layers[li + 1]
-            W_next = nxt.split(Vs[li + 1])[0]
+            W_next = nxt._split(Vs[li + 1])[0]
             dist = float(np.min(np.linalg.norm(W_next, axis=0)))
             found.append(Singularity(
                 "eliminated unit", f"hidden layer {li + 1}: a unit with zero outgoing weights "

@@ -83,6 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_scalar
+from ._checks import check_ax, check_bool, overflow_error
 from .fisher import _signal_sq_norms
 from .mlp import MLP
 
@@ -90,7 +91,11 @@ __all__ = ["FisherMonitor", "MonitorRecord", "exponential_average", "running_ave
 
 
 def _decay(halflife: float, every: int = 1) -> float:
-    return 0.5 ** (every / halflife)
+    beta = 0.5 ** (every / halflife)
+    if beta == 1.0:  # float64 cannot tell the decay from 1: no average is defined
+        raise ValueError(f"halflife must be at most {every * 2**52:g} steps (every = {every}: "
+                         f"longer half-lives round the decay to 1 in float64), got {halflife!r}")
+    return beta
 
 
 def exponential_average(values, halflife: float, *, every: int = 1) -> np.ndarray:
@@ -133,7 +138,11 @@ def exponential_average(values, halflife: float, *, every: int = 1) -> np.ndarra
     from scipy import signal  # lazily: scipy.signal is slow to import
 
     m = signal.lfilter([1.0 - beta], [1.0, -beta], x)  # the recursion, from m_0 = 0
-    return m / -np.expm1(np.arange(1, x.size + 1) * np.log(beta))
+    with np.errstate(divide="ignore"):  # beta = 0 (tiny half-life): log 0 = -inf, weight 1
+        out = m / -np.expm1(np.arange(1, x.size + 1) * np.log(beta))
+    if not np.all(np.isfinite(out)):
+        raise overflow_error({"values": x}, "average")
+    return out
 
 
 def running_average(values, window: int | None = None) -> np.ndarray:
@@ -153,11 +162,20 @@ def running_average(values, window: int | None = None) -> np.ndarray:
     array([1., 2., 4., 6.])
     """
     x = as_float_array(values, "values", ndim=1, allow_empty=True)
+    if window is not None:
+        window = check_int(window, "window", low=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _running_average(x, window)
+    if not np.all(np.isfinite(out)):
+        raise overflow_error({"values": x}, "running sum")
+    return out
+
+
+def _running_average(x, window):
     c = np.concatenate([[0.0], np.cumsum(x)])
     k = np.arange(1, x.size + 1)
     if window is None:
         return c[1:] / k
-    window = check_int(window, "window", low=1)
     lo = np.maximum(k - window, 0)
     return (c[k] - c[lo]) / (k - lo)
 
@@ -237,6 +255,14 @@ class MonitorRecord:
     every: int
     lr: float | None
 
+    _NAMES = ("trace", "grad_norm2", "noise", "batch_loss", "exact_trace", "max_eigenvalue",
+              "condition")
+
+    def _name(self, name):
+        if not isinstance(name, str) or name not in self._NAMES:
+            raise ValueError(f"name must be one of {self._NAMES}, got {name!r}")
+        return name
+
     def __len__(self) -> int:
         return int(self.steps.size)
 
@@ -270,11 +296,7 @@ class MonitorRecord:
         >>> np.allclose(rec.ema("trace"), rec.trace_ema)
         True
         """
-        names = ("trace", "grad_norm2", "noise", "batch_loss", "exact_trace",
-                 "max_eigenvalue", "condition")
-        if name not in names:
-            raise ValueError(f"name must be one of {names}, got {name!r}")
-        values = getattr(self, name)
+        values = getattr(self, self._name(name))
         if values is None:
             raise ValueError(f"{name!r} was not recorded (see the FisherMonitor options)")
         return exponential_average(values, self.halflife, every=self.every)
@@ -295,7 +317,8 @@ class MonitorRecord:
         >>> mon.record.peak("trace", smooth=False)[0]
         2
         """
-        values = self.ema(name) if smooth else getattr(self, name)
+        smooth = check_bool(smooth, "smooth")
+        values = self.ema(name) if smooth else getattr(self, self._name(name))
         if values is None:
             raise ValueError(f"{name!r} was not recorded (see the FisherMonitor options)")
         if len(values) == 0:
@@ -370,6 +393,8 @@ class MonitorRecord:
         >>> ax.get_yscale()
         'log'
         """
+        check_ax(ax)
+        exact = check_bool(exact, "exact")
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -497,7 +522,7 @@ class FisherMonitor:
         out = net._out(theta)
         B = X.shape[0]
         deltas = net._backward(theta, cache, out.residual(cache.f, y))  # (B, n_l) each
-        acts = [layer.augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
+        acts = [layer._augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
         sq = np.zeros(B)
         mean_g2 = 0.0
         for d, a in zip(deltas, acts, strict=True):
@@ -550,16 +575,24 @@ class FisherMonitor:
         >>> mon.record.trace, mon.record.grad_norm2                  # (2 + 5)/2; 1.5^2 + 1
         (array([3.5]), array([3.25]))
         """
+        net = self.net
         step = check_int(step, "step", low=1)
+        theta = net.validate(theta)
+        if theta_before is not None:
+            theta = net._validate(theta_before, "theta_before")
+        batch_loss = check_scalar(batch_loss, "batch_loss")
+        if grad is not None:
+            as_float_array(grad, "grad", shape=(net.n_params,))
+        y, X = net._labelled(y, X)
         if step <= self._last:
             self.reset()
         self._last = step
         if step % self.every:
             return False
-        theta = self.net.validate(theta if theta_before is None else theta_before)
-        y, X = self.net.check_data(y, X)
         with np.errstate(over="ignore", invalid="ignore"):
             row = self._measure(theta, X, y)
+        if not all(np.isfinite(v) for k, v in row.items() if k != "condition"):
+            raise overflow_error({"theta": theta, "X": X}, "Fisher trace")
         B = X.shape[0]
         self._t += 1
         self._m = self._beta * self._m + (1.0 - self._beta) * row["trace"]

@@ -61,9 +61,10 @@ import warnings
 import numpy as np
 from scipy import linalg
 
-from .._validation import as_float_array, check_scalar
+from .._validation import as_float_array, check_int, check_scalar
 from ..exceptions import SingularFisherWarning
 from ..information import FisherInfo
+from ._checks import finite_result
 
 __all__ = [
     "FisherOperator",
@@ -77,6 +78,8 @@ __all__ = [
 ]
 
 _EPS = np.finfo(float).eps
+#: The kinds of Fisher (also ``fisherstat.nn.KINDS``).
+_KINDS = ("exact", "monte_carlo", "empirical")
 
 
 def _warn_singular(rank, n, tol):
@@ -87,6 +90,20 @@ def _warn_singular(rank, n, tol):
         SingularFisherWarning,
         stacklevel=4,
     )
+
+
+def _unit_scale(v):
+    """``(v / s, s)`` with ``s`` a power of two bringing huge ``v`` to order one (else 1).
+
+    Products and solves are linear in ``v``; scaling by a power of two is exact, so entries
+    near the largest float cannot overflow in the intermediate steps (e.g. ``B v`` of the
+    factor storage) -- only, if at all, in the final result.
+    """
+    big = float(np.max(np.abs(v), initial=0.0))
+    if big <= 2.0**500:
+        return v, 1.0
+    scale = float(2.0 ** np.frexp(big)[1])
+    return v / scale, scale
 
 
 def _inverse_values(lam):
@@ -430,6 +447,57 @@ class _KronBlock:
 
 
 # ---------------------------------------------------------------------- operators
+_BLOCKS = (_DenseBlock, _RowFactorBlock, _DiagBlock, _EigenKronBlock, _KronBlock)
+
+
+def _check_blocks(blocks, slices):
+    """The blocks of an operator and their slices: consecutive, covering 0..P."""
+    if isinstance(blocks, (str, bytes)) or not hasattr(blocks, "__iter__"):
+        raise TypeError(f"blocks must be a sequence of operator blocks (operators are built "
+                        f"by fisherstat.nn.fisher), got {type(blocks).__name__}")
+    blocks = list(blocks)
+    for i, b in enumerate(blocks):
+        if not isinstance(b, _BLOCKS):
+            raise TypeError(f"blocks[{i}] must be a block of fisherstat.nn.operators "
+                            f"(operators are built by fisherstat.nn.fisher), got "
+                            f"{type(b).__name__}")
+    if isinstance(slices, (str, bytes)) or not hasattr(slices, "__iter__"):
+        raise TypeError(f"slices must be a sequence of slice objects, got "
+                        f"{type(slices).__name__}")
+    slices = list(slices)
+    if not blocks or len(slices) != len(blocks):
+        raise ValueError(f"slices must give one slice per block ({len(blocks)} blocks), got "
+                         f"{len(slices)}")
+    start = 0
+    for i, (s, b) in enumerate(zip(slices, blocks, strict=True)):
+        if not isinstance(s, slice):
+            raise TypeError(f"slices[{i}] must be a slice, got {type(s).__name__}")
+        if s.start != start or s.stop != start + b.n or s.step not in (None, 1):
+            raise ValueError(f"slices[{i}] must be slice({start}, {start + b.n}) (consecutive "
+                             f"slices of the blocks' sizes), got {s}")
+        start = s.stop
+    return blocks, slices
+
+
+def _check_kind(kind):
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    return kind
+
+
+def _check_names(param_names, n):
+    if isinstance(param_names, (str, bytes)) or not hasattr(param_names, "__iter__"):
+        raise TypeError(f"param_names must be a sequence of {n} str, got "
+                        f"{type(param_names).__name__}")
+    names = tuple(param_names)
+    if len(names) != n or not all(isinstance(p, str) for p in names):
+        raise ValueError(f"param_names must be {n} str (one per weight), got {len(names)} "
+                         "entries")
+    if len(set(names)) != n:
+        raise ValueError("param_names must be distinct")
+    return names
+
+
 class FisherOperator:
     """A symmetric positive semi-definite (P, P) curvature matrix of a network's weights.
 
@@ -466,11 +534,12 @@ class FisherOperator:
     structure = ""
 
     def __init__(self, blocks, slices, *, kind, param_names, n_obs):
-        self._blocks, self._slices = list(blocks), list(slices)
+        self._blocks, self._slices = _check_blocks(blocks, slices)
         self.n_params = int(sum(b.n for b in self._blocks))
         self.shape = (self.n_params, self.n_params)
-        self.kind, self.n_obs = kind, int(n_obs)
-        self.param_names = tuple(param_names)
+        self.kind = _check_kind(kind)
+        self.n_obs = check_int(n_obs, "n_obs", low=1)
+        self.param_names = _check_names(param_names, self.n_params)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(P={self.n_params}, kind={self.kind!r}, "
@@ -485,10 +554,13 @@ class FisherOperator:
 
     def _blockwise(self, v, f):
         v = self._vec(v)
+        v, scale = _unit_scale(v)
         X = v if v.ndim == 2 else v[:, None]
         out = np.empty_like(X)
         for s, b in zip(self._slices, self._blocks, strict=True):
             out[s] = f(b, X[s])
+        if scale != 1.0:
+            out *= scale
         return out if v.ndim == 2 else out[:, 0]
 
     def _like(self, blocks):
@@ -497,10 +569,12 @@ class FisherOperator:
                                 param_names=self.param_names, n_obs=self.n_obs)
         return op
 
+    @finite_result("v", what="product M v")
     def matvec(self, v) -> np.ndarray:
         """``M v``."""
         return self._blockwise(v, lambda b, X: b.matvec(X))
 
+    @finite_result("v", what="quadratic form")
     def vTMv(self, v) -> float:  # noqa: N802 (nngeometry's name)
         """``v^T M v`` for ``v`` of shape (P,)."""
         v = self._vec(v)
@@ -513,6 +587,7 @@ class FisherOperator:
         damping = check_scalar(damping, "damping", low=0, low_open=False)
         return self._like([b.damped(damping) for b in self._blocks])
 
+    @finite_result("v", "damping", what="solution")
     def solve(self, v, damping: float = 0.0) -> np.ndarray:
         """Solve ``damped(damping) x = v``; the minimum-norm solution when singular."""
         damping = check_scalar(damping, "damping", low=0, low_open=False)
@@ -719,14 +794,28 @@ class ImplicitOperator(FisherOperator):
     structure = "implicit"
 
     def __init__(self, net, theta, cache, U, *, kind, param_names, rtol=1e-10, maxiter=None):
+        from .mlp import MLP, Cache  # the network module does not import the operators
+
+        if not isinstance(net, MLP):
+            raise TypeError(f"net must be a fisherstat.nn.MLP, got {type(net).__name__}")
+        theta = net.validate(theta)
+        if not isinstance(cache, Cache):
+            raise TypeError("cache must be the forward pass of net at theta (a "
+                            f"fisherstat.nn.mlp.Cache), got {type(cache).__name__}")
+        N = cache.f.shape[0]
+        U = as_float_array(U, "U", ndim=3)
+        if U.shape[0] != N or U.shape[2] != net.n_outputs:
+            raise ValueError(f"U must have shape ({N}, R, {net.n_outputs}) (N rows of the "
+                             f"cache, R signals, C outputs), got {U.shape}")
         self._net, self._theta, self._cache, self._U = net, theta, cache, U
         self._damping = 0.0
         self.rtol = check_scalar(rtol, "rtol", low=0)
         self.n_params = net.n_weights
-        self.maxiter = 10 * self.n_params if maxiter is None else int(maxiter)
+        self.maxiter = (10 * self.n_params if maxiter is None
+                        else check_int(maxiter, "maxiter", low=1))
         self.shape = (self.n_params, self.n_params)
-        self.kind, self.n_obs = kind, cache.f.shape[0]
-        self.param_names = tuple(param_names)
+        self.kind, self.n_obs = _check_kind(kind), N
+        self.param_names = _check_names(param_names, self.n_params)
         self.last_iterations = 0
         self._diag = None
 
@@ -738,11 +827,12 @@ class ImplicitOperator(FisherOperator):
         out = net._gradient(c, net._backward(self._theta, c, back))
         return out + self._damping * x
 
+    @finite_result("v", what="product M v")
     def matvec(self, v):
-        v = self._vec(v)
+        v, scale = _unit_scale(self._vec(v))
         if v.ndim == 1:
-            return self._mv(v)
-        return np.column_stack([self._mv(v[:, j]) for j in range(v.shape[1])])
+            return self._mv(v) * scale
+        return np.column_stack([self._mv(v[:, j]) for j in range(v.shape[1])]) * scale
 
     def damped(self, damping):
         damping = check_scalar(damping, "damping", low=0, low_open=False)
@@ -757,12 +847,14 @@ class ImplicitOperator(FisherOperator):
             lambda p: self._mv(p) + damping * p, b, self.rtol, self.maxiter)
         return x
 
+    @finite_result("v", "damping", what="solution")
     def solve(self, v, damping=0.0):
         damping = check_scalar(damping, "damping", low=0, low_open=False)
-        v = self._vec(v)
+        v, scale = _unit_scale(self._vec(v))
         if v.ndim == 1:
-            return self._cg(v, damping)
-        return np.column_stack([self._cg(v[:, j], damping) for j in range(v.shape[1])])
+            return self._cg(v, damping) * scale
+        return np.column_stack([self._cg(v[:, j], damping)
+                                for j in range(v.shape[1])]) * scale
 
     def _rows(self):
         net, c = self._net, self._cache
@@ -774,7 +866,7 @@ class ImplicitOperator(FisherOperator):
             net, c = self._net, self._cache
             deltas = net._backward(self._theta, c, self._U)
             self._diag = np.concatenate([
-                ((np.sum(d * d, axis=1)).T @ (layer.augment(c.inputs[li]) ** 2)).ravel()
+                ((np.sum(d * d, axis=1)).T @ (layer._augment(c.inputs[li]) ** 2)).ravel()
                 for li, (d, layer) in enumerate(zip(deltas, net.layers, strict=True))
             ]) / self.n_obs
         return self._diag + self._damping

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
+from ._checks import NonFiniteError, check_bool
 from .fisher import KINDS, STRUCTURES, fisher
 from .mlp import MLP
 from .operators import conjugate_gradient
@@ -62,12 +63,34 @@ class Optimizer:
     def step(self, theta, grad, *, net=None, X=None, y=None, rng=None) -> np.ndarray:
         raise NotImplementedError
 
+    @staticmethod
+    def _check_step(theta, grad):
+        """The checked ``(theta, grad)`` of a step: finite 1-D arrays of one shape."""
+        theta = as_float_array(theta, "theta", ndim=1)
+        grad = as_float_array(grad, "grad", ndim=1)
+        if grad.shape != theta.shape:
+            raise ValueError(f"grad must have the shape of theta {theta.shape}, got "
+                             f"{grad.shape}")
+        return theta, grad
+
+    @staticmethod
+    def _checked_update(new, *extra):
+        """``new`` if it (and ``extra`` state) is finite, else a :class:`StepOverflow`."""
+        if not (np.all(np.isfinite(new)) and all(np.all(np.isfinite(e)) for e in extra)):
+            raise StepOverflow("theta and grad give a non-finite step (float64 overflow; max "
+                               "|grad| too large for the update rule): rescale them")
+        return new
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
         return f"{type(self).__name__}({args})"
 
     def _params(self) -> dict:
         return {}
+
+
+class StepOverflow(NonFiniteError):
+    """A step whose update overflows (``train`` reports it as divergence)."""
 
 
 class SGD(Optimizer):
@@ -98,7 +121,7 @@ class SGD(Optimizer):
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         self.lr = check_scalar(lr, "lr", low=0)
         self.momentum = check_scalar(momentum, "momentum", low=0, high=1, low_open=False)
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool(nesterov, "nesterov")
         self.reset()
 
     def _params(self):
@@ -109,12 +132,18 @@ class SGD(Optimizer):
         self._v = None
 
     def step(self, theta, grad, *, net=None, X=None, y=None, rng=None):
+        theta, grad = self._check_step(theta, grad)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.momentum == 0:
+                new, v = theta - self.lr * grad, None
+            else:
+                v = grad.copy() if self._v is None else self.momentum * self._v + grad
+                d = grad + self.momentum * v if self.nesterov else v
+                new = theta - self.lr * d
+        self._checked_update(new, *(() if v is None else (v,)))
         self.t += 1
-        if self.momentum == 0:
-            return theta - self.lr * grad
-        self._v = grad.copy() if self._v is None else self.momentum * self._v + grad
-        d = grad + self.momentum * self._v if self.nesterov else self._v
-        return theta - self.lr * d
+        self._v = v
+        return new
 
 
 class Adam(Optimizer):
@@ -163,12 +192,18 @@ class Adam(Optimizer):
         return None if self._m is None else self._m / (1.0 - self.beta1**self.t)
 
     def step(self, theta, grad, *, net=None, X=None, y=None, rng=None):
-        self.t += 1
-        if self._m is None:
-            self._m, self._v = np.zeros_like(grad), np.zeros_like(grad)
-        self._m = self.beta1 * self._m + (1.0 - self.beta1) * grad
-        self._v = self.beta2 * self._v + (1.0 - self.beta2) * grad * grad
-        return theta - self.lr * self.first_moment / (np.sqrt(self.second_moment) + self.eps)
+        theta, grad = self._check_step(theta, grad)
+        m0, v0 = ((np.zeros_like(grad), np.zeros_like(grad)) if self._m is None
+                  else (self._m, self._v))
+        t = self.t + 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            m = self.beta1 * m0 + (1.0 - self.beta1) * grad
+            v = self.beta2 * v0 + (1.0 - self.beta2) * grad * grad
+            new = theta - self.lr * (m / (1.0 - self.beta1**t)) / (
+                np.sqrt(v / (1.0 - self.beta2**t)) + self.eps)
+        self._checked_update(new, m, v)  # g^2 overflows for |g| > 1e154
+        self.t, self._m, self._v = t, m, v
+        return new
 
 
 class NaturalGradient(Optimizer):
@@ -236,7 +271,7 @@ class NaturalGradient(Optimizer):
         self.cg_maxiter = check_int(cg_maxiter, "cg_maxiter", low=1)
         self.kl_clip = None if kl_clip is None else check_scalar(kl_clip, "kl_clip", low=0)
         self.update_every = check_int(update_every, "update_every", low=1)
-        self.pi_damping = bool(pi_damping)
+        self.pi_damping = check_bool(pi_damping, "pi_damping")
         self.reset()
 
     def _params(self):
@@ -268,14 +303,24 @@ class NaturalGradient(Optimizer):
         if not isinstance(net, MLP) or X is None:
             raise TypeError("NaturalGradient.step needs the batch: net=MLP, X= (and y= for "
                             "kind='empirical')")
-        if self.t % self.update_every == 0 or self.curvature is None:
-            self.curvature = fisher(net, theta, X, self.kind, self.structure,
-                                    y=y if self.kind == "empirical" else None, rng=rng,
-                                    n_samples=self.n_samples, pi_damping=self.pi_damping)
+        theta, grad = self._check_step(theta, grad)
+        theta = net.validate(theta)
+        try:
+            if self.t % self.update_every == 0 or self.curvature is None:
+                self.curvature = fisher(net, theta, X, self.kind, self.structure,
+                                        y=y if self.kind == "empirical" else None, rng=rng,
+                                        n_samples=self.n_samples, pi_damping=self.pi_damping)
+            P = net.n_weights
+            d = np.empty_like(grad)
+            with np.errstate(over="ignore", invalid="ignore"):
+                d[:P] = self._solve(grad[:P])
+            self._checked_update(d[:P])
+        except NonFiniteError as exc:  # overflow of the curvature or of its solve
+            msg = str(exc) if isinstance(exc, StepOverflow) else (
+                f"{exc} (in the natural-gradient step; grad and the batch must be finite "
+                "within float64)").replace("v and damping", "grad and damping")
+            raise StepOverflow(msg) from None
         self.t += 1
-        P = net.n_weights
-        d = np.empty_like(grad)
-        d[:P] = self._solve(grad[:P])
         if net.estimate_sigma2:
             s2 = theta[-1]
             d[P] = grad[P] / (0.5 * net.n_outputs / s2**2 + self.damping)
@@ -286,7 +331,9 @@ class NaturalGradient(Optimizer):
         if self.momentum > 0:
             self._v = d if self._v is None else self.momentum * self._v + d
             d = self._v
-        return theta - self.lr * d
+        with np.errstate(over="ignore", invalid="ignore"):
+            new = theta - self.lr * d
+        return self._checked_update(new)
 
 
 @dataclass(frozen=True)
@@ -415,17 +462,25 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
     theta = net.validate(theta).copy()
-    y, X = net.check_data(y, X)
-    has_test = X_test is not None
+    y, X = net._labelled(y, X)
+    has_test = X_test is not None or y_test is not None
     if has_test:
-        y_test, X_test = net.check_data(y_test, X_test)
+        y_test, X_test = net._labelled(y_test, X_test, "y_test", "X_test")
     n_steps = check_int(n_steps, "n_steps", low=0)
     N = X.shape[0]
     batch_size = N if batch_size is None else check_int(batch_size, "batch_size", low=1,
                                                          high=N)
     record_every = check_int(record_every, "record_every", low=1)
     if target_loss is not None:
-        target_loss = float(as_float_array(target_loss, "target_loss", ndim=0))
+        target_loss = check_scalar(target_loss, "target_loss")
+    if penalty is not None:
+        if not callable(penalty):
+            raise TypeError("penalty must be callable, penalty(theta) -> (value, gradient), "
+                            f"got {type(penalty).__name__}")
+        n_pen = getattr(penalty, "n_params", net.n_params)
+        if n_pen != net.n_params:
+            raise ValueError(f"penalty must be for net.n_params = {net.n_params} parameters, "
+                             f"got a penalty of {n_pen}")
     rng = check_random_state(rng)
     on_step = getattr(callback, "on_step", None)
     if callback is not None and on_step is None and not callable(callback):
@@ -450,6 +505,12 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
             reached = step
 
     record(0)
+    if not np.isfinite(losses[0]):
+        raise ValueError(f"theta, x and data give a non-finite initial loss {losses[0]} "
+                         "(float64 overflow; rescale the inputs or the starting weights)")
+    if has_test and not np.isfinite(tl[0]):
+        raise ValueError(f"theta, X_test and y_test give a non-finite initial test loss {tl[0]} "
+                         "(float64 overflow; rescale the inputs or the starting weights)")
     order, pos = rng.permutation(N), 0
     for step in range(1, n_steps + 1):
         if reached is not None:
@@ -470,9 +531,14 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
                 pv, pg = penalty(theta)
                 loss, g = loss + float(pv), g + pg
             theta_before = theta.copy() if on_step is not None else None
-            theta = optimizer.step(theta, g, net=net, X=Xb, y=yb, rng=rng)
+            diverged = not (np.isfinite(loss) and np.all(np.isfinite(g)))
+            if not diverged:  # the optimizers reject non-finite gradients as bad input
+                try:
+                    theta = optimizer.step(theta, g, net=net, X=Xb, y=yb, rng=rng)
+                except StepOverflow:
+                    diverged = True
         batch_losses.append(float(loss))
-        if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
+        if diverged or not np.all(np.isfinite(theta)):
             raise FloatingPointError(f"training diverged at step {step} (non-finite loss "
                                      "or parameters): lower the learning rate")
         if on_step is not None:

@@ -68,6 +68,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
 from ..exceptions import FitError
+from ._checks import check_ax
 from .fisher import fisher
 from .layers import Activation
 from .mlp import MLP
@@ -453,6 +454,10 @@ class EscapeRun:
         >>> ev.shape, bool(ev[0, 0] < 1e-12 * ev[0, -1])   # nearly singular at the start
         ((2, 6), True)
         """
+        if isinstance(steps, (str, bytes)) or (steps is not None and not isinstance(
+                steps, (list, tuple, np.ndarray, range, int, np.integer))):
+            raise TypeError(f"steps must be a 1-D array of integer iterations, got "
+                            f"{type(steps).__name__}")
         steps = self._default_steps() if steps is None else np.asarray(steps)
         if steps.ndim != 1 or not np.issubdtype(steps.dtype, np.integer) or steps.size == 0:
             raise ValueError("steps must be a non-empty 1-D array of integer iterations")
@@ -533,6 +538,7 @@ class EscapeRun:
         if quantity not in ("loss", "separation", "fisher"):
             raise ValueError(f"quantity must be 'loss', 'separation' or 'fisher', got "
                              f"{quantity!r}")
+        check_ax(ax)
         if ax is None:
             try:
                 import matplotlib.pyplot as plt
@@ -608,7 +614,7 @@ def escape_run(problem: TeacherStudent, optimizer: Optimizer, theta0, n_steps: i
         raise TypeError(f"problem must be a TeacherStudent, got {type(problem).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
-    theta0 = problem.net.validate(theta0)
+    theta0 = problem.net._validate(theta0, "theta0")
     n_steps = check_int(n_steps, "n_steps", low=1)
     factor = check_scalar(factor, "factor", low=0, high=1)
     if stop_below is not None:
@@ -629,8 +635,9 @@ def escape_run(problem: TeacherStudent, optimizer: Optimizer, theta0, n_steps: i
     except FloatingPointError:
         diverged = True  # the callback saw only the finite iterates
         net, X, y = problem.net, problem.X, problem.y
+        yy = y[:, None]  # the internal (n, 1) form of the regression responses
         with np.errstate(over="ignore", invalid="ignore"):
-            gaps = np.array([net.loss(t, X, y) for t in thetas]) - problem.loss_min
+            gaps = np.array([-np.mean(net._loglik(t, yy, X)) for t in thetas]) - problem.loss_min
     seconds = time.perf_counter() - t0
     thetas = np.array(thetas)
     gaps = gaps[: thetas.shape[0]]

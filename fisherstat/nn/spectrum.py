@@ -143,6 +143,7 @@ import numpy as np
 from scipy import optimize, special
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
+from ._checks import check_ax, check_bool, finite_result, overflow_error
 from .layers import Activation, get_activation
 from .mlp import MLP
 from .operators import _RowFactorBlock
@@ -330,6 +331,11 @@ class OrderParameters:
         (200.0, 0.0, 10000)
         """
         sizes = self.widths(width, n_outputs)
+        bias = check_bool(bias, "bias")
+        finite_width = check_bool(finite_width, "finite_width")
+        if not np.isfinite(self.alpha * float(sizes[0]) * float(max(sizes[:-1])) * 2.0):
+            raise ValueError(f"width must be small enough for the number of weights (about "
+                             f"alpha width^2) to fit in float64, got {width}")
         if not finite_width:
             a = self.alpha
             return (a * width * self.kappa1, a * width * self.kappa2,
@@ -453,6 +459,10 @@ def order_parameters(activation: str | Activation, sigma_w2: float, sigma_b2: fl
     for li in range(L - 2, -1, -1):  # layer l = li + 1 < L
         t1[li] = sigma_w2 * t1[li + 1] * _expect1(lambda z: dphi(z) ** 2, q1[li], n)
         t2[li] = sigma_w2 * t2[li + 1] * _expect2(dphi, dphi, q1[li], q2[li], n)
+    if not all(np.all(np.isfinite(a)) for a in (q1, q2, h1, h2, t1, t2)):
+        raise ValueError(f"sigma_w2 = {sigma_w2:g}, sigma_b2 = {sigma_b2:g} and q1_input = "
+                         f"{q1_input:g} give non-finite order parameters over {L} layers "
+                         "(float64 overflow): the variances must be smaller")
     return OrderParameters(
         activation=act.name or type(act).__name__, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
         alphas=tuple(float(a) for a in alphas), q1=q1, q2=q2, q1_hat=h1, q2_hat=h2,
@@ -790,6 +800,7 @@ def predicted_statistics(order: OrderParameters, width: int, n_outputs: int = 1,
             raise ValueError(f"n_samples ({n_samples}) must equal the rows of logits "
                              f"({logits.shape[0]})")
         n_samples = logits.shape[0]
+    center = check_bool(center, "center")
     if n_samples is not None:
         n_samples = check_int(n_samples, "n_samples", low=1)
     elif center:
@@ -835,7 +846,7 @@ def _ntk(net: MLP, theta, X) -> np.ndarray:
     N, C = cache.f.shape
     U = np.ascontiguousarray(np.broadcast_to(np.eye(C), (N, C, C)))
     deltas = net._backward(theta, cache, U)
-    acts = [layer.augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
+    acts = [layer._augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
     return _RowFactorBlock(deltas, acts, net.slices, 1.0).gram()
 
 
@@ -923,10 +934,17 @@ def measured_statistics(net, theta, X, *, center: bool = False) -> SpectrumStati
     """
     _check_net(net)
     theta = net.validate(theta)
-    X = net.check_x(X)
-    K = _ntk(net, theta, X)
+    X = net._inputs(X)
+    center = check_bool(center, "center")
+    return _measured(net, theta, X, center)[-1]
+
+
+@finite_result("theta", "X", what="Fisher spectrum")
+def _measured(net, theta, X, center):
+    K = _finite_ntk(net, theta, X)
     G = _fisher_gram(net, theta, X, K, center)
-    return _stats_from_gram(G, net.n_weights, net, X.shape[0], center)
+    s = _stats_from_gram(G, net.n_weights, net, X.shape[0], center)
+    return s.eigenvalues, s.m1, s.m2, s
 
 
 def ntk_eigenvalues(net, theta, X) -> np.ndarray:
@@ -953,8 +971,20 @@ def ntk_eigenvalues(net, theta, X) -> np.ndarray:
     """
     _check_net(net)
     theta = net.validate(theta)
-    X = net.check_x(X)
-    return np.linalg.eigvalsh(_ntk(net, theta, X))
+    return _ntk_eigenvalues(net, theta, net._inputs(X))
+
+
+@finite_result("theta", "X", what="NTK")
+def _ntk_eigenvalues(net, theta, X):
+    return np.linalg.eigvalsh(_finite_ntk(net, theta, X))
+
+
+def _finite_ntk(net, theta, X):
+    """:func:`_ntk`, whose entries must be finite (else the eigensolver fails)."""
+    K = _ntk(net, theta, X)
+    if not np.all(np.isfinite(K)):
+        raise overflow_error({"theta": theta, "X": X}, "neural tangent kernel")
+    return K
 
 
 # =========================================================================== width sweep
@@ -1097,6 +1127,8 @@ class WidthSweep:
         ax = np.asarray(ax, dtype=object).ravel()
         if ax.size != 3:
             raise ValueError(f"ax must be a sequence of 3 Axes, got {ax.size}")
+        for a in ax:
+            check_ax(a, "ax")
         M = self.widths
         panels = [("m1", [("m1", "C0", r"$m_\lambda$")], r"mean eigenvalue $m_\lambda$"),
                   ("m2", [("m2", "C1", r"$s_\lambda$")], r"second moment $s_\lambda$"),
@@ -1178,6 +1210,7 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
     C = check_int(n_outputs, "n_outputs", low=2 if output == "softmax" else 1)
     N = check_int(n_samples, "n_samples", low=2)
     R = check_int(n_networks, "n_networks", low=1)
+    n_mc = check_int(n_mc, "n_mc", low=2)
     rng = check_random_state(rng)
     t0 = time.perf_counter()
     op = order_parameters(activation, sigma_w2, sigma_b2, depth + 1, alphas)

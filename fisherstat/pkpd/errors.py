@@ -28,6 +28,7 @@ Each error model is a small object holding its parameter values, with
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,11 +63,15 @@ class ResidualError:
                              f"variances, 'sd': PFIM's standard deviations), got {convention!r}")
         self.convention = convention
         default = self._default_names[convention]
+        if names is not None and not isinstance(names, (str, Sequence)):
+            raise TypeError(f"names must be {len(default)} non-empty strings, got "
+                            f"{type(names).__name__}")
         names = default if names is None else tuple([names] if isinstance(names, str)
                                                     else names)
         if len(names) != len(default) or not all(isinstance(n, str) and n for n in names):
             raise ValueError(f"names must be {len(default)} non-empty strings, got {names!r}")
         self.param_names = tuple(names)
+        _check_reals(values, self.param_names)
         v = as_float_array(values, "error parameters", shape=(len(default),))
         check_in_interval(v, "error parameters", low=0, labels=list(self.param_names))
         v.flags.writeable = False
@@ -76,11 +81,17 @@ class ResidualError:
         """A copy with other parameter values."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        v = as_float_array(values, "error parameters", shape=(len(self.param_names),))
-        check_in_interval(v, "error parameters", low=0, labels=list(self.param_names))
-        v.flags.writeable = False
-        new.values = v
+        new.values = self._check_values(values, "values")
         return new
+
+    def _check_values(self, values, name):
+        if isinstance(values, (str, bytes)):
+            raise TypeError(f"{name} must be {len(self.param_names)} real numbers "
+                            f"{self.param_names}, got {values!r}")
+        v = as_float_array(values, name, shape=(len(self.param_names),))
+        check_in_interval(v, name, low=0, labels=list(self.param_names))
+        v.flags.writeable = False
+        return v
 
     def variance(self, f, values=None):
         """Residual variance ``v`` (n,), ``dv/df`` (n,) and ``dv/dparams`` (n, r) at ``f``.
@@ -93,8 +104,8 @@ class ResidualError:
         >>> v, dvf, dvp
         (array([1.25]), array([0.2]), array([[  1., 100.]]))
         """
-        f = np.asarray(f, dtype=float)
-        p = self.values if values is None else np.asarray(values, dtype=float)
+        f = as_float_array(f, "f", allow_empty=True)
+        p = self.values if values is None else self._check_values(values, "values")
         return self._variance(f, p)
 
     def _variance(self, f, p):  # pragma: no cover - abstract
@@ -104,6 +115,15 @@ class ResidualError:
         vals = ", ".join(f"{n}={v:g}" for n, v in zip(self.param_names, self.values,
                                                       strict=True))
         return f"{type(self).__name__}({vals}, convention={self.convention!r})"
+
+
+def _check_reals(values, names):
+    """Each error parameter must be a real number (not a string, None, complex, ...)."""
+    for n, x in zip(names, values, strict=False):
+        if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
+            raise TypeError(f"error parameters: {n} must be a real number > 0, got {x!r}")
+        if not np.isfinite(x):
+            raise ValueError(f"error parameters: {n} must be finite and > 0, got {x!r}")
 
 
 class Additive(ResidualError):

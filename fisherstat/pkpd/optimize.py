@@ -68,7 +68,14 @@ import numpy as np
 from scipy import optimize
 
 from .. import _numdiff
-from .._validation import as_float_array, check_int, check_random_state, check_weights
+from .._validation import (
+    as_float_array,
+    check_in_interval,
+    check_int,
+    check_random_state,
+    check_scalar,
+    check_weights,
+)
 from ..models.base import RegressionModel
 from .population import Group, PopulationFIM, PopulationModel, as_groups
 from .structural import Regimen, as_regimen
@@ -99,9 +106,14 @@ class _Criterion:
         if name == "Ds":
             if params is None:
                 raise TypeError("criterion 'Ds' needs params (the parameters of interest)")
+            if not isinstance(params, (str, list, tuple, np.ndarray)):
+                raise TypeError(f"params must be a parameter name or a sequence of names, got "
+                                f"{type(params).__name__}")
             params = [params] if isinstance(params, str) else list(params)
+            if not params:
+                raise ValueError("params must name at least one parameter of interest")
             for q in params:
-                if q not in names:
+                if not isinstance(q, str) or q not in names:
                     raise ValueError(f"params: unknown or not estimated parameter {q!r}; "
                                      f"expected names from {names}")
             if len(set(params)) != len(params) or len(params) == k:
@@ -202,6 +214,7 @@ def derived_gradient(model: PopulationModel, derived, dose, t_max: float | None 
     >>> round(v, 4), np.round(g, 2)   # 70 / 0.15 and -70 / 0.15^2
     (466.6667, array([-3111.11,     0.  ,     0.  ]))
     """
+    _check_model(model)
     st, beta = model.structural, model.beta
     names = st.param_names
     if callable(derived):
@@ -232,8 +245,9 @@ def derived_gradient(model: PopulationModel, derived, dose, t_max: float | None 
                              " pass a callable g(beta) instead")
         return float(auc), grad
     if derived == "Cmax":
-        if t_max is None or not t_max > 0:
+        if t_max is None:
             raise ValueError("derived='Cmax' needs t_max > 0 (end of the time range)")
+        t_max = check_scalar(t_max, "t_max", low=0)
         grid = np.linspace(0.0, t_max, 2001)
         f = st.predict(grid, beta, dose)
         i = int(np.argmax(f))
@@ -271,18 +285,40 @@ def prior_sample(model: PopulationModel, cv, n_draws: int = 50, rng=0) -> np.nda
     >>> prior_sample(model, {"CL": 0.3, "V": 0.0, "KA": 0.5}, n_draws=4).shape
     (4, 3)
     """
+    _check_model(model)
     names = model.structural.param_names
     if isinstance(cv, dict):
         unknown = set(cv) - set(names)
         if unknown:
             raise ValueError(f"cv: unknown parameters {sorted(unknown)}")
         cv = [cv.get(n, 0.0) for n in names]
-    c = np.broadcast_to(as_float_array(cv, "cv", ndim=(0, 1)), (len(names),))
+        for n, x in zip(names, cv, strict=True):
+            if isinstance(x, bool) or not isinstance(x, (float, int, np.floating, np.integer)):
+                raise TypeError(f"cv: the value of {n} must be a real number >= 0, got {x!r}")
+    c = as_float_array(cv, "cv", ndim=(0, 1))
+    if c.ndim == 1 and c.size != len(names):
+        raise ValueError(f"cv must be a number or have {len(names)} entries (one per fixed "
+                         f"effect {names}), got {c.size}")
+    c = np.broadcast_to(c, (len(names),))
     if np.any(c < 0):
         raise ValueError("cv must be >= 0")
     n = check_int(n_draws, "n_draws", low=1)
     z = check_random_state(rng).standard_normal((n, len(names)))
-    return model.beta * np.exp(z * np.sqrt(np.log1p(c**2)))
+    # log(1 + cv^2) without overflow of cv^2 (2 log cv when cv^2 would overflow)
+    with np.errstate(over="ignore", divide="ignore"):
+        s2 = np.where(c > 1e150, 2.0 * np.log(np.maximum(c, 1e150)), np.log1p(np.minimum(
+            c, 1e150) ** 2))
+    with np.errstate(over="ignore", under="ignore"):
+        out = model.beta * np.exp(z * np.sqrt(s2))
+    if not np.all(np.isfinite(out) & (out > 0)):
+        raise ValueError("cv is too large: the prior draws overflow float64 (cv must be "
+                         "small enough for beta * exp(z sqrt(log(1 + cv^2))) to be finite)")
+    return out
+
+
+def _check_model(model):
+    if not isinstance(model, PopulationModel):
+        raise TypeError(f"model must be a PopulationModel, got {type(model).__name__}")
 
 
 # ------------------------------------------------------------------- the evaluator
@@ -300,7 +336,12 @@ class _Evaluator:
             if P.shape[1] != model.n_beta:
                 raise ValueError(f"prior must have shape (K, {model.n_beta}) (draws of the "
                                  f"fixed effects {model.structural.param_names}), got {P.shape}")
-            self.models = [model.with_beta(b) for b in P]
+            self.models = []
+            for j, b in enumerate(P):
+                try:
+                    self.models.append(model.with_beta(b))
+                except ValueError as exc:
+                    raise ValueError(f"prior: row {j}: {exc}") from None
             pw = (np.full(P.shape[0], 1.0) if prior_weights is None
                   else check_weights(prior_weights, "prior_weights", P.shape[0]))
             self.pw = pw / pw.sum()
@@ -525,7 +566,10 @@ class OptimizationResult:
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        from ..design.designs import check_ax
+
+        n_points = check_int(n_points, "n_points", low=2)
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(7, 4))
         st = self.model.structural
         t_end = max(max(float(g.times.max()) for g in self.design),
@@ -719,9 +763,14 @@ def optimize_design(
     model._check_fim(fim)
     groups = as_groups(design)
     crit_name = _as_criterion_name(criterion)
+    if isinstance(min_spacing, bool) or not isinstance(
+            min_spacing, (float, int, np.floating, np.integer)):
+        raise TypeError(f"min_spacing must be a number >= 0, got {min_spacing!r}")
     spacing = float(min_spacing)
     if not np.isfinite(spacing) or spacing < 0:
         raise ValueError(f"min_spacing must be >= 0, got {min_spacing!r}")
+    if not isinstance(optimize_sizes, (bool, np.bool_)):
+        raise TypeError(f"optimize_sizes must be True or False, got {optimize_sizes!r}")
     n_starts = check_int(n_starts, "n_starts", low=1)
     maxiter = check_int(maxiter, "maxiter", low=1)
     rng = check_random_state(rng)
@@ -1078,7 +1127,18 @@ def candidate_sequences(grid, n_samples, dose=None, *, min_spacing: float = 0.0,
     20
     """
     g = np.unique(as_float_array(grid, "grid", ndim=1))
-    ks = [n_samples] if isinstance(n_samples, (int, np.integer)) else list(n_samples)
+    check_in_interval(g, "grid", low=0, low_open=False)
+    if isinstance(n_samples, (int, np.integer)) and not isinstance(n_samples, bool):
+        ks = [n_samples]
+    elif isinstance(n_samples, (list, tuple, np.ndarray)) and len(n_samples):
+        ks = list(n_samples)
+    else:
+        raise TypeError(f"n_samples must be an int or a non-empty sequence of ints, got "
+                        f"{n_samples!r}")
+    min_spacing = check_scalar(min_spacing, "min_spacing", low=0, low_open=False)
+    max_sequences = check_int(max_sequences, "max_sequences", low=1)
+    if dose is not None and not isinstance(dose, Regimen):
+        as_regimen(dose)  # a number: checked here, not once per sequence
     total = 0
     for k in ks:
         k = check_int(k, "n_samples", low=1, high=g.size)
@@ -1138,13 +1198,14 @@ class CostDesignResult:
 
     def subjects(self, budget: float) -> np.ndarray:
         """Numbers of subjects ``budget * w_i / c_i`` (not rounded) for a total budget."""
-        return float(budget) * self.weights / self.costs
+        budget = _check_budget(budget)
+        return budget * self.weights / self.costs
 
     def rse(self, budget: float) -> np.ndarray:
         """RSE% of the estimated parameters for a total ``budget``."""
         from ..information import pinv_psd
 
-        M = float(budget) * self.information
+        M = _check_budget(budget) * self.information
         se = np.sqrt(np.clip(np.diag(pinv_psd(M)[0]), 0, None))
         return 100 * se / np.abs(self._values)
 
@@ -1162,6 +1223,8 @@ class CostDesignResult:
         >>> print(res.summary(budget=100))  # doctest: +ELLIPSIS
         Cost-normalised D-optimal design over 35 sequences ...
         """
+        if budget is not None:
+            budget = _check_budget(budget)
         subj = self.weights / self.costs
         subj = subj / subj.sum()
         lines = [f"Cost-normalised {self.criterion}-optimal design over {len(self.sequences)} "
@@ -1183,6 +1246,14 @@ class CostDesignResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _check_budget(budget) -> float:
+    """A budget is a finite number > 0 whose information ``budget * M`` does not overflow."""
+    b = check_scalar(budget, "budget", low=0)
+    if b > 1e300:
+        raise ValueError(f"budget must be <= 1e300 (the information would overflow), got {b!r}")
+    return b
 
 
 def cost_design(
@@ -1239,7 +1310,14 @@ def cost_design(
     if not isinstance(model, PopulationModel):
         raise TypeError(f"model must be a PopulationModel, got {type(model).__name__}")
     model._check_fim(fim)
-    seqs = as_groups(list(sequences))
+    if not isinstance(sequences, (list, tuple)):
+        raise TypeError(f"sequences must be a non-empty sequence of Groups, got "
+                        f"{type(sequences).__name__}")
+    try:
+        seqs = as_groups(list(sequences))
+    except TypeError:
+        raise TypeError("sequences must be a non-empty sequence of Groups (e.g. from "
+                        "candidate_sequences)") from None
     crit_name = _as_criterion_name(criterion)
     k = len(seqs)
     if callable(costs):

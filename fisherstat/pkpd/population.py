@@ -124,6 +124,8 @@ class Group:
         self.times = StructuralModel.check_times(times, "times")
         self.times.flags.writeable = False
         self.size = check_scalar(size, "size", low=0)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string or None, got {name!r}")
         self.dose = dose
         self.response = response
         self.name = name
@@ -271,9 +273,16 @@ def _named_vector(value, names, what) -> np.ndarray:
                              f"from {names}")
         missing = [n for n in names if n not in value]
         if missing:
-            raise ValueError(f"{what}: missing values for {missing}")
-        return np.array([float(value[n]) for n in names])
+            raise ValueError(f"{what}: missing values for {missing}; expected a value for "
+                             f"each of {names}")
+        return as_float_array([_real(value[n], what, n) for n in names], what)
     return as_float_array(value, what, shape=(len(names),))
+
+
+def _real(x, what, name):
+    if isinstance(x, bool) or not isinstance(x, (float, int, np.floating, np.integer)):
+        raise TypeError(f"{what}: the value of {name} must be a real number, got {x!r}")
+    return float(x)
 
 
 class PopulationModel:
@@ -345,7 +354,8 @@ class PopulationModel:
             if unknown:
                 raise ValueError(f"omega: unknown parameters {sorted(unknown)}; expected names "
                                  f"from {names}")
-            om = np.diag([float(omega.get(n, 0.0)) for n in names])
+            om = np.diag(as_float_array([_real(omega.get(n, 0.0), "omega", n) for n in names],
+                                        "omega"))
         else:
             arr = as_float_array(omega, "omega", ndim=(1, 2))
             if arr.ndim == 1:
@@ -407,6 +417,9 @@ class PopulationModel:
         self._dg = mult.astype(float)  # d g / d beta_k (on its own parameter)
 
         # --- residual error
+        if not isinstance(error, (ResidualError, Sequence)) or isinstance(error, str):
+            raise TypeError("error must be a ResidualError (Additive, Proportional, Combined) "
+                            f"or a sequence of them (one per response), got {error!r}")
         errs = (error,) if isinstance(error, ResidualError) else tuple(error)
         if not errs or not all(isinstance(e, ResidualError) for e in errs):
             raise TypeError("error must be a ResidualError (Additive, Proportional, Combined) "
@@ -434,9 +447,12 @@ class PopulationModel:
         self.values = np.concatenate([self.beta, [Om[a, b] for a, b in pat],
                                       np.concatenate([e.values for e in errs])])
         self.values.flags.writeable = False
+        if not isinstance(fixed, (str, Sequence)):
+            raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
+                            f"{type(fixed).__name__}")
         fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
         for n in fixed:
-            if n not in self.param_names:
+            if not isinstance(n, str) or n not in self.param_names:
                 raise ValueError(f"fixed: unknown parameter {n!r}; expected names from "
                                  f"{self.param_names}")
         self.fixed = fixed
@@ -463,7 +479,12 @@ class PopulationModel:
         """A copy with other fixed-effect values (e.g. a draw from a prior)."""
         new = object.__new__(PopulationModel)
         new.__dict__.update(self.__dict__)
-        b = self.structural.validate(beta).copy()
+        try:
+            b = self.structural.validate(beta).copy()
+        except ValueError as exc:
+            raise ValueError(f"beta: {exc}") from None
+        except TypeError as exc:
+            raise TypeError(f"beta: {exc}") from None
         b.flags.writeable = False
         new.beta = b
         mult = self._dg.astype(bool)
@@ -485,6 +506,7 @@ class PopulationModel:
         >>> model.predict([2.0], dose=70).round(4)
         array([7.3822])
         """
+        times = self.structural.check_times(times, "times")
         return self.structural.predict(times, self.beta, dose, response)
 
     # ------------------------------------------------------------ FIM engine
@@ -548,7 +570,14 @@ class PopulationModel:
         for k, (e, sl) in enumerate(zip(self.errors, self._err_slices, strict=True)):
             m = rr == k
             if m.any():
-                v[m], dvdf[m], dvds[np.ix_(m, np.arange(sl.start, sl.stop))] = e.variance(f[m])
+                with np.errstate(over="ignore", invalid="ignore"):
+                    v[m], dvdf[m], dvds[np.ix_(m, np.arange(sl.start, sl.stop))] = \
+                        e.variance(f[m])
+        if not (np.all(np.isfinite(v)) and np.all(np.isfinite(dvdf))
+                and np.all(np.isfinite(dvds))):
+            raise ValueError(f"the residual variance overflows float64 at predictions as large "
+                             f"as {np.max(np.abs(f)):.3g}; the dose (and theta) must keep the "
+                             "predictions smaller")
         rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
                 "dvdf": dvdf, "dvds": dvds}
         return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
@@ -643,7 +672,7 @@ class PopulationModel:
 
     # ------------------------------------------------------------ public FIMs
     def _check_fim(self, fim):
-        if fim not in FIM_TYPES:
+        if not isinstance(fim, str) or fim not in FIM_TYPES:
             raise ValueError(f"fim must be one of {FIM_TYPES} ('reduced' is PopED's default "
                              f"block-diagonal FIM), got {fim!r}")
 
@@ -695,12 +724,13 @@ class PopulationModel:
         ('FOCE', True)
         """
         self._check_fim(fim)
-        if approximation not in ("FO", "FOCE"):
+        if not isinstance(approximation, str) or approximation not in ("FO", "FOCE"):
             raise ValueError(f"approximation must be 'FO' (around eta = 0) or 'FOCE' (around "
                              f"draws of eta), got {approximation!r}")
         etas = None
+        n_draws = check_int(n_draws, "n_draws", low=1)
+        rng = check_random_state(rng)
         if approximation == "FOCE":
-            n_draws = check_int(n_draws, "n_draws", low=1)
             q = self.random_idx.size
             etas = (check_random_state(rng).standard_normal((n_draws, q))
                     @ np.linalg.cholesky(self.omega).T) if q else np.zeros((1, 0))
@@ -723,7 +753,11 @@ class PopulationModel:
                     f"design: the variance of the observations of group {gi} is not positive "
                     f"definite at times {g.times.tolist()} (e.g. a proportional error where "
                     "the prediction is 0); move those samples or add an additive error")
-            M += g.size * Mg[0]
+            with np.errstate(over="ignore", invalid="ignore"):
+                M += g.size * Mg[0]
+            if not np.all(np.isfinite(M)):
+                raise ValueError(f"design: the FIM of group {gi} (size {g.size:g}) overflows "
+                                 "float64; the group sizes must be smaller")
             if self.random_idx.size:
                 shr.append(self._shrinkage(rows, fim)[0])
                 sizes.append(g.size)

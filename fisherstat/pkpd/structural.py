@@ -48,7 +48,7 @@ from .. import _numdiff
 from .._special import expdiff as _expdiff
 from .._special import exprel123 as _e123
 from .._special import hill as _hill
-from .._validation import as_float_array, check_in_interval, check_scalar
+from .._validation import as_float_array, check_in_interval, check_int, check_scalar
 
 __all__ = [
     "Regimen",
@@ -125,8 +125,8 @@ class Regimen:
         except ValueError as exc:
             if "broadcast" not in str(exc):
                 raise
-            raise ValueError(f"times must be a scalar or have {m} entries (one per dose), got "
-                             f"{np.size(times)}") from None
+            raise ValueError(f"times must be a scalar or have {m} entries (one per dose in "
+                             f"amounts), got {np.size(times)}") from None
         try:
             d = np.broadcast_to(
                 np.atleast_1d(as_float_array(durations, "durations", ndim=(0, 1))), (m,)
@@ -134,8 +134,8 @@ class Regimen:
         except ValueError as exc:
             if "broadcast" not in str(exc):
                 raise
-            raise ValueError(f"durations must be a scalar or have {m} entries (one per dose), "
-                             f"got {np.size(durations)}") from None
+            raise ValueError(f"durations must be a scalar or have {m} entries (one per dose in "
+                             f"amounts), got {np.size(durations)}") from None
         check_in_interval(a, "amounts", low=0, low_open=False)
         check_in_interval(t, "times", low=0, low_open=False)
         check_in_interval(d, "durations", low=0, low_open=False)
@@ -166,6 +166,9 @@ class Regimen:
         if isinstance(n_doses, bool) or not isinstance(n_doses, numbers.Integral) \
                 or n_doses < 1:
             raise ValueError(f"n_doses must be an integer >= 1, got {n_doses!r}")
+        amount = check_scalar(amount, "amount", low=0, low_open=False)
+        duration = check_scalar(duration, "duration", low=0, low_open=False)
+        start = check_scalar(start, "start", low=0, low_open=False)
         return cls(np.full(int(n_doses), float(amount)),
                    start + tau * np.arange(int(n_doses)), duration)
 
@@ -179,6 +182,10 @@ class Regimen:
         >>> Regimen.steady_state(50, tau=12).tau
         12.0
         """
+        if tau is None:
+            raise TypeError("tau must be a number > 0 (the dosing interval), got None")
+        amount = check_scalar(amount, "amount", low=0, low_open=False)
+        duration = check_scalar(duration, "duration", low=0, low_open=False)
         return cls(amount, 0.0, duration, tau=tau)
 
     def with_amount(self, amount: float) -> Regimen:
@@ -247,12 +254,14 @@ def as_regimen(dose, name: str = "dose") -> Regimen:
     ...
     ValueError: dose is missing: this model needs a dose (a number or a Regimen)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument name for messages), got {name!r}")
     if dose is None:
         raise ValueError(f"{name} is missing: this model needs a dose (a number or a Regimen)")
     if isinstance(dose, Regimen):
         return dose
     if isinstance(dose, (numbers.Real, np.floating, np.integer)) and not isinstance(dose, bool):
-        return Regimen(float(dose))
+        return Regimen(check_scalar(dose, name, low=0, low_open=False))
     raise TypeError(f"{name} must be a number or a Regimen, got {type(dose).__name__}")
 
 
@@ -343,6 +352,7 @@ class StructuralModel:
         array([0, 1])
         """
         k = len(self.responses)
+        n = check_int(n, "n", low=0)
         if response is None:
             return np.zeros(n, dtype=int)
         arr = np.atleast_1d(np.asarray(response, dtype=object))
@@ -433,7 +443,9 @@ class StructuralModel:
 
     # ------------------------------------------------------------ internals
     def _checked_eval(self, t, theta, dose, resp, jac):
-        f, J = self._eval(t, theta, dose, resp, jac)
+        # overflow (theta or doses near 1e308) gives inf/NaN, reported below with theta
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            f, J = self._eval(t, theta, dose, resp, jac)
         f = np.asarray(f, dtype=float)
         if f.shape != t.shape:
             raise ValueError(f"the model returned shape {f.shape}; expected {t.shape} (one "
@@ -441,12 +453,18 @@ class StructuralModel:
         if not np.all(np.isfinite(f)):
             i = int(np.flatnonzero(~np.isfinite(f))[0])
             raise ValueError(f"the model prediction is not finite at t = {t[i]!r} (theta = "
-                             f"{theta.tolist()})")
+                             f"{theta.tolist()}, dose = {dose!r}); theta or the dose must be "
+                             "within the range where the model can be evaluated")
         if jac:
             J = np.asarray(J, dtype=float)
             if J.shape != (t.size, self.n_params):
                 raise ValueError(f"the Jacobian has shape {J.shape}; expected "
                                  f"{(t.size, self.n_params)}")
+            if not np.all(np.isfinite(J)):
+                i = int(np.flatnonzero(~np.all(np.isfinite(J), axis=1))[0])
+                raise ValueError(f"the Jacobian is not finite at t = {t[i]!r} (theta = "
+                                 f"{theta.tolist()}, dose = {dose!r}); theta or the dose must "
+                                 "be within the range where the model can be evaluated")
         return f, J
 
     def _hess(self, t, theta, dose, resp):
@@ -469,9 +487,9 @@ class _LinearCompartment(StructuralModel):
     _names: dict = {}
 
     def __init__(self, route: str = "oral", parametrization: str = "CL"):
-        if route not in _ROUTES:
+        if not isinstance(route, str) or route not in _ROUTES:
             raise ValueError(f"route must be one of {_ROUTES}, got {route!r}")
-        if parametrization not in self._names:
+        if not isinstance(parametrization, str) or parametrization not in self._names:
             raise ValueError(f"parametrization must be one of {tuple(self._names)}, got "
                              f"{parametrization!r}")
         self.route, self.parametrization = route, parametrization
@@ -751,7 +769,7 @@ class LinkedPD(StructuralModel):
     def __init__(self, pk: StructuralModel, model: str = "emax"):
         if not isinstance(pk, StructuralModel):
             raise TypeError(f"pk must be a StructuralModel, got {type(pk).__name__}")
-        if model not in _PD:
+        if not isinstance(model, str) or model not in _PD:
             raise ValueError(f"model must be one of {tuple(_PD)}, got {model!r}")
         clash = set(pk.param_names) & set(_PD[model])
         if clash:
@@ -845,13 +863,23 @@ class UserModel(StructuralModel):
             raise TypeError(f"f must be callable: f(t, theta, dose) -> (n,), got {f!r}")
         if jacobian is not None and not callable(jacobian):
             raise TypeError(f"jacobian must be callable or None, got {jacobian!r}")
+        if not isinstance(param_names, (str, Sequence)):
+            raise TypeError(f"param_names must be a sequence of distinct non-empty strings, got "
+                            f"{type(param_names).__name__}")
         names = tuple(param_names) if not isinstance(param_names, str) else (param_names,)
         if not names or not all(isinstance(n, str) and n for n in names) \
                 or len(set(names)) != len(names):
             raise ValueError(f"param_names must be distinct non-empty strings, got {names!r}")
         b = [_POS] * len(names) if bounds is None else bounds
-        if np.array(b, dtype=float).shape != (len(names), 2):
-            raise ValueError(f"bounds must have shape ({len(names)}, 2)")
+        barr = as_float_array(b, "bounds", finite=False)
+        if barr.shape != (len(names), 2):
+            raise ValueError(f"bounds must have shape ({len(names)}, 2) (one (low, high) per "
+                             f"parameter), got {barr.shape}")
+        if np.any(np.isnan(barr)) or np.any(barr[:, 0] >= barr[:, 1]):
+            raise ValueError(f"bounds must be (low, high) pairs with low < high, got "
+                             f"{barr.tolist()}")
+        if not isinstance(needs_dose, (bool, np.bool_)):
+            raise TypeError(f"needs_dose must be True or False, got {needs_dose!r}")
         super().__init__(names, b)
         self.f, self.jac = f, jacobian
         self.needs_dose = bool(needs_dose)
