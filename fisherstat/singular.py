@@ -141,7 +141,7 @@ def _direction(u, s, C, M, C_se, names, coef_tol, null, mc) -> Direction:
     se = None if C_se is None else _quadratic_form_se(u, C_se)
     delta = u / s  # C u = 0  <=>  M (u / s) = 0
     big = np.abs(u) >= coef_tol * np.max(np.abs(u))
-    j = int(np.argmax(np.abs(u)))
+    j = _first_max(np.abs(u))  # ties (u = (1, -1) / sqrt 2) broken the same on every BLAS
     coef = delta / abs(delta[j])
     first = int(np.flatnonzero(big)[0])
     if coef[first] < 0:
@@ -161,30 +161,52 @@ def _quadratic_form_se(u: np.ndarray, se: np.ndarray) -> float:
     return float(np.sqrt(np.trace(w) + 2.0 * (w.sum() - np.trace(w))))
 
 
+#: Relative tolerance under which two pivot candidates count as tied (see ``_echelon``):
+#: far above rounding (~1e-15 in the projector's entries), far below any real difference
+#: between the coefficients of a null direction.
+_PIVOT_TIE = 1e-6
+
+
+def _first_max(a: np.ndarray) -> int:
+    """Index of the first entry of ``a`` within a relative ``_PIVOT_TIE`` of its maximum.
+
+    ``argmax`` among entries equal in exact arithmetic is decided by rounding, which depends
+    on the BLAS kernel; this choice does not.
+    """
+    return int(np.flatnonzero(a >= (1.0 - _PIVOT_TIE) * np.max(a))[0])
+
+
 def _echelon(U: np.ndarray) -> np.ndarray:
     """Rows spanning the column space of ``U`` (p, k), in reduced row echelon form.
 
     Gauss-Jordan elimination with complete pivoting: each row has a 1 in its pivot column
     and 0 in the other rows' pivot columns, which makes a basis of a null space as sparse
     as the space allows. Rows are returned ordered by their first coefficient above rounding
-    level (then by pivot column): with tied magnitudes (e.g. ``v1 - v2``) the pivot is
-    decided by rounding, which depends on the BLAS, the first coefficient is not.
+    level (then by pivot column).
+
+    The result must not depend on the BLAS. An eigen-solver returns an arbitrary orthonormal
+    basis ``U`` of a multiple eigenvalue's space (it changes with the kernel's rounding), so
+    the elimination runs on the rows of the orthogonal projector ``U U^T``, which is the same
+    for every orthonormal basis of the span. Entries equal in exact arithmetic (a symmetry
+    such as ``w1 = w2``) still differ by rounding, so the pivot is the first column whose
+    largest entry is within a relative ``_PIVOT_TIE`` of the largest: as stable as the
+    largest (multipliers below ``1 / (1 - _PIVOT_TIE)``), and the same on every machine.
     """
-    A = U.T.copy()
-    k = A.shape[0]
+    k = U.shape[1]
+    A = U @ U.T
     pivots = []
     for r in range(k):
         sub = np.abs(A[r:])
         sub[:, pivots] = -1.0
-        i, c = np.unravel_index(np.argmax(sub), sub.shape)
-        i += r
+        c = _first_max(sub.max(axis=0))
+        i = r + int(np.argmax(sub[:, c]))
         A[[r, i]] = A[[i, r]]
         A[r] /= A[r, c]
-        others = np.arange(k) != r
+        others = np.arange(A.shape[0]) != r
         A[others] -= np.outer(A[others, c], A[r])
         A[others, c] = 0.0
-        pivots.append(int(c))
-    A = A[np.argsort(pivots)]
+        pivots.append(c)
+    A = A[:k][np.argsort(pivots)]
     first = np.argmax(np.abs(A) > 1e-8 * np.max(np.abs(A), axis=1, keepdims=True), axis=1)
     return A[np.argsort(first, kind="stable")]
 

@@ -12,7 +12,7 @@
 
 import numpy as np
 import pytest
-from conftest import N_SE
+from conftest import N_SE, sum_atol
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
@@ -46,6 +46,20 @@ def exact_by_loop(net, theta, X):
     return F / X.shape[0]
 
 
+def exact_abs_terms(net, theta, X):
+    """(1/N) sum_n |J_n|^T |Lambda_n| |J_n|: the absolute values of the terms of the exact
+    Fisher, and its nesting depth N + 2C (sums over rows and two output indices)."""
+    J = net.jacobian(theta, X)
+    N, C, _ = J.shape
+    S = np.einsum("nci,ncd,ndj->ij", np.abs(J), np.abs(lam(net, theta, X)), np.abs(J)) / N
+    return S, N + 2 * C
+
+
+def exact_atol(net, theta, X):
+    """Two evaluations of the exact Fisher differ entrywise by at most this (conftest)."""
+    return sum_atol(*exact_abs_terms(net, theta, X))
+
+
 def make(output, C, sizes=(3, 5, 4), activation="tanh", n=12, seed=0):
     net = MLP(list(sizes) + [C], activation, output)
     rng = np.random.default_rng(seed)
@@ -61,7 +75,7 @@ def test_exact_fisher_equals_per_sample_loop_of_JT_Lambda_J(output, C, factor):
     F = fisher(net, theta, X, "exact", factor=factor)
     assert F.is_factored == (factor == "always")
     np.testing.assert_allclose(F.to_dense(), exact_by_loop(net, theta, X), rtol=1e-11,
-                               atol=1e-15)
+                               atol=exact_atol(net, theta, X))
 
 
 def test_dense_route_for_many_signals_equals_the_factor_route():
@@ -69,7 +83,7 @@ def test_dense_route_for_many_signals_equals_the_factor_route():
     net, theta, X = make("linear", 4, sizes=(3, 6, 5), n=40)
     a = fisher(net, theta, X, "exact", factor="never").to_dense()
     b = fisher(net, theta, X, "exact", factor="always").to_dense()
-    np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-15)
+    np.testing.assert_allclose(a, b, rtol=1e-11, atol=exact_atol(net, theta, X))
 
 
 def test_large_P_small_N_spectrum_comes_from_the_gram_matrix():
@@ -87,7 +101,9 @@ def test_gram_matrix_is_the_empirical_neural_tangent_kernel_for_gaussian_output(
     J = net.jacobian(theta, X).reshape(8 * 3, net.n_weights)
     F = fisher(net, theta, X, "exact")
     assert F.is_factored
-    np.testing.assert_allclose(F.gram(), J @ J.T / 8, rtol=1e-12, atol=1e-15)
+    # entries: sums over the P weights of products J_ai J_bi / 8 (conftest.sum_atol)
+    np.testing.assert_allclose(F.gram(), J @ J.T / 8, rtol=1e-12,
+                               atol=sum_atol(np.abs(J) @ np.abs(J).T / 8, net.n_weights))
     with pytest.raises(ValueError, match="factor"):
         fisher(net, theta, X, "exact", factor="never").gram()
 
@@ -118,7 +134,9 @@ def test_empirical_fisher_is_the_mean_outer_product_of_per_sample_gradients(outp
     y = net.sample(theta, rng=2, x=X)
     G = net.per_sample_grad(theta, X, y)
     emp = fisher(net, theta, X, "empirical", y=y)
-    np.testing.assert_allclose(emp.to_dense(), G.T @ G / 15, rtol=1e-11, atol=1e-16)
+    # entries: sums over the 15 rows of products G_ni G_nj / 15 (conftest.sum_atol)
+    np.testing.assert_allclose(emp.to_dense(), G.T @ G / 15, rtol=1e-11,
+                               atol=sum_atol(np.abs(G).T @ np.abs(G) / 15, 15))
     np.testing.assert_allclose(per_sample_traces(net, theta, X, "empirical", y=y),
                                np.sum(G * G, axis=1), rtol=1e-12)
 
@@ -130,13 +148,19 @@ def test_diag_and_block_structures_are_parts_of_the_dense_matrix(kind, output, C
     y = net.sample(theta, rng=0, x=X) if kind == "empirical" else None
     args = dict(y=y, rng=5, n_samples=3)
     dense = fisher(net, theta, X, kind, "dense", **args).to_dense()
+    if kind == "exact":
+        atol = exact_atol(net, theta, X)
+    else:
+        # means of K = N * draws outer products g g^T: sum_k |g_ki g_kj| / K <= sqrt(M_ii M_jj)
+        # <= max diag M (Cauchy-Schwarz), summed in depth K (conftest.sum_atol)
+        atol = sum_atol(np.max(np.diag(dense)), 9 * (3 if kind == "monte_carlo" else 1))
     np.testing.assert_allclose(fisher(net, theta, X, kind, "diag", **args).diagonal(),
-                               np.diag(dense), rtol=1e-12, atol=1e-16)
+                               np.diag(dense), rtol=1e-12, atol=atol)
     block = fisher(net, theta, X, kind, "block", **args).to_dense()
     mask = np.zeros_like(dense, dtype=bool)
     for s in net.slices:
         mask[s, s] = True
-    np.testing.assert_allclose(block[mask], dense[mask], rtol=1e-11, atol=1e-16)
+    np.testing.assert_allclose(block[mask], dense[mask], rtol=1e-11, atol=atol)
     assert np.all(block[~mask] == 0)
 
 
@@ -233,7 +257,11 @@ def test_implicit_operator_matches_dense_products_and_solves():
     imp = fisher(net, theta, X, "exact", "implicit")
     M = fisher(net, theta, X, "exact").to_dense()
     V = np.random.default_rng(0).standard_normal((net.n_weights, 3))
-    np.testing.assert_allclose(imp.matvec(V), M @ V, rtol=1e-11, atol=1e-15)
+    # J^T (Lambda (J V)) / N against (sum_n J^T Lambda J / N) V: the same terms, of absolute
+    # sum S |V|, nested N + 2C + P deep (conftest.sum_atol)
+    S, depth = exact_abs_terms(net, theta, X)
+    np.testing.assert_allclose(imp.matvec(V), M @ V, rtol=1e-11,
+                               atol=sum_atol(S @ np.abs(V), depth + net.n_weights))
     np.testing.assert_allclose(imp.solve(V[:, 0], 0.05),
                                np.linalg.solve(M + 0.05 * np.eye(net.n_weights), V[:, 0]),
                                rtol=1e-7)

@@ -71,6 +71,7 @@ sensitivity over the given points (a small semidefinite program, see
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,14 +93,15 @@ def _sym(a: np.ndarray) -> np.ndarray:
 def _finite_float(method):
     """Public criterion methods: float64 overflow of the result is a ValueError naming ``M``
     (not an inf that would read as 'singular', nor a RuntimeWarning)."""
-    import functools
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         msg = (f"M: the {self.name}-criterion overflows float64 at this information matrix "
                "(entries too large or too small); rescale M (the criteria are equivariant "
                "under M -> s M)")
-        with np.errstate(over="raise"):
+        # invalid too: an inf from overflow times a zero (BLAS kernels differ on where it
+        # appears) is the same overflow
+        with np.errstate(over="raise", invalid="raise"):
             try:
                 out = method(self, *args, **kwargs)
             except FloatingPointError:
