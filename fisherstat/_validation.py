@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
+
+#: NumPy < 1.24 turns a ragged list into an object array with this warning (later versions
+#: raise ValueError); ``as_float_array`` makes both the same TypeError.
+_VisibleDeprecationWarning = getattr(np, "exceptions", np).VisibleDeprecationWarning
+_RAGGED_WARNS = tuple(int(v) for v in np.__version__.split(".")[:2]) < (1, 24)
 
 __all__ = [
     "check_random_state",
@@ -116,13 +122,18 @@ def as_float_array(
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be numeric array_like, got {type(value).__name__}")
     try:
-        raw = np.asarray(value)
+        if _RAGGED_WARNS and isinstance(value, (list, tuple)):
+            with warnings.catch_warnings():  # NumPy < 1.24: an object array and a warning
+                warnings.simplefilter("error", _VisibleDeprecationWarning)
+                raw = np.asarray(value)
+        else:
+            raw = np.asarray(value)
         if raw.dtype.kind == "c":  # the cast to float64 would drop the imaginary part
             if np.any(raw.imag != 0):
                 raise TypeError(f"{name} must be real, got complex values")
             raw = raw.real
         arr = raw.astype(np.float64, copy=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, _VisibleDeprecationWarning) as exc:
         if "must be real" in str(exc):
             raise
         raise TypeError(f"{name} must be numeric array_like ({exc})") from None

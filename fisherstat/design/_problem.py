@@ -203,12 +203,15 @@ def build_problem(model, thetas, prior, X, crit: Criterion, target_names, *,
             if msg.startswith("theta"):
                 raise
             raise ValueError(f"{name}: {msg}") from None
-        if not np.all(np.isfinite(F)):
+        # max and min: one pass each, no temporary (a NaN or inf propagates to them)
+        amax = max(float(F.max()), -float(F.min())) if F.size else 0.0
+        if not np.isfinite(amax):
             bad = ~np.all(np.isfinite(F.reshape(F.shape[0], -1)), axis=1)
             raise ValueError(f"{name}: the information is not finite at candidate "
                              f"{int(np.flatnonzero(bad)[0])}")
-        big = scale * float(np.max(np.sum(F.reshape(F.shape[0], F.shape[1], -1) ** 2,
-                                          axis=(1, 2)), initial=0.0))
+        # the largest entry of a candidate's information s F F^T is within a factor of the
+        # number of factor entries of s max|F|^2, far inside the range's slack
+        big = scale * amax**2
         if big > 0 and not _INFO_RANGE[0] <= big <= _INFO_RANGE[1]:
             raise ValueError(
                 f"{name}: the largest information of a candidate is {big:.3g}; it must lie in "
