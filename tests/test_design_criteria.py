@@ -80,6 +80,23 @@ def test_ds_is_d_of_the_schur_complement_from_fisherinfo_marginal():
                                rtol=1e-10)
 
 
+@pytest.mark.parametrize("crit", [D(), A(), E(), c([1.0, -1.0, 0.5]), Ds(["a", "c"])],
+                         ids=["D", "A", "E", "c", "Ds"])
+def test_every_criterion_accepts_a_fisher_info_with_its_names(crit):
+    """A FisherInfo is its matrix with its parameter names: the same numbers, bit for bit."""
+    F, _, M = random_design(5)
+    names = ("a", "b", "c")
+    info = FisherInfo(M, names)
+    assert crit.value(info) == crit.value(M, param_names=names)
+    np.testing.assert_array_equal(crit.gradient(info), crit.gradient(M, param_names=names))
+    np.testing.assert_array_equal(crit.sensitivity(info, factor=F),
+                                  crit.sensitivity(M, factor=F, param_names=names))
+    assert crit.efficiency(info, 2 * info) == crit.efficiency(M, 2 * M, param_names=names)
+    assert crit.value(info, param_names=list(names)) == crit.value(info)
+    with pytest.raises(ValueError, match="param_names must be None or the names"):
+        crit.value(info, param_names=("c", "b", "a"))
+
+
 def test_ds_sensitivity_is_classical_difference_of_variances():
     # f^T M^-1 f - f_n^T M_nn^-1 f_n (Atkinson, Donev & Tobias 2007, chapter 10)
     F, _, M = random_design(11)

@@ -78,6 +78,7 @@ import numpy as np
 from scipy import linalg
 
 from .._validation import as_float_array, check_square_matrix
+from ..information import FisherInfo
 
 __all__ = ["Criterion", "D", "A", "E", "c", "L", "I", "G", "Ds", "as_criterion"]
 
@@ -174,6 +175,22 @@ def check_psd(M, name: str = "M") -> np.ndarray:
     return M
 
 
+def _unpack_info(M, param_names, name: str):
+    """A :class:`~fisherstat.FisherInfo` gives its matrix and its parameter names.
+
+    Criteria are positively homogeneous, so whether the information is per observation or
+    the total of ``n_obs`` observations changes values by known constants only (``D``:
+    ``p log n``) and no optimum, efficiency or sensitivity ratio.
+    """
+    if not isinstance(M, FisherInfo):
+        return M, param_names
+    if param_names is not None and (isinstance(param_names, str)
+                                    or tuple(param_names) != M.param_names):
+        raise ValueError(f"param_names must be None or the names of the FisherInfo "
+                         f"{name}, {M.param_names}; got {param_names!r}")
+    return M.matrix, M.param_names
+
+
 def _point_matrices(information, factor, p: int) -> np.ndarray:
     """Per-point information (k, p, p) from ``information`` or ``factor`` (k, p, r)."""
     if (information is None) == (factor is None):
@@ -259,6 +276,7 @@ class Criterion:
         return T, np.array([], dtype=int)
 
     def _split(self, M, param_names=None, name: str = "M"):
+        M, param_names = _unpack_info(M, param_names, name)
         M = check_psd(M, name)
         p = M.shape[0]
         if param_names is not None:
@@ -282,8 +300,9 @@ class Criterion:
 
         Parameters
         ----------
-        M : array_like, shape (p, p)
-            Information matrix (symmetric, positive semi-definite).
+        M : array_like, shape (p, p), or FisherInfo
+            Information matrix (symmetric, positive semi-definite). A
+            :class:`~fisherstat.FisherInfo` brings its parameter names.
         param_names : sequence of str, optional
             Names of the rows of ``M`` (needed when :class:`Ds` names its parameters).
 
