@@ -55,11 +55,28 @@ def _check_figure(fig, plt):
         raise TypeError(f"fig must be a matplotlib Figure or None, got {type(fig).__name__}")
 
 
-def _check_axes(ax, name: str = "ax"):
-    """``ax`` must be a matplotlib Axes (imports matplotlib)."""
-    require_matplotlib()
-    from matplotlib.axes import Axes
+def check_axes(ax, name: str = "ax"):
+    """``ax`` if it is ``None`` or a matplotlib ``Axes``, else a ``TypeError`` naming ``name``.
 
+    The one check of every ``plot(ax=...)`` method, made before any figure is drawn;
+    matplotlib is imported only for an ``ax`` that is given.
+
+    Examples
+    --------
+    >>> from fisherstat.plot import check_axes
+    >>> check_axes(None) is None
+    True
+    >>> check_axes("ax")
+    Traceback (most recent call last):
+    ...
+    TypeError: ax must be a matplotlib Axes or None, got str
+    """
+    if ax is None:
+        return None
+    try:
+        from matplotlib.axes import Axes
+    except ImportError:  # without matplotlib nothing is an Axes
+        Axes = ()
     if not isinstance(ax, Axes):
         raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
     return ax

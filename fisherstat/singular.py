@@ -419,12 +419,10 @@ class SpectrumReport:
         >>> ax.get_yscale()
         'log'
         """
-        from .plot import _check_axes, require_matplotlib
+        from .plot import check_axes, require_matplotlib
 
-        if ax is None:
+        if check_axes(ax) is None:
             _, ax = require_matplotlib().subplots()
-        else:
-            _check_axes(ax, "ax")
         p = self.n_params
         k = np.arange(1, p + 1)
         floor = self.tol if self.tol > 0 else _EPS

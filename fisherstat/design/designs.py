@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._validation import as_float_array, check_scalar, check_weights
+from ..plot import check_axes
 
 __all__ = ["Design", "ExactDesign"]
 
@@ -42,17 +43,6 @@ def _names(names, d: int) -> tuple:
     if len(names) != d or not all(isinstance(n, str) for n in names):
         raise ValueError(f"names must be {d} strings (one per column of points), got {names!r}")
     return names
-
-
-def check_ax(ax):
-    """``ax`` must be ``None`` or a matplotlib ``Axes`` (checked before any figure is made)."""
-    if ax is None:
-        return None
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be None or a matplotlib Axes, got {type(ax).__name__}")
-    return ax
 
 
 def _fmt_table(cols: Sequence[str], rows: np.ndarray, last: str, last_vals, last_fmt) -> str:
@@ -118,7 +108,7 @@ class _BaseDesign:
         """
         import matplotlib.pyplot as plt
 
-        if check_ax(ax) is None:
+        if check_axes(ax) is None:
             _, ax = plt.subplots()
         P = self._points2d()
         h = self.weights if isinstance(self, Design) else self.counts

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
+from ..plot import check_axes
 from .criteria import Criterion, schur, sqrt_psd
 from .designs import Design, ExactDesign
 
@@ -453,9 +454,7 @@ def _plot_coords(P: np.ndarray):
 def _plot_sensitivity(points, sens, bound, design, model, ax, title):
     import matplotlib.pyplot as plt
 
-    from .designs import check_ax
-
-    if check_ax(ax) is None:
+    if check_axes(ax) is None:
         _, ax = plt.subplots()
     P2, cols = _plot_coords(np.asarray(points))
     D2 = None if design is None else (design.points[:, None] if design.points.ndim == 1

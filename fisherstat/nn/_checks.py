@@ -9,15 +9,7 @@ import numpy as np
 
 from .._validation import check_bool
 
-__all__ = ["check_bool", "check_ax", "finite_result", "overflow_error",
-           "NonFiniteError"]
-
-
-def check_ax(ax, name: str = "ax"):
-    """A matplotlib Axes (anything with a ``plot`` method), or None."""
-    if ax is not None and not callable(getattr(ax, "plot", None)):
-        raise TypeError(f"{name} must be a matplotlib Axes (or None), got {type(ax).__name__}")
-    return ax
+__all__ = ["check_bool", "finite_result", "overflow_error", "NonFiniteError"]
 
 
 def _finite(value) -> bool:

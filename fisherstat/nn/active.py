@@ -77,7 +77,8 @@ from scipy import special
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
 from ..parallel import one_blas_thread
-from ._checks import check_ax, finite_result
+from ..plot import check_axes
+from ._checks import finite_result
 from .fisher import _raw_traces, _signal_sq_norms
 from .mlp import MLP
 from .optim import Optimizer, train
@@ -394,7 +395,7 @@ class ActiveLearningResult:
 
     def plot(self, ax=None):
         """Test accuracy against the number of labels; returns the axes."""
-        check_ax(ax)
+        check_axes(ax)
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -753,7 +754,7 @@ class LearningCurves:
 
     def plot(self, ax=None, metric: str = "accuracy"):
         """Mean learning curves with +- 1 SE bands; returns the axes."""
-        check_ax(ax)
+        check_axes(ax)
         self._metric(metric)
         import matplotlib.pyplot as plt
 

@@ -92,7 +92,8 @@ from .._validation import (
     check_random_state,
     check_scalar,
 )
-from ._checks import check_ax, check_bool, overflow_error
+from ..plot import check_axes
+from ._checks import check_bool, overflow_error
 from .fisher import KINDS, fisher
 from .mlp import MLP
 from .optim import SGD, Optimizer, train
@@ -844,7 +845,7 @@ class ContinualResult:
 
         Returns the matplotlib axes.
         """
-        check_ax(ax)
+        check_axes(ax)
         average = check_bool(average, "average")
         import matplotlib.pyplot as plt
 

@@ -83,7 +83,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_scalar
-from ._checks import check_ax, check_bool, overflow_error
+from ..plot import check_axes
+from ._checks import check_bool, overflow_error
 from .fisher import _signal_sq_norms
 from .mlp import MLP
 
@@ -393,7 +394,7 @@ class MonitorRecord:
         >>> ax.get_yscale()
         'log'
         """
-        check_ax(ax)
+        check_axes(ax)
         exact = check_bool(exact, "exact")
         import matplotlib.pyplot as plt
 

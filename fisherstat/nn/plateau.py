@@ -68,7 +68,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
 from ..exceptions import FitError
-from ._checks import check_ax
+from ..plot import check_axes
 from .fisher import fisher
 from .layers import Activation
 from .mlp import MLP
@@ -538,7 +538,7 @@ class EscapeRun:
         if quantity not in ("loss", "separation", "fisher"):
             raise ValueError(f"quantity must be 'loss', 'separation' or 'fisher', got "
                              f"{quantity!r}")
-        check_ax(ax)
+        check_axes(ax)
         if ax is None:
             try:
                 import matplotlib.pyplot as plt

@@ -143,7 +143,8 @@ import numpy as np
 from scipy import optimize, special
 
 from .._validation import as_float_array, check_int, check_random_state, check_scalar
-from ._checks import check_ax, check_bool, finite_result, overflow_error
+from ..plot import check_axes
+from ._checks import check_bool, finite_result, overflow_error
 from .layers import Activation, get_activation
 from .mlp import MLP
 from .operators import _RowFactorBlock
@@ -1128,7 +1129,7 @@ class WidthSweep:
         if ax.size != 3:
             raise ValueError(f"ax must be a sequence of 3 Axes, got {ax.size}")
         for a in ax:
-            check_ax(a, "ax")
+            check_axes(a, "ax")
         M = self.widths
         panels = [("m1", [("m1", "C0", r"$m_\lambda$")], r"mean eigenvalue $m_\lambda$"),
                   ("m2", [("m2", "C1", r"$s_\lambda$")], r"second moment $s_\lambda$"),

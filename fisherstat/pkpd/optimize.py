@@ -77,6 +77,7 @@ from .._validation import (
     check_weights,
 )
 from ..models.base import RegressionModel
+from ..plot import check_axes
 from .population import Group, PopulationFIM, PopulationModel, as_groups
 from .structural import Regimen, as_regimen
 
@@ -566,10 +567,8 @@ class OptimizationResult:
         """
         import matplotlib.pyplot as plt
 
-        from ..design.designs import check_ax
-
         n_points = check_int(n_points, "n_points", low=2)
-        if check_ax(ax) is None:
+        if check_axes(ax) is None:
             _, ax = plt.subplots(figsize=(7, 4))
         st = self.model.structural
         t_end = max(max(float(g.times.max()) for g in self.design),
