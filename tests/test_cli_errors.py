@@ -183,7 +183,6 @@ def test_a_file_that_cannot_be_written_after_the_work_is_one_line(tmp_path, caps
     # the directory exists but refuses the file: only known when the figure is saved
     if not os.path.isdir("/proc"):
         pytest.skip("needs Linux /proc")
-    pytest.importorskip("matplotlib")
     assert cli.main(C + ["--plot", "/proc/fisherstat-figure.png"]) == 2
     out, err = capsys.readouterr()
     _one_line_error(out, err, "/proc/fisherstat-figure.png")

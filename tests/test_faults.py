@@ -473,6 +473,8 @@ def _read_only_dir(tmp_path):
         (d / "probe").touch()
     except OSError:
         return d / "c.npz"
+    # root writes anywhere (so on CI): the "proc" case below refuses root too and runs the
+    # same check of an unwritable directory there
     pytest.skip("this user can write into read-only directories (root)")
 
 
