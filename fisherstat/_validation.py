@@ -33,7 +33,13 @@ __all__ = [
     "check_finite_result",
     "validate_theta",
     "overflow_as_error",
+    "check_choice",
+    "readonly",
+    "EPS",
 ]
+
+#: Machine epsilon of float64, the unit of every rounding-error bound in the package.
+EPS = float(np.finfo(np.float64).eps)
 
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
@@ -454,3 +460,58 @@ square); entries must stay well below 1e308
     except FloatingPointError as exc:
         raise ValueError(f"{name} (or theta) too large: {what} overflows ({exc}); entries must "
                          "stay well below 1e308") from None
+
+
+def check_choice(value, name: str, choices, *, what: str | None = None):
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` naming ``name``.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check (compared with ``==``; an unhashable value is simply not a
+        choice).
+    name : str
+        The argument's name, for the message.
+    choices : sequence or mapping
+        The allowed values; they are listed in the message as given (a tuple, a list or the
+        keys of a dict).
+    what : str, optional
+        Text appended to the list of choices in the message (e.g. ``"or a callable"``).
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_choice
+    >>> check_choice("score", "estimator", ("score", "hessian"))
+    'score'
+    >>> check_choice("sum", "estimator", ("score", "hessian"))
+    Traceback (most recent call last):
+    ...
+    ValueError: estimator must be one of ('score', 'hessian'), got 'sum'
+    """
+    try:
+        ok = value in choices and not isinstance(value, (bool, np.bool_))
+    except TypeError:  # unhashable value against a dict or set of choices
+        ok = False
+    if not ok:
+        listed = list(choices) if isinstance(choices, dict) else choices
+        extra = f" {what}" if what else ""
+        raise ValueError(f"{name} must be one of {listed}{extra}, got {value!r}")
+    return value
+
+
+def readonly(a, dtype=np.float64) -> np.ndarray:
+    """A read-only copy of ``a`` (as ``dtype``; ``dtype=None`` keeps the array's own).
+
+    Results are immutable objects: their arrays are copies with the writeable flag off, so
+    that neither the caller's input nor a later in-place edit can change a stored result.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import readonly
+    >>> a = readonly([1, 2])
+    >>> a.dtype, a.flags.writeable
+    (dtype('float64'), False)
+    """
+    a = np.array(a, dtype=dtype, copy=True)
+    a.flags.writeable = False
+    return a
