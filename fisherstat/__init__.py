@@ -8,6 +8,7 @@ from .asymptotics import AsymptoticReport, check_asymptotics
 from .exceptions import FitError, SingularFisherWarning, WorkerLostWarning
 from .information import (
     FisherInfo,
+    InformationOperator,
     empirical_fisher,
     fisher,
     observed_information,
@@ -23,6 +24,7 @@ __all__ = [
     "analyze",
     "AsymptoticReport",
     "FisherInfo",
+    "InformationOperator",
     "FitError",
     "Model",
     "SingularFisherWarning",

@@ -30,6 +30,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from scipy import linalg
@@ -50,6 +51,7 @@ from .exceptions import SingularFisherWarning
 
 __all__ = [
     "FisherInfo",
+    "InformationOperator",
     "fisher",
     "empirical_fisher",
     "observed_information",
@@ -127,6 +129,75 @@ def _readonly(a):
     return a
 
 
+@runtime_checkable
+class InformationOperator(Protocol):
+    r"""What every Fisher information offers, however it is stored.
+
+    A dense :class:`FisherInfo` is an operator, and so is every structured network Fisher of
+    :func:`fisherstat.nn.fisher` (dense, block, diagonal, K-FAC, EKFAC, implicit): a consumer
+    that needs only products, solves, traces or log-determinants (natural gradient, design
+    criteria, spectrum statistics) accepts any of them.
+
+    **What ``n_obs`` means.** An information is the information of ``n_obs`` observations *in
+    total*: ``to_dense() / n_obs`` is the information per observation, and the Cramer-Rao
+    bound for ``n`` observations is ``(to_dense() / n_obs)^{-1} / n``
+    (:meth:`FisherInfo.covariance`). The information of one observation of an iid model has
+    ``n_obs = 1``; a regression model's information at a design of ``k`` rows is their sum,
+    with ``n_obs = k``; a network's structured Fisher is the *mean* over its ``N`` inputs (the
+    information of one example drawn from them), so it has ``n_obs = 1`` and records
+    ``N`` as ``n_inputs``.
+
+    Attributes
+    ----------
+    param_names : tuple of str
+        One name per row.
+    n_obs : float
+        Number of observations this is the information of.
+    n_params : int
+        Number of parameters ``p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fisherstat as fs
+    >>> info = fs.fisher(fs.models.Normal(), [0.0, 4.0])
+    >>> isinstance(info, fs.InformationOperator)
+    True
+    >>> info.solve(np.ones(2), damping=0.0)
+    array([ 4., 32.])
+    """
+
+    param_names: tuple
+    n_obs: float
+
+    @property
+    def n_params(self) -> int: ...
+
+    def matvec(self, v) -> np.ndarray:
+        """``M v`` for ``v`` of shape (p,) or (p, k)."""
+
+    def solve(self, v, damping: float = 0.0) -> np.ndarray:
+        """Solve ``(M + damping I) x = v``; the minimum-norm solution when singular."""
+
+    def to_dense(self) -> np.ndarray:
+        """The (p, p) matrix."""
+
+    def diagonal(self) -> np.ndarray:
+        """``diag M``."""
+
+    def trace(self) -> float:
+        """``tr M``."""
+
+    def logdet(self, damping: float = 0.0) -> float:
+        """``log det(M + damping I)`` (``-inf`` when singular and undamped)."""
+
+    def eigvalsh(self) -> np.ndarray:
+        """All eigenvalues in ascending order."""
+
+    def to_info(self) -> FisherInfo:
+        """The dense :class:`FisherInfo` (itself, for a ``FisherInfo``)."""
+
+
 @dataclass(frozen=True, eq=False)
 class FisherInfo:
     """A Fisher information matrix with its parameter names and provenance.
@@ -138,7 +209,9 @@ class FisherInfo:
     param_names : sequence of str
         Parameter names, in the order of the rows.
     n_obs : float, default 1
-        How many observations ``matrix`` is the information of.
+        How many observations ``matrix`` is the information of, in total (see
+        :class:`InformationOperator`): ``matrix / n_obs`` is the information per
+        observation, whatever the source (a model, a design, a network, a population).
     method : str
         One of ``'analytic'``, ``'monte_carlo'``, ``'empirical'``, ``'observed'``,
         ``'numeric'``, ``'combined'``.
@@ -202,6 +275,98 @@ class FisherInfo:
     def eigh(self) -> tuple[np.ndarray, np.ndarray]:
         """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of ``matrix``."""
         return self._eig
+
+    # ------------------------------------------ the InformationOperator protocol
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(p, p)``."""
+        return self.matrix.shape
+
+    def per_observation(self) -> FisherInfo:
+        """The information of one observation, ``matrix / n_obs`` (with ``n_obs = 1``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fisherstat as fs
+        >>> X = np.column_stack([np.ones(4), np.arange(4.0)])
+        >>> info = fs.fisher(fs.models.LogisticRegression(), [0.0, 1.0], x=X)
+        >>> info.n_obs, info.per_observation().n_obs
+        (4.0, 1.0)
+        >>> np.allclose(info.per_observation().covariance(10), info.covariance(10))
+        True
+        """
+        if self.n_obs == 1.0:
+            return self
+        if self.n_obs == 0.0:
+            raise ValueError("n_obs is 0: an information of no observations has no "
+                             "per-observation form")
+        return self * (1.0 / self.n_obs)
+
+    def to_dense(self) -> np.ndarray:
+        """``matrix`` (read-only)."""
+        return self.matrix
+
+    def to_info(self) -> FisherInfo:
+        """``self``: a dense information is already a :class:`FisherInfo`."""
+        return self
+
+    def _vec(self, v, name="v"):
+        v = as_float_array(v, name, ndim=(1, 2))
+        if v.shape[0] != self.n_params:
+            raise ValueError(f"{name} must have {self.n_params} rows (one per parameter "
+                             f"{self.param_names}), got shape {v.shape}")
+        return v
+
+    def matvec(self, v) -> np.ndarray:
+        """``M v`` for ``v`` of shape (p,) or (p, k)."""
+        v = self._vec(v)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.matrix @ v
+        return check_finite_result(out, "v", "the product M v")
+
+    def solve(self, v, damping: float = 0.0) -> np.ndarray:
+        """Solve ``(M + damping I) x = v``; the minimum-norm solution when singular.
+
+        Undamped, this is ``inverse() @ v`` (the pseudo-inverse with its rank warning when
+        ``M`` is singular); damped, ``M + damping I`` is positive definite and is solved
+        through its eigendecomposition.
+        """
+        v = self._vec(v)
+        damping = check_scalar(damping, "damping", low=0, low_open=False)
+        if damping == 0.0:
+            out = self.inverse() @ v
+        else:
+            w, V = self._eig
+            d = np.clip(w, 0.0, None) + damping
+            out = V @ ((V.T @ v) / (d if v.ndim == 1 else d[:, None]))
+        return check_finite_result(out, "v", "the solution of (M + damping I) x = v")
+
+    def diagonal(self) -> np.ndarray:
+        """``diag M`` (a copy), shape (p,)."""
+        return np.diag(self.matrix).copy()
+
+    def trace(self) -> float:
+        """``tr M``."""
+        return float(np.trace(self.matrix))
+
+    def logdet(self, damping: float = 0.0) -> float:
+        """``log det(M + damping I)``; ``-inf`` when ``M`` is singular and undamped."""
+        damping = check_scalar(damping, "damping", low=0, low_open=False)
+        if damping == 0.0:
+            if self.rank < self.n_params:
+                return float("-inf")
+            # Cholesky of the equilibrated matrix D^-1 M D^-1 (D = diag(sqrt M_jj)): exact to
+            # cond(D^-1 M D^-1) eps even where the smallest eigenvalue of M is not
+            d = np.sqrt(np.diag(self.matrix))
+            c = linalg.cholesky(self.matrix / np.outer(d, d), lower=True, check_finite=False)
+            return float(2.0 * np.sum(np.log(d)) + 2.0 * np.sum(np.log(np.diag(c))))
+        w = np.clip(self._eig[0], 0.0, None) + damping
+        return float(np.sum(np.log(w)))
+
+    def eigvalsh(self) -> np.ndarray:
+        """Eigenvalues in ascending order (read-only)."""
+        return self._eig[0]
 
     @property
     def rank(self) -> int:
