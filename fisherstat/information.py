@@ -298,9 +298,6 @@ class FisherInfo:
         """
         if self.n_obs == 1.0:
             return self
-        if self.n_obs == 0.0:
-            raise ValueError("n_obs is 0: an information of no observations has no "
-                             "per-observation form")
         return self * (1.0 / self.n_obs)
 
     def to_dense(self) -> np.ndarray:
