@@ -10,7 +10,7 @@ import numpy as np
 from _table import Table, best_time
 
 import fisherstat.nn.continual as continual
-from fisherstat.nn import MLP
+from fisherstat.nn import MLP, make_permuted_tasks
 
 GOALS = [
     "Continual learning (EWC): the documented default run of examples/continual_learning.py "
@@ -51,7 +51,7 @@ def naive_fisher_diagonal(net, theta, X, y=None, *, kind=None, rng=None, n_sampl
 def fisher_step(table: Table, quick: bool) -> None:
     ex = _example()
     cfg = ex.QUICK if quick else ex.DEFAULT
-    tasks = continual.make_permuted_tasks(1, n_train=cfg["n_train"], n_test=10, rng=0)
+    tasks = make_permuted_tasks(1, n_train=cfg["n_train"], n_test=10, rng=0)
     net = MLP([tasks[0].n_features, cfg["hidden"], 10], "tanh", "softmax")
     theta = net.init(rng=0)
     X = tasks[0].X_train

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 from _table import Table, best_time
 
-from fisherstat.nn import MLP, fisher
-from fisherstat.nn.spectrum import measured_statistics, width_sweep
+from fisherstat.nn import MLP, fisher, measured_statistics, width_sweep
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from karakida_spectra import DEFAULT, QUICK  # noqa: E402

@@ -13,7 +13,7 @@ parts it gets wrong (sampling bias).
 Three problems, each over paired seeds (same initial labelled set and initial weights for
 every strategy), mean +- standard error:
 
-A. a redundant pool (:func:`fisherstat.nn.active.make_redundant_pool`: 80% of the points
+A. a redundant pool (:func:`fisherstat.nn.make_redundant_pool`: 80% of the points
    in two easy clusters, 20% on a strip around a linear boundary), multinomial logistic
    regression MLP [2, 2]; 4 initial labels + 15 rounds of 2;
 B. the same pool with a hidden layer, MLP [2, 4, 2] (tanh);
@@ -41,8 +41,7 @@ import time
 
 import numpy as np
 
-from fisherstat.nn import MLP
-from fisherstat.nn.active import compare_strategies, make_redundant_pool
+from fisherstat.nn import MLP, compare_strategies, make_redundant_pool
 
 STRATEGIES = ("egl", "egl_squared", "entropy", "random")
 

@@ -41,8 +41,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from fisherstat.nn import MLP, SGD
-from fisherstat.nn.continual import continual_learning, fisher_diagonal, make_permuted_tasks
+from fisherstat.nn import MLP, SGD, continual_learning, fisher_diagonal, make_permuted_tasks
 
 #: The documented default run (``--quick``: the setting of the tests).
 DEFAULT = dict(n_tasks=5, n_train=2000, n_test=1000, hidden=100, n_steps=1000, lr=0.05)

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from fisherstat.nn.spectrum import order_parameters, width_sweep
+from fisherstat.nn import order_parameters, width_sweep
 
 #: The documented default sweep (also timed by benchmarks/bench_spectrum.py).
 DEFAULT = dict(widths=(50, 100, 200, 400, 800), depth=3, activation="tanh", sigma_w2=3.0,

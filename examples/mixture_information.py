@@ -90,7 +90,7 @@ def em_rates(deltas, n: int, seed: int):
     for i, delta in enumerate(deltas):
         theta = np.array([0.4, 0.0, delta, 1.0, 0.5])
         x = MODEL.sample(theta, n, rng=seed + i)
-        res = MODEL.fit_em(x, tol=1e-15, n_init=2, max_iter=100_000)
+        res = MODEL.fit_em(x, tol=1e-15, n_init=2, max_iter=100_000, rng=0)
         inc = np.diff(res.loglik_path)
         ok = (inc > 1e-11 * abs(res.loglik)) & (inc < 1e-4 * abs(res.loglik))
         ratios = (inc[1:] / inc[:-1])[ok[1:] & ok[:-1]]

@@ -47,7 +47,7 @@ def quadratic_table():
     print("-" * len(head))
     out = {}
     for crit, (w_pub, v_pub, label) in QUAD_PUBLISHED.items():
-        res = design.optimal_design(quad, x_bounds=[(-1.0, 1.0)], criterion=crit)
+        res = design.optimal_design(quad, x_bounds=[(-1.0, 1.0)], criterion=crit, rng=0)
         w = {round(float(x), 6): wt for x, wt in zip(res.design.points, res.design.weights,
                                                       strict=True)}
         got = np.array([w.get(-1.0, 0.0), w.get(0.0, 0.0), w.get(1.0, 0.0)])
@@ -63,7 +63,7 @@ def legendre_table(degrees=(2, 3, 4, 5, 6)):
           "of P'_d")
     print(f"{'d':>3} {'support points':<58} {'max |x - root|':>15} {'max |w - 1/(d+1)|':>18}")
     for d in degrees:
-        res = design.optimal_design(design.polynomial(1, degree=d), x_bounds=[(-1.0, 1.0)])
+        res = design.optimal_design(design.polynomial(1, degree=d), x_bounds=[(-1.0, 1.0)], rng=0)
         coef = np.zeros(d + 1)
         coef[-1] = 1.0
         want = np.sort(np.r_[-1.0, legendre.legroots(legendre.legder(coef)), 1.0])
@@ -79,7 +79,7 @@ def michaelis_menten():
     theta = [212.68, 0.06412, 1.0]  # Puromycin (treated) estimates; sigma2 only scales
     xmax = 1.1
     km = theta[1]
-    res = design.optimal_design(model, theta, x_bounds=[(0.0, xmax)])
+    res = design.optimal_design(model, theta, x_bounds=[(0.0, xmax)], rng=0)
     print("\n3. Michaelis-Menten, Vmax = 212.68, Km = 0.06412 on [0, 1.1]")
     print(res.design)
     x_star = km * xmax / (2 * km + xmax)
@@ -95,7 +95,7 @@ def exact_table(quad_d):
     quad = design.polynomial(1, degree=2)
     grid = np.linspace(-1.0, 1.0, 21)
     for N in (3, 4, 5, 6, 7, 9):
-        ex = design.exact_design(quad, None, grid, N, approximate=quad_d)
+        ex = design.exact_design(quad, None, grid, N, approximate=quad_d, rng=0)
         runs = ", ".join(f"{c} x {p:g}" for p, c in zip(ex.design.points, ex.design.counts,
                                                          strict=True))
         print(f"N = {N}: {runs:<32} efficiency {ex.efficiency:.6f} "

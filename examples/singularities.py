@@ -38,13 +38,8 @@ import numpy as np
 from scipy import stats
 
 import fisherstat as fs
-from fisherstat.singular import (
-    LocationMixture,
-    TwoUnitNetwork,
-    analyze,
-    diagnose,
-    lrt_limit_sample,
-)
+from fisherstat.models import LocationMixture, TwoUnitNetwork
+from fisherstat.singular import analyze, diagnose, lrt_limit_sample
 
 X_NET = np.linspace(-3.0, 3.0, 31)
 

@@ -3,7 +3,7 @@
 Import the package as ``import fisherstat as fs``; models live in :mod:`fisherstat.models`.
 """
 
-from . import design, models, nn, pkpd, singular
+from . import design, models, nn, pkpd, registry, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
 from .exceptions import FitError, SingularFisherWarning, WorkerLostWarning
 from .information import (
@@ -39,6 +39,7 @@ __all__ = [
     "nn",
     "observed_information",
     "pkpd",
+    "registry",
     "sandwich_covariance",
     "singular",
 ]

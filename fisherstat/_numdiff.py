@@ -19,11 +19,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._validation import EPS
+
 __all__ = ["steps", "jacobian", "hessian"]
 
-_EPS = np.finfo(np.float64).eps
-FIRST_BASE = _EPS ** (1 / 5)
-SECOND_BASE = _EPS ** (1 / 6)
+FIRST_BASE = EPS ** (1 / 5)
+SECOND_BASE = EPS ** (1 / 6)
 
 
 def steps(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, base: float) -> np.ndarray:

@@ -1,7 +1,12 @@
 """Bad input gets a ValueError/TypeError whose message names the argument.
 
 Table-driven over every registered model (each method x each kind of bad value) and over the
-public functions and constructors.
+public functions and constructors. The models are those of
+:data:`fisherstat.registry.REGISTRY`; the kind of each decides what applies: regression and
+network models get covariates ``x``; iid and time-series models get sample sizes and must
+refuse covariates; a population model has no likelihood methods of its own -- its one
+method is the information of a design (the entry's ``information``), which gets the bad
+parameters, and its "data" is a design (see :data:`NOT_APPLICABLE`).
 """
 
 import numpy as np
@@ -9,13 +14,38 @@ import pytest
 
 import fisherstat as fs
 from fisherstat import FisherInfo, models
-from fisherstat.models import REGISTRY as MODEL_REGISTRY
-from fisherstat.nn import MLP
-
-# nn consumes models, so the network joins the contract here, not in models.REGISTRY
-REGISTRY = {**MODEL_REGISTRY, "MLP": lambda: MLP((1, 2, 1), "tanh", "linear", sigma2=None)}
+from fisherstat.registry import REGISTRY, information
 
 MODELS = sorted(REGISTRY)
+
+_NO_LIKELIHOOD = ("a population model has no loglik, score, hessian, sample or fit of its "
+                  "own: its data is a design (see "
+                  "test_bad_design_of_a_population_model_is_rejected_naming_it)")
+#: test -> kind -> why the check does not apply to models of that kind
+NOT_APPLICABLE = {
+    "bad_data": {"population": _NO_LIKELIHOOD},
+    "sample_sizes": {"regression": "regression models draw one response per covariate row "
+                     "(no n; see test_bad_covariates_are_rejected_naming_x)",
+                     "network": "networks draw one response per input row (no n; see "
+                     "test_bad_covariates_are_rejected_naming_x)",
+                     "population": _NO_LIKELIHOOD},
+    "covariates": {"iid": "no covariates (refusing them is checked in "
+                   "test_models_without_covariates_reject_them_and_bad_sample_sizes)",
+                   "time series": "no covariates (refusing them is checked in "
+                   "test_models_without_covariates_reject_them_and_bad_sample_sizes)",
+                   "population": _NO_LIKELIHOOD},
+}
+
+
+def kind_of(name):
+    return REGISTRY[name].kind
+
+
+def applicable(test, name):
+    """Skip, with the documented reason, a check that does not apply to the model's kind."""
+    reason = NOT_APPLICABLE.get(test, {}).get(kind_of(name))
+    if reason is not None:
+        pytest.skip(f"not applicable to kind {kind_of(name)!r}: {reason}")
 
 
 def valid_args(model):
@@ -58,12 +88,23 @@ def methods(model, data, x):
     return calls
 
 
+def population_setup(name):
+    entry = REGISTRY[name]
+    model = entry.build()
+    return entry, model, entry.default_theta(model), entry.default_context(model)
+
+
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("bad", BAD_THETAS, ids=[b[0] for b in BAD_THETAS])
 def test_bad_theta_is_rejected_by_every_method_naming_theta(name, bad):
+    _, make_bad, exc, word = bad
+    if kind_of(name) == "population":  # its one method: the information of a design
+        entry, model, theta, ctx = population_setup(name)
+        with pytest.raises(exc, match=word):
+            information(entry, model, make_bad(theta), **ctx)
+        return
     model = REGISTRY[name]()
     theta, data, x = valid_args(model)
-    _, make_bad, exc, word = bad
     for method, call in methods(model, data, x).items():
         with pytest.raises(exc, match=word):
             call(make_bad(theta))
@@ -72,7 +113,20 @@ def test_bad_theta_is_rejected_by_every_method_naming_theta(name, bad):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_parameter_on_or_beyond_its_bound_is_rejected_naming_the_parameter(name):
-    """Variance <= 0, probability outside (0, 1), df <= 0, rates <= 0, ..."""
+    """Variance <= 0, probability outside (0, 1), df <= 0, rates <= 0, ...
+
+    Population: the fixed effects of a model with exponential random effects
+    (``phi = beta exp(eta)``) must be > 0, checked by the information of a design.
+    """
+    if kind_of(name) == "population":
+        entry, model, theta, ctx = population_setup(name)
+        for j, pname in enumerate(entry.names(model)[:model.n_beta]):
+            for value in (0.0, -1.0):
+                bad = theta.copy()
+                bad[j] = value
+                with pytest.raises(ValueError, match=pname):
+                    information(entry, model, bad, **ctx)
+        return
     model = REGISTRY[name]()
     theta = model.example_theta()
     checked = 0
@@ -95,6 +149,7 @@ def test_parameter_on_or_beyond_its_bound_is_rejected_naming_the_parameter(name)
     "kind", ["nan", "inf", "empty", "string"],
 )
 def test_bad_data_is_rejected_naming_data(name, kind):
+    applicable("bad_data", name)
     model = REGISTRY[name]()
     theta, data, x = valid_args(model)
     bad = {
@@ -113,8 +168,9 @@ def test_bad_data_is_rejected_naming_data(name, kind):
         model.fit(bad, x=x if kind != "empty" else (None if x is None else x[:0]))
 
 
-@pytest.mark.parametrize("name", [n for n in MODELS if REGISTRY[n]().is_regression])
+@pytest.mark.parametrize("name", MODELS)
 def test_bad_covariates_are_rejected_naming_x(name):
+    applicable("covariates", name)
     model = REGISTRY[name]()
     theta, y, x = valid_args(model)
     x_nan = x.copy()
@@ -137,8 +193,9 @@ def test_bad_covariates_are_rejected_naming_x(name):
         model.fisher(theta, x=np.ones((x.shape[0], 7)))
 
 
-@pytest.mark.parametrize("name", [n for n in MODELS if not REGISTRY[n]().is_regression])
-def test_iid_models_reject_covariates_and_bad_sample_sizes(name):
+@pytest.mark.parametrize("name", MODELS)
+def test_models_without_covariates_reject_them_and_bad_sample_sizes(name):
+    applicable("sample_sizes", name)
     model = REGISTRY[name]()
     theta, data, _ = valid_args(model)
     with pytest.raises(TypeError, match="covariates"):
@@ -173,6 +230,11 @@ def test_iid_models_reject_covariates_and_bad_sample_sizes(name):
          ValueError, "bounds"),
         (lambda: fs.Model.from_logpdf(lambda t, d: d, 3, ["a"]), TypeError, "sample"),
         (lambda: models.get_model("NoSuchModel"), ValueError, "unknown model"),
+        (lambda: fs.registry.get_model("NoSuchModel"), ValueError, "unknown model"),
+        (lambda: fs.registry.get_model("ARMA", r=1), TypeError, "option 'r'"),
+        (lambda: models.REGISTRY["ARMA"].parse_options({"p": "x"}), ValueError,
+         "option p must be an integer"),
+        (lambda: fs.registry.information("ARMA", None, None), TypeError, "entry"),
     ],
 )
 def test_public_functions_reject_bad_arguments_naming_them(call, exc, word):
@@ -210,6 +272,17 @@ def test_public_functions_reject_bad_arguments_naming_them(call, exc, word):
 def test_constructors_reject_bad_arguments_naming_them(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if kind_of(n) == "population"])
+def test_bad_design_of_a_population_model_is_rejected_naming_it(name):
+    entry, model, theta, ctx = population_setup(name)
+    with pytest.raises(TypeError, match="design"):
+        information(entry, model, theta, design="abc")
+    with pytest.raises(TypeError, match="model"):
+        information(entry, "not a model", theta, **ctx)
+    with pytest.raises(ValueError, match="method"):
+        information(entry, model, theta, method="monte_carlo", **ctx)
 
 
 def test_negative_times_and_wrong_covariate_columns_are_rejected():

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 import fisherstat as fs
 import fisherstat.nn as nn
+import fisherstat.nn.plateau  # noqa: F401 (the module, for its DEFAULT_TEACHER)
 from fisherstat.models.base import RegressionModel
 from fisherstat.nn import (
     EWC,
@@ -393,6 +394,46 @@ add("MLP.jvp", lambda: CLS.jvp, G(theta=T_CLS, X=X, v=np.ones(P)),
     {"theta": theta_cls, "X": x_bad, "v": lambda: array(np.ones(P), huge=True)})
 add("MLP.vjp", lambda: CLS.vjp, G(theta=T_CLS, X=X, u=np.ones((6, 2))),
     {"theta": theta_cls, "X": x_bad, "u": lambda: array(np.ones((6, 2)), huge=True)})
+# --- the low-level forward/backward API
+add("MLP.forward_pass", lambda: CLS.forward_pass, G(theta=T_CLS, X=X),
+    {"theta": theta_cls, "X": lambda: array(X, fixed=False, columns=True)}, {"X": r"\bX\b"})
+add("MLP.check_inputs", lambda: CLS.check_inputs, G(X=X), {"X": x_bad}, {"X": r"\bx\b"})
+add("MLP.check_labelled", lambda: CLS.check_labelled, G(y=Y_CLS, X=X),
+    {"y": y_bad, "X": lambda: array(X, fixed=False, columns=True)},
+    {"y": r"\bdata\b", "X": r"\bx\b"})
+add("MLP.output_distribution", lambda: CLS.output_distribution, G(theta=T_CLS),
+    {"theta": theta_cls})
+
+
+def _pass():
+    return CLS.forward_pass(T_CLS, X)
+
+
+def _bad_pass():
+    return st.sampled_from(["abc", None, 3, (1, 2, 3)]).map(lambda v: (v, TypeError))
+
+
+def _bad_signal(good_shape):
+    """Signals of the low-level API: wrong types and shapes (their values are not checked
+    for finiteness: the callers check what they compute from them)."""
+    return st.sampled_from([("abc", TypeError), (None, TypeError),
+                            (np.ones(good_shape[:-1] + (good_shape[-1] + 1,)), ValueError),
+                            (np.ones((good_shape[0] + 1,) + good_shape[1:]), ValueError)])
+
+
+add("MLP.backward_pass", lambda: CLS.backward_pass,
+    G(cache=lazy(_pass), grad_out=np.ones((6, 2))),
+    {"cache": _bad_pass, "grad_out": lambda: _bad_signal((6, 2))})
+add("MLP.tangent", lambda: CLS.tangent, G(cache=lazy(_pass), v=np.ones(P)),
+    {"cache": _bad_pass, "v": lambda: _bad_signal((P,))})
+_DELTAS = st.sampled_from([("abc", TypeError), (None, TypeError), ([np.ones(3)], TypeError)])
+add("MLP.weight_gradient", lambda: CLS.weight_gradient,
+    G(cache=lazy(_pass), deltas=lazy(lambda: CLS.backward_pass(_pass(), np.ones((6, 2))))),
+    {"cache": _bad_pass, "deltas": lambda: _DELTAS})
+add("MLP.signal_gradients", lambda: CLS.signal_gradients,
+    G(cache=lazy(_pass), deltas=lazy(lambda: CLS.backward_pass(_pass(), np.ones((6, 1, 2))))),
+    {"cache": _bad_pass, "deltas": lambda: _DELTAS})
+add("MLP.layer_inputs", lambda: CLS.layer_inputs, G(cache=lazy(_pass)), {"cache": _bad_pass})
 add("MLP.kl_divergence", lambda: CLS.kl_divergence, G(theta=T_CLS, theta2=T_CLS, X=X),
     {"theta": theta_cls, "theta2": theta_cls, "X": x_bad})
 add("MLP.unflatten", lambda: CLS.unflatten, G(theta=T_CLS), {"theta": theta_cls})
@@ -477,13 +518,15 @@ for s, cls_name in OPERATOR_CLASSES.items():
             {"v": vec, "damping": nonneg_float})
         add(f"{base}.damped", lambda s=s: operators()[s].damped, G(damping=0.1),
             {"damping": nonneg_float})
+        add(f"{base}.logdet", lambda s=s: operators()[s].logdet, G(damping=0.1),
+            {"damping": nonneg_float})
 for cls_name, structure in (("DenseOperator", "dense"), ("DiagonalOperator", "diag"),
                             ("BlockDiagonalOperator", "block"), ("KFACOperator", "kfac"),
                             ("EKFACOperator", "ekfac"), ("FisherOperator", "dense")):
     add(cls_name, lambda cls_name=cls_name: getattr(nn, cls_name),
         G(blocks=lazy(lambda s=structure: operators()[s]._blocks),
           slices=lazy(lambda s=structure: operators()[s]._slices), kind="exact",
-          param_names=CLS.param_names[:P], n_obs=6),
+          param_names=CLS.param_names[:P], n_inputs=6),
         {"blocks": lambda: st.sampled_from([[np.eye(P)], [None], "abc", 3, None]).map(
             lambda v: (v, TypeError)),
          "slices": lambda: st.sampled_from([[slice(0, 3)], [0], "abc", None]).map(
@@ -491,7 +534,7 @@ for cls_name, structure in (("DenseOperator", "dense"), ("DiagonalOperator", "di
          "kind": lambda: name(nn.KINDS),
          "param_names": lambda: st.sampled_from([["a"], ("a",) * P, 3, None]).map(
              lambda v: (v, (TypeError, ValueError))),
-         "n_obs": pos_int})
+         "n_inputs": pos_int})
 add("ImplicitOperator", lambda: nn.ImplicitOperator,
     G(net=CLS, theta=T_CLS, cache=lazy(lambda: operators()["implicit"]._cache),
       U=lazy(lambda: operators()["implicit"]._U), kind="exact",

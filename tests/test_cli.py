@@ -6,8 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+import fisherstat as fs
 from fisherstat.cli import main
-from fisherstat.models import REGISTRY
+from fisherstat.registry import REGISTRY
 
 
 def test_help_lists_every_command(capsys):
@@ -32,7 +33,8 @@ def test_info_prints_information_inverse_and_eigenvalues_of_poisson(capsys):
 def test_info_runs_for_every_builtin_model_on_defaults(name, capsys):
     assert main(["info", name]) == 0
     out = capsys.readouterr().out
-    for p in REGISTRY[name]().param_names:
+    entry = REGISTRY[name]
+    for p in entry.names(entry.build()):
         assert p in out
 
 
@@ -62,6 +64,62 @@ def test_models_lists_all_builtin_models(capsys):
         assert name in out
 
 
+def test_models_lists_every_model_with_its_kind(capsys):
+    assert main(["models"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert [r[:22].strip() for r in rows] == list(REGISTRY)
+    for row, entry in zip(rows, REGISTRY.values(), strict=True):
+        assert row[22:34].strip() == entry.kind
+    kinds = {e.kind for e in REGISTRY.values()}
+    assert kinds == {"iid", "regression", "time series", "population", "network"}
+
+
+def _printed_matrix(out, p):
+    """The p x p matrix printed under 'Fisher information' (rows: name then p numbers)."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Fisher information"))
+    return np.array([[float(v) for v in line.split()[1:]]
+                     for line in lines[start + 2:start + 2 + p]])
+
+
+def test_info_arma_with_options_prints_the_exact_information(capsys):
+    assert main(["info", "ARMA", "--option", "p=1", "--option", "q=1"]) == 0
+    out = capsys.readouterr().out
+    model = fs.models.ARMA(1, 1)
+    theta = model.example_theta()
+    info = fs.fisher(model, theta)
+    assert "model: ARMA(p=1, q=1, mean=False)" in out
+    assert info.summary() in out
+    np.testing.assert_allclose(_printed_matrix(out, 3), info.matrix, rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(info.matrix[0, 1], 1 / (1 + 0.5 * 0.3), rtol=1e-12)
+
+
+def test_info_arma_options_change_the_model_and_mean_is_a_boolean(capsys):
+    assert main(["info", "ARMA", "--option", "p=2", "--option", "q=0", "--option",
+                 "mean=true", "--theta", "0", "0.5", "-0.2", "1"]) == 0
+    out = capsys.readouterr().out
+    model = fs.models.ARMA(2, 0, mean=True)
+    info = fs.fisher(model, [0, 0.5, -0.2, 1])
+    assert "model: ARMA(p=2, q=0, mean=True)" in out and info.summary() in out
+
+
+def test_info_population_model_prints_the_population_fim_of_its_design(capsys):
+    assert main(["info", "WarfarinPK"]) == 0
+    out = capsys.readouterr().out
+    model, design = fs.pkpd.warfarin_example()
+    info = model.fim(design).info
+    assert info.summary() in out
+    assert f"design: {design!r}" in out and "(32 subjects)" in out
+
+
+def test_info_network_model_uses_its_example_inputs(capsys):
+    assert main(["info", "MLP", "--option", "hidden=3"]) == 0
+    out = capsys.readouterr().out
+    net = fs.nn.MLP((1, 3, 1), "tanh", "linear", sigma2=None)
+    info = fs.fisher(net, net.example_theta(), x=net.example_x())
+    assert info.summary() in out and "covariates: 20 rows" in out
+
+
 @pytest.mark.parametrize(
     "argv, word",
     [
@@ -74,6 +132,17 @@ def test_models_lists_all_builtin_models(capsys):
         (["info", "LogisticRegression", "--x", "1,a"], "--x"),
         (["info", "Binomial", "--option", "n_trials"], "NAME=VALUE"),
         (["info", "Binomial", "--option", "n_trials=0"], "n_trials"),
+        (["info", "ARMA", "--option", "p=x"], "--option p must be an integer"),
+        (["info", "ARMA", "--option", "r=1"], "--option r: ARMA has no option 'r'"),
+        (["info", "ARMA", "--option", "mean=maybe"], "--option mean must be true or false"),
+        (["info", "ARMA", "--x", "1,2"], "covariates"),
+        (["info", "WarfarinPK", "--method", "monte_carlo"], "not available"),
+        (["info", "WarfarinPK", "--theta", "0.2", "8", "1", "0.07", "0.02", "0.6", "0.02"],
+         "only the fixed effects"),
+        (["info", "WarfarinPK", "--theta", "0.2"], "theta"),
+        (["check", "WarfarinPK"], "population model"),
+        (["design", "WarfarinPK"], "population model"),
+        (["design", "ARMA"], "no covariates"),
         (["frobnicate"], "invalid choice"),
         (["info", "--method", "exact"], "invalid choice"),
     ],

@@ -23,7 +23,7 @@ def as_dict(res):
 @pytest.mark.parametrize("alg", ALGS)
 def test_simple_linear_regression_d_optimal_is_plus_minus_one_with_half_weights(alg):
     res = design.optimal_design(design.polynomial(1, degree=1), candidates=GRID, algorithm=alg,
-                                tol=1e-9)
+                                tol=1e-9, rng=0)
     got = as_dict(res)
     assert set(got) == {-1.0, 1.0}
     np.testing.assert_allclose(list(got.values()), [0.5, 0.5], atol=1e-6)
@@ -37,7 +37,7 @@ def test_simple_linear_regression_d_optimal_is_plus_minus_one_with_half_weights(
 ])
 def test_quadratic_regression_d_and_a_optima_from_every_algorithm(alg, crit, weights, value):
     res = design.optimal_design(QUAD, candidates=GRID, criterion=crit, algorithm=alg,
-                                tol=1e-8, max_time=30)
+                                tol=1e-8, max_time=30, rng=0)
     got = as_dict(res)
     assert set(got) >= {-1.0, 0.0, 1.0}
     np.testing.assert_allclose([got[-1.0], got[0.0], got[1.0]], weights, atol=2e-4)
@@ -46,7 +46,7 @@ def test_quadratic_regression_d_and_a_optima_from_every_algorithm(alg, crit, wei
 
 
 def test_quadratic_regression_e_optimum_is_one_fifth_three_fifths():
-    res = design.optimal_design(QUAD, candidates=GRID, criterion="E")
+    res = design.optimal_design(QUAD, candidates=GRID, criterion="E", rng=0)
     got = as_dict(res)
     assert set(got) == {-1.0, 0.0, 1.0}
     np.testing.assert_allclose([got[-1.0], got[0.0], got[1.0]], [0.2, 0.6, 0.2], atol=1e-8)
@@ -57,7 +57,7 @@ def test_quadratic_regression_e_optimum_is_one_fifth_three_fifths():
 @pytest.mark.parametrize("degree", [3, 4, 5])
 def test_d_optimal_polynomial_is_at_the_roots_of_legendre_derivative(degree):
     # Guest (1958): +-1 and the roots of P'_d, equal weights 1/(d + 1)
-    res = design.optimal_design(design.polynomial(1, degree=degree), x_bounds=[(-1, 1)])
+    res = design.optimal_design(design.polynomial(1, degree=degree), x_bounds=[(-1, 1)], rng=0)
     coef = np.zeros(degree + 1)
     coef[-1] = 1.0
     want = np.sort(np.r_[-1.0, legendre.legroots(legendre.legder(coef)), 1.0])
@@ -76,7 +76,7 @@ def test_every_algorithm_reaches_the_same_optimum_on_random_candidates():
     for alg in ALGS:
         for crit in ("D", "A"):
             res = design.optimal_design(model, theta, X, crit, algorithm=alg, tol=1e-6,
-                                        max_time=30)
+                                        max_time=30, rng=0)
             assert res.converged, (alg, crit)
             vals[alg, crit] = res.value
     for crit in ("D", "A"):
@@ -91,7 +91,7 @@ def test_every_algorithm_reaches_the_same_optimum_on_random_candidates():
                                   design.Ds(["x", "x^2"])], ids=str)
 def test_every_returned_design_passes_check_equivalence(alg, crit):
     res = design.optimal_design(QUAD, candidates=GRID, criterion=crit, algorithm=alg,
-                                max_time=30)
+                                max_time=30, rng=0)
     chk = design.check_equivalence(QUAD, None, res, crit, region=GRID, tol=2e-6)
     assert chk.passed, chk.summary()
     assert chk.efficiency_bound == pytest.approx(res.efficiency_bound, rel=1e-9)
@@ -100,7 +100,7 @@ def test_every_returned_design_passes_check_equivalence(alg, crit):
 @pytest.mark.parametrize("crit", ["E", design.c([1.0, 2.0, 4.0]), design.c([0.0, 1.0, 0.0])],
                          ids=str)
 def test_exact_methods_pass_check_equivalence(crit):
-    res = design.optimal_design(QUAD, candidates=GRID, criterion=crit)
+    res = design.optimal_design(QUAD, candidates=GRID, criterion=crit, rng=0)
     chk = design.check_equivalence(QUAD, None, res, crit, region=GRID)
     assert chk.passed, chk.summary()
 
@@ -108,7 +108,7 @@ def test_exact_methods_pass_check_equivalence(crit):
 def test_c_optimal_extrapolation_design_has_weights_proportional_to_lagrange_values():
     # c = f(2): Kiefer & Wolfowitz (1965) extrapolation design at the Chebyshev points
     # -1, 0, 1 with w_i proportional to |l_i(2)| = (1, 3, 3); variance (1 + 3 + 3)^2 = 49
-    res = design.optimal_design(QUAD, candidates=GRID, criterion=design.c([1.0, 2.0, 4.0]))
+    res = design.optimal_design(QUAD, candidates=GRID, criterion=design.c([1.0, 2.0, 4.0]), rng=0)
     got = as_dict(res)
     np.testing.assert_allclose([got[-1.0], got[0.0], got[1.0]], [1 / 7, 3 / 7, 3 / 7],
                                atol=1e-9)
@@ -117,7 +117,7 @@ def test_c_optimal_extrapolation_design_has_weights_proportional_to_lagrange_val
 
 def test_singular_c_optimal_design_for_the_slope_is_plus_minus_one():
     # c = (0, 1, 0): the slope of a quadratic; the optimum {-1, 1} is singular (x^2 = 1)
-    res = design.optimal_design(QUAD, candidates=GRID, criterion=design.c([0.0, 1.0, 0.0]))
+    res = design.optimal_design(QUAD, candidates=GRID, criterion=design.c([0.0, 1.0, 0.0]), rng=0)
     assert as_dict(res) == pytest.approx({-1.0: 0.5, 1.0: 0.5}, abs=1e-9)
     assert res.value == pytest.approx(1.0)
     info = res.design.information(QUAD.model(), QUAD.model().example_theta())
@@ -125,7 +125,7 @@ def test_singular_c_optimal_design_for_the_slope_is_plus_minus_one():
 
 
 def test_g_optimal_design_is_d_optimal_with_value_m():
-    res = design.optimal_design(QUAD, candidates=GRID, criterion="G")
+    res = design.optimal_design(QUAD, candidates=GRID, criterion="G", rng=0)
     assert as_dict(res) == pytest.approx({-1.0: 1 / 3, 0.0: 1 / 3, 1.0: 1 / 3}, abs=1e-6)
     assert res.value == pytest.approx(3.0, rel=1e-6)
 
@@ -134,7 +134,7 @@ def test_full_quadratic_in_two_factors_matches_the_published_3x3_optimum():
     # Atkinson, Donev & Tobias (2007, chapter 11), the second-order model on the 3^2
     # factorial: corners 0.1458, mid-sides 0.0802, centre 0.0962
     q2 = design.polynomial(2, degree=2)
-    res = design.optimal_design(q2, candidates=q2.grid(3), tol=1e-10)
+    res = design.optimal_design(q2, candidates=q2.grid(3), tol=1e-10, rng=0)
     P, w = res.design.points, res.design.weights
     nz = np.count_nonzero(P, axis=1)
     assert np.allclose(w[nz == 2], 0.1458, atol=5e-5)
@@ -151,7 +151,7 @@ def test_harman_pronzato_bound_never_excludes_an_optimal_support_point(seed):
     X = rng.standard_normal((60, m))
     model = fs.models.LinearRegression(m)
     theta = np.append(np.zeros(m), 1.0)
-    opt = design.optimal_design(model, theta, X, tol=1e-12, prune=False)
+    opt = design.optimal_design(model, theta, X, tol=1e-12, prune=False, rng=0)
     supp = opt.design.points
     for _ in range(5):
         idx = rng.choice(60, size=8, replace=False)
@@ -169,8 +169,8 @@ def test_pruning_gives_the_same_design_as_no_pruning():
     X = rng.standard_normal((3000, 5))
     model = fs.models.LinearRegression(5)
     theta = np.append(np.zeros(5), 1.0)
-    a = design.optimal_design(model, theta, X, tol=1e-9)
-    b = design.optimal_design(model, theta, X, tol=1e-9, prune=False)
+    a = design.optimal_design(model, theta, X, tol=1e-9, rng=0)
+    b = design.optimal_design(model, theta, X, tol=1e-9, prune=False, rng=0)
     assert a.n_deleted > 0 and b.n_deleted == 0
     assert a.value == pytest.approx(b.value, abs=1e-7)
 
@@ -178,18 +178,18 @@ def test_pruning_gives_the_same_design_as_no_pruning():
 def test_linear_model_sigma2_only_scales_the_information():
     X = np.column_stack([np.ones(21), GRID, GRID**2])
     m = fs.models.LinearRegression(3)
-    r1 = design.optimal_design(m, [0.0, 0.0, 0.0, 1.0], X)
-    r2 = design.optimal_design(m, [5.0, -1.0, 2.0, 4.0], X)
+    r1 = design.optimal_design(m, [0.0, 0.0, 0.0, 1.0], X, rng=0)
+    r2 = design.optimal_design(m, [5.0, -1.0, 2.0, 4.0], X, rng=0)
     np.testing.assert_allclose(r1.design.weights, r2.design.weights, atol=1e-9)
     assert r2.value == pytest.approx(r1.value - 3 * np.log(4.0), rel=1e-12)
     # params='all' adds the design-independent log(1 / (2 sigma2^2)) of sigma2
-    r3 = design.optimal_design(m, [0.0, 0.0, 0.0, 4.0], X, params="all")
+    r3 = design.optimal_design(m, [0.0, 0.0, 0.0, 4.0], X, params="all", rng=0)
     assert r3.value == pytest.approx(r2.value + np.log(1 / 32), rel=1e-9)
     np.testing.assert_allclose(r3.design.weights, r2.design.weights, atol=1e-6)
 
 
 def test_design_result_reports_information_and_prints_a_table():
-    res = design.optimal_design(QUAD, candidates=GRID)
+    res = design.optimal_design(QUAD, candidates=GRID, rng=0)
     text = str(res)
     assert "det = 0.148148" in text and "efficiency >=" in text and "weight" in text
     info = res.information()
@@ -228,14 +228,14 @@ def test_design_objects_validate_their_weights_and_counts():
 
 def test_wrong_theta_dimension_names_theta():
     with pytest.raises(ValueError, match="theta"):
-        design.optimal_design(QUAD, [1.0, 2.0], GRID)
+        design.optimal_design(QUAD, [1.0, 2.0], GRID, rng=0)
 
 
 def test_optimal_weights_on_information_matrices_matches_the_model_route():
     X = np.column_stack([np.ones(21), GRID, GRID**2])
     Mx = np.einsum("ki,kj->kij", X, X)
     a = design.optimal_weights(Mx, tol=1e-10)
-    b = design.optimal_design(QUAD, None, GRID, tol=1e-10)
+    b = design.optimal_design(QUAD, None, GRID, tol=1e-10, rng=0)
     np.testing.assert_allclose(GRID[a.design.points.astype(int)], b.design.points)
     assert a.value == pytest.approx(b.value, abs=1e-10)
 
@@ -259,13 +259,13 @@ def test_cost_normalised_weights_equal_the_design_of_information_per_unit_cost()
 
 
 def test_g_efficiency_is_the_ratio_of_largest_variances():
-    opt = design.optimal_design(QUAD, None, GRID)
+    opt = design.optimal_design(QUAD, None, GRID, rng=0)
     uni = design.Design(np.linspace(-1, 1, 5))
     e = design.efficiency(uni, opt, design.G(GRID), model=QUAD, theta=None)
     with pytest.raises(ValueError, match="G needs its region"):
         design.efficiency(uni, opt, "G")
     # the G-optimal result stores its region: the same efficiency from the result alone
-    g_opt = design.optimal_design(QUAD, None, GRID, "G")
+    g_opt = design.optimal_design(QUAD, None, GRID, "G", rng=0)
     assert design.efficiency(uni, g_opt) == pytest.approx(e, rel=1e-9)
     X = np.column_stack([np.ones(21), GRID, GRID**2])
     W = np.column_stack([np.ones(5), uni.points, uni.points**2])
@@ -276,7 +276,7 @@ def test_g_efficiency_is_the_ratio_of_largest_variances():
 def test_i_optimal_quadratic_on_the_interval_integrates_exactly():
     # uniform measure on [-1, 1]: L = [[1, 0, 1/3], [0, 1/3, 0], [1/3, 0, 1/5]]; the
     # I-optimal design is 1/4, 1/2, 1/4 with average variance 32/15 (brute force below)
-    res = design.optimal_design(QUAD, x_bounds=[(-1, 1)], criterion="I")
+    res = design.optimal_design(QUAD, x_bounds=[(-1, 1)], criterion="I", rng=0)
     assert as_dict(res) == pytest.approx({-1.0: 0.25, 0.0: 0.5, 1.0: 0.25}, abs=1e-7)
     assert res.value == pytest.approx(32 / 15, rel=1e-10)
     Lm = np.array([[1, 0, 1 / 3], [0, 1 / 3, 0], [1 / 3, 0, 1 / 5]])

@@ -17,8 +17,8 @@ PRIOR = np.array([[10.0, k, 0.25] for k in (0.4, 0.8, 1.6, 3.2)])
 
 
 def test_one_point_prior_gives_the_locally_optimal_design():
-    local = design.optimal_design(MODEL, PRIOR[1], X, tol=1e-10)
-    bayes = design.bayesian_design(MODEL, PRIOR[1:2], X, tol=1e-10)
+    local = design.optimal_design(MODEL, PRIOR[1], X, tol=1e-10, rng=0)
+    bayes = design.bayesian_design(MODEL, PRIOR[1:2], X, tol=1e-10, rng=0)
     np.testing.assert_allclose(bayes.design.points, local.design.points)
     np.testing.assert_allclose(bayes.design.weights, local.design.weights, atol=1e-8)
     assert bayes.value == pytest.approx(local.value, abs=1e-12)
@@ -27,7 +27,7 @@ def test_one_point_prior_gives_the_locally_optimal_design():
 @pytest.mark.parametrize("crit", ["D", "A"])
 def test_bayesian_design_satisfies_the_averaged_equivalence_theorem(crit):
     pw = np.array([0.1, 0.4, 0.4, 0.1])
-    res = design.bayesian_design(MODEL, PRIOR, X, crit, prior_weights=pw, tol=1e-8)
+    res = design.bayesian_design(MODEL, PRIOR, X, crit, prior_weights=pw, tol=1e-8, rng=0)
     assert res.is_bayesian and res.converged
     # independent check: sum_j pi_j d_j(x) <= sum_j pi_j b_j with per-theta matrices
     d = np.zeros(X.size)
@@ -46,9 +46,9 @@ def test_bayesian_design_satisfies_the_averaged_equivalence_theorem(crit):
 
 
 def test_bayesian_design_is_better_on_average_than_each_local_design():
-    bayes = design.bayesian_design(MODEL, PRIOR, X)
+    bayes = design.bayesian_design(MODEL, PRIOR, X, rng=0)
     for th in PRIOR:
-        local = design.optimal_design(MODEL, th, X)
+        local = design.optimal_design(MODEL, th, X, rng=0)
         e = design.efficiency(local, bayes)  # Bayesian criterion (geometric mean of det)
         assert e <= 1 + 1e-6
 
@@ -85,25 +85,25 @@ def test_maximin_rejects_non_d_criteria():
 
 def test_bayesian_e_is_rejected_and_prior_weights_are_checked():
     with pytest.raises(ValueError, match="Bayesian designs need a differentiable"):
-        design.bayesian_design(MODEL, PRIOR, X, "E")
+        design.bayesian_design(MODEL, PRIOR, X, "E", rng=0)
     with pytest.raises(ValueError, match="prior_weights must be non-negative"):
-        design.bayesian_design(MODEL, PRIOR, X, prior_weights=[1, -1, 1, 1])
+        design.bayesian_design(MODEL, PRIOR, X, prior_weights=[1, -1, 1, 1], rng=0)
     with pytest.raises(ValueError, match="theta"):
-        design.bayesian_design(MODEL, [[10.0, -1.0, 0.25]], X)
+        design.bayesian_design(MODEL, [[10.0, -1.0, 0.25]], X, rng=0)
 
 
 def test_results_plot_the_sensitivity_function_in_one_and_two_dimensions():
-    res = design.optimal_design(MODEL, PRIOR[0], X)
+    res = design.optimal_design(MODEL, PRIOR[0], X, rng=0)
     ax = res.plot()
     assert ax.get_lines()
     plt.close(ax.figure)
     q2 = design.polynomial(2, degree=2)
-    r2 = design.optimal_design(q2, None, q2.grid(11))
+    r2 = design.optimal_design(q2, None, q2.grid(11), rng=0)
     chk = design.check_equivalence(q2, None, r2, region=q2.grid(11))
     ax = chk.plot()
     assert ax.collections
     plt.close(ax.figure)
     ax = r2.design.plot()
     plt.close(ax.figure)
-    ax = design.exact_design(q2, None, q2.grid(3), 9).plot()
+    ax = design.exact_design(q2, None, q2.grid(3), 9, rng=0).plot()
     plt.close(ax.figure)

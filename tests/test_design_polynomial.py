@@ -42,8 +42,8 @@ def test_patsy_formula_spans_the_same_space_as_the_polynomial():
     # the same column space (up to the order of the columns)
     coef = np.linalg.lstsq(A, B, rcond=None)[0]
     np.testing.assert_allclose(A @ coef, B, atol=1e-12)
-    ra = design.optimal_design(f.model(), None, X, tol=1e-10)
-    rb = design.optimal_design(p, None, X, tol=1e-10)
+    ra = design.optimal_design(f.model(), None, X, tol=1e-10, rng=0)
+    rb = design.optimal_design(p, None, X, tol=1e-10, rng=0)
     assert ra.value == pytest.approx(rb.value - 2 * np.linalg.slogdet(coef)[1], abs=1e-8)
 
 
@@ -69,7 +69,7 @@ def test_basis_model_information_equals_linear_regression_on_the_regressors():
 def test_quadratic_in_three_factors_on_a_grid_gives_a_certified_design():
     p = design.polynomial(3, degree=2)
     X = p.grid(5)
-    res = design.optimal_design(p, None, X)
+    res = design.optimal_design(p, None, X, rng=0)
     assert len(res.params) == 10
     assert res.converged
     assert design.check_equivalence(p, None, res, region=X).passed

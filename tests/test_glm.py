@@ -445,3 +445,40 @@ def test_bad_constructor_arguments_are_rejected():
 def test_nonpositive_variance_is_rejected_naming_sigma2():
     with pytest.raises(ValueError, match="sigma2 must be > 0"):
         LinearRegression(2).fisher([0.0, 1.0, 0.0], x=[[1.0, 0.0]])
+
+
+# ------------------------------------------------------------ batches of replicates
+@pytest.mark.parametrize("model", [LinearRegression(3), LogisticRegression(3),
+                                   ProbitRegression(3), PoissonRegression(3)],
+                         ids=lambda m: type(m).__name__)
+def test_fit_batch_and_information_batch_agree_with_fit_and_the_estimators(model):
+    rng = np.random.default_rng(4)
+    n = 80
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2)) / 2])
+    theta0 = model.example_theta()
+    Y = model.sample(theta0, rng=rng, x=np.concatenate([X] * 6)).reshape(6, n)
+    est = model.fit_batch(Y, x=X)
+    assert model.has_batch_fit and model.has_batch_information
+    for r in range(6):
+        np.testing.assert_allclose(est[r], model.fit(Y[r], x=X), rtol=1e-8, atol=1e-10)
+    E, A, B = model.information_batch(est, Y, x=X)
+    for r in range(6):
+        S = model.score(est[r], Y[r], x=X)
+        np.testing.assert_allclose(E[r], model.fisher(est[r], x=X), rtol=1e-10)
+        np.testing.assert_allclose(A[r], -model.hessian(est[r], Y[r], x=X), rtol=1e-10,
+                                   atol=1e-10 * np.abs(A[r]).max())
+        np.testing.assert_allclose(B[r], S.T @ S, rtol=1e-10, atol=1e-12 * np.abs(B[r]).max())
+
+
+def test_linear_regression_declares_a_gaussian_linear_mean():
+    m = LinearRegression(2)
+    theta = [1.0, 2.0, 0.25]
+    assert m.mean_param_names == ("beta_1", "beta_2")
+    s = m.linear_mean_scale(theta)
+    X = m.example_x()
+    # the coefficient block of the information is s X^T X, orthogonal to sigma2
+    M = m.fisher(theta, x=X)
+    np.testing.assert_allclose(M[:2, :2], s * X.T @ X, rtol=1e-14)
+    np.testing.assert_array_equal(M[:2, 2], 0.0)
+    assert LogisticRegression(2).linear_mean_scale([0.0, 1.0]) is None
+    assert LogisticRegression(2).mean_param_names == ("beta_1", "beta_2")

@@ -277,3 +277,37 @@ def test_from_logpdf_reproduces_builtin_information_to_1e_6():
     np.testing.assert_allclose(mle, Normal().fit(y), rtol=1e-6)
     with pytest.raises(ValueError, match="start is required"):
         custom.fit(y)
+
+
+# ------------------------------------------------ variance reduction through model strata
+@pytest.mark.parametrize("vr", ["stratified", "qmc"])
+def test_fisher_drives_the_mixture_strata_and_equals_the_model_method(vr):
+    m = fs.models.GaussianMixture(2, dim=2)
+    theta = m.example_theta()
+    a = fs.fisher(m, theta, method="monte_carlo", n_samples=4000, rng=5, variance_reduction=vr)
+    b = m.fisher_monte_carlo(theta, 4000, rng=5, variance_reduction=vr)
+    np.testing.assert_array_equal(a.matrix, b.matrix)
+    np.testing.assert_array_equal(a.stderr, b.stderr)
+    assert a.n_samples == b.n_samples and a.method == "monte_carlo"
+
+
+def test_strata_partition_the_sample_space_of_the_mixture():
+    # drawing stratum j with probability pi_j reproduces the mixture's moments
+    m = fs.models.GaussianMixture(2)
+    theta = np.array([0.3, -2.0, 2.0, 1.0, 0.25])
+    s = m.strata(theta)
+    np.testing.assert_allclose(s.probabilities.sum(), 1.0, rtol=0, atol=1e-15)
+    z = np.random.default_rng(0).standard_normal((200_000, s.dim))
+    means = [s.transform(j, z).mean() for j in range(2)]
+    variances = [s.transform(j, z).var() for j in range(2)]
+    np.testing.assert_allclose(means, [-2.0, 2.0], atol=N_SE * np.sqrt(1.0 / 200_000))
+    np.testing.assert_allclose(variances, [1.0, 0.25], rtol=N_SE * np.sqrt(2.0 / 200_000))
+
+
+def test_a_variance_reduction_needs_strata():
+    assert Normal().strata([0.0, 1.0]) is None
+    with pytest.raises(ValueError, match="variance_reduction"):
+        fs.fisher(Normal(), [0.0, 1.0], method="monte_carlo", variance_reduction="stratified")
+    with pytest.raises(ValueError, match="n_scrambles"):
+        fs.fisher(fs.models.GaussianMixture(), [0.4, -1.5, 1.5, 1.0, 1.25], n_samples=64,
+                  rng=0, variance_reduction="qmc", n_scrambles=1)

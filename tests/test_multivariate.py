@@ -241,3 +241,15 @@ def test_bad_data_raises_value_error_naming_data(data, match):
 def test_invalid_dimension_is_rejected_naming_dim(dim, exc):
     with pytest.raises(exc, match="dim must be an integer"):
         MultivariateNormal(dim)
+
+
+def test_fit_batch_equals_fit_and_marks_singular_covariances():
+    m = MultivariateNormal(2)
+    Y = m.sample(m.example_theta(), 3 * 40, rng=3).reshape(3, 40, 2)
+    Y[1, :, 1] = 2.0 * Y[1, :, 0]  # data on a line: singular sample covariance
+    est = m.fit_batch(Y)
+    np.testing.assert_allclose(est[0], m.fit(Y[0]), rtol=1e-12)
+    np.testing.assert_allclose(est[2], m.fit(Y[2]), rtol=1e-12)
+    assert np.all(np.isnan(est[1]))
+    with pytest.raises(FitError, match="singular"):
+        m.fit(Y[1])

@@ -11,12 +11,12 @@ import pytest
 from conftest import N_SE
 from scipy import special
 
-from fisherstat.nn import MLP, Adam
-from fisherstat.nn.active import (
+from fisherstat.nn import (
+    MLP,
     STRATEGIES,
     ActiveLearningResult,
+    Adam,
     LearningCurves,
-    _expected_sqrt_quadratic,
     active_learning,
     compare_strategies,
     entropy_scores,
@@ -24,6 +24,7 @@ from fisherstat.nn.active import (
     make_redundant_pool,
     query_scores,
 )
+from fisherstat.nn.active import _expected_sqrt_quadratic
 
 
 def _softmax_regression(d=4, C=3, bias=True, seed=0):

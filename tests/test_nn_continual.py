@@ -8,17 +8,20 @@ import numpy as np
 import pytest
 from conftest import N_SE
 
-from fisherstat.nn import MLP, SGD, fisher, train
-from fisherstat.nn.continual import (
+from fisherstat.nn import (
     EWC,
+    MLP,
+    SGD,
     ContinualResult,
     L2Anchor,
     PenaltySum,
     QuadraticPenalty,
     Task,
     continual_learning,
+    fisher,
     fisher_diagonal,
     make_permuted_tasks,
+    train,
 )
 
 

@@ -201,3 +201,69 @@ def test_operators_reject_bad_vectors_and_damping():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         op.solve(np.ones(op.n_params), damping=1e-3)  # damped: no warning
+
+
+# ------------------------------------------------- the InformationOperator protocol
+EPS = np.finfo(float).eps
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_every_structure_is_an_information_operator(structure):
+    net, op = operator(structure, "exact", 0)
+    assert isinstance(op, fs.InformationOperator)
+    assert isinstance(op.damped(0.1), fs.InformationOperator)
+    # one meaning of n_obs: the operator is the mean over its N inputs (one example)
+    assert op.n_obs == 1 and op.n_inputs == 15 and op.to_info().n_obs == 1
+    assert op.n_params == net.n_weights and op.param_names == net.param_names[: net.n_weights]
+
+
+def _logdet_tolerance(M):
+    # a backward-stable route to log det M (M + dM, ||dM|| <~ p eps ||M||) changes it by
+    # sum_i dlambda_i / lambda_i <= p * p eps ||M|| / lambda_min = p^2 eps cond(M); both
+    # routes err by that much, and 10 covers the constants of the factorisations
+    w = np.linalg.eigvalsh(M)
+    return 10 * M.shape[0] ** 2 * EPS * w[-1] / w[0]
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+@pytest.mark.parametrize("output", ["softmax", "linear"])
+@pytest.mark.parametrize("pi_damping", [True, False])
+def test_logdet_is_that_of_the_damped_dense_matrix(structure, output, pi_damping):
+    if pi_damping and structure != "kfac":
+        pytest.skip("pi_damping is a K-FAC option")
+    for n in (15, 40):  # factor storage (N R < P) and matrix storage for 'dense'
+        net, op = operator(structure, "exact", 1, output=output, n=n, pi_damping=pi_damping)
+        for d in (1e-3, 0.1, 2.0):
+            M = op.damped(d).to_dense()   # M + d I, or K-FAC's factored damping
+            sign, ref = np.linalg.slogdet(M)
+            assert sign == 1.0
+            assert abs(op.logdet(d) - ref) <= _logdet_tolerance(M), (n, d)
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_undamped_logdet_is_finite_when_regular_and_minus_inf_when_singular(structure):
+    net, op = operator(structure, "exact", 2, output="linear", n=40)   # N C = 120 > P = 59
+    M = op.to_dense()
+    sign, ref = np.linalg.slogdet(M)
+    assert sign == 1.0
+    assert abs(op.logdet() - ref) <= _logdet_tolerance(M)
+    net, op = operator("dense", "exact", 2, output="softmax", n=15)   # logit shift, N R < P
+    assert op.logdet() == -np.inf
+
+
+def test_network_fisher_and_model_fisher_give_the_same_cramer_rao_bound():
+    # fs.fisher is the SUM over the N rows (n_obs = N); fs.nn.fisher the MEAN (n_obs = 1):
+    # both are per-observation information M / N, so the bounds for n examples agree
+    net = MLP([2, 3, 1], "tanh", "linear")
+    rng = np.random.default_rng(0)
+    theta, X = net.init(rng, sigma_b2=0.5), rng.standard_normal((50, 2))
+    total = fs.fisher(net, theta, x=X)
+    mean = fs.nn.fisher(net, theta, X, "exact", "dense").to_info()
+    assert total.n_obs == 50 and mean.n_obs == 1
+    n = 200
+    a, b = mean.covariance(n), total.covariance(n)
+    # both matrices are J^T J up to rounding (relative ~ P eps per entry, the sum of N
+    # products each way); inversion amplifies a relative perturbation by cond(M)
+    w = np.linalg.eigvalsh(mean.matrix)
+    tol = 10 * net.n_weights * EPS * (w[-1] / w[0]) * np.max(np.abs(b))
+    np.testing.assert_allclose(a, b, rtol=0, atol=tol)

@@ -9,10 +9,11 @@ import pytest
 from conftest import N_SE
 from scipy import integrate, special
 
-from fisherstat.nn import MLP, fisher
-from fisherstat.nn.spectrum import (
+from fisherstat.nn import (
+    MLP,
     OrderParameters,
     SpectrumStatistics,
+    fisher,
     measured_statistics,
     ntk_eigenvalues,
     order_parameters,

@@ -18,13 +18,11 @@ from fisherstat.singular import (
     LocationMixture,
     SpectrumReport,
     TwoUnitNetwork,
-    _echelon,
-    _format_combination,
-    _quadratic_form_se,
     analyze,
     diagnose,
     lrt_limit_sample,
 )
+from fisherstat.singular._directions import _echelon, _format_combination, _quadratic_form_se
 
 X_NET = np.linspace(-3.0, 3.0, 31)
 EPS = np.finfo(float).eps
@@ -769,3 +767,16 @@ def test_check_asymptotics_is_clean_far_from_mixture_singularity():
 
     rep = check_asymptotics(LocationMixture(), [0.5, 3.0], n=300, reps=150, rng=3)
     assert rep.ok, rep.flags
+
+
+# ============================================================ package layout
+def test_toy_models_live_in_models_and_every_public_name_stays_importable():
+    import fisherstat.models.toy as toy
+    import fisherstat.singular as singular
+
+    assert singular.TwoUnitNetwork is fs.models.TwoUnitNetwork is toy.TwoUnitNetwork
+    assert singular.LocationMixture is fs.models.LocationMixture is toy.LocationMixture
+    for name in singular.__all__:
+        assert getattr(singular, name) is not None
+    assert fs.analyze is singular.analyze and fs.diagnose is singular.diagnose
+    assert {"TwoUnitNetwork", "LocationMixture"} <= set(fs.models.REGISTRY)

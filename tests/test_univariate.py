@@ -448,3 +448,56 @@ def test_bad_data_raises_value_error_naming_data(model, data, match):
 def test_binomial_rejects_invalid_n_trials(n_trials, exc, match):
     with pytest.raises(exc, match=match):
         Binomial(n_trials)
+
+
+# ------------------------------------------------------------ batches of replicates
+@pytest.mark.parametrize("model", [Normal(), Poisson(), Binomial(n_trials=4)],
+                         ids=lambda m: type(m).__name__)
+def test_fit_batch_equals_fit_and_marks_boundary_estimates(model):
+    rng = np.random.default_rng(1)
+    Y = model.sample(model.example_theta(), 5 * 30, rng=rng).reshape(5, 30)
+    # a replicate whose MLE is on the boundary: sigma2 = 0, lam = 0, p = 0
+    Y[2] = 1.0 if isinstance(model, Normal) else 0.0
+    est = model.fit_batch(Y)
+    assert model.has_batch_fit and est.shape == (5, model.n_params)
+    for r in range(5):
+        if r == 2:
+            assert np.all(np.isnan(est[r]))
+            with pytest.raises(FitError):
+                model.fit(Y[r])
+        else:
+            np.testing.assert_allclose(est[r], model.fit(Y[r]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("model", [Normal(), Poisson(), Binomial(n_trials=4), Gamma()],
+                         ids=lambda m: type(m).__name__)
+def test_information_batch_equals_fisher_hessian_and_score(model):
+    rng = np.random.default_rng(2)
+    n = 25
+    Y = model.sample(model.example_theta(), 3 * n, rng=rng).reshape(3, n)
+    theta = np.stack([model.random_theta(rng) for _ in range(3)])
+    E, A, B = model.information_batch(theta, Y)
+    for r in range(3):
+        S = model.score(theta[r], Y[r])
+        np.testing.assert_allclose(E[r], n * model.fisher(theta[r]), rtol=1e-12)
+        np.testing.assert_allclose(A[r], -model.hessian(theta[r], Y[r]), rtol=1e-10,
+                                   atol=1e-12 * np.abs(A[r]).max())
+        np.testing.assert_allclose(B[r], S.T @ S, rtol=1e-12)
+
+
+def test_a_subclass_with_its_own_fit_is_not_fitted_by_the_inherited_batch_fit():
+    class Shifted(Normal):
+        def _fit(self, data, x, start):
+            return super()._fit(data, x, start) + [1.0, 0.0]
+
+    m = Shifted()
+    assert Normal().has_batch_fit and not m.has_batch_fit
+    Y = m.sample([0.0, 1.0], 40, rng=0).reshape(2, 20)
+    np.testing.assert_allclose(m.fit_batch(Y), [m.fit(Y[0]), m.fit(Y[1])], rtol=1e-15)
+
+
+def test_iid_draws_reshape_into_replicates():
+    m = Normal()
+    assert m.iid_draws and not fs.models.GaussianMixture().iid_draws
+    with pytest.raises(ValueError, match="stack of replicates"):
+        m.fit_batch([1.0, 2.0, 3.0])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import re
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["UsageError", "Parser", "add_model_arguments", "build_model"]
+__all__ = ["UsageError", "Parser", "add_model_arguments", "build_model", "build_entry_model"]
 
 
 class UsageError(Exception):
@@ -94,20 +93,13 @@ def parse_x(text: str) -> np.ndarray:
 
 
 def parse_options(items: Sequence[str]) -> dict:
-    """Constructor options ``NAME=VALUE`` (ints, floats or strings)."""
+    """Constructor options ``NAME=VALUE`` as strings (each model's entry parses its own)."""
     opts = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.isidentifier():
             raise UsageError(f"--option must look like NAME=VALUE, got {item!r}")
-        for kind in (int, float):
-            try:
-                opts[key] = kind(value)
-                break
-            except ValueError:
-                continue
-        else:
-            opts[key] = value
+        opts[key] = value
     return opts
 
 
@@ -124,31 +116,40 @@ def add_model_arguments(p: argparse.ArgumentParser, default_model: str) -> None:
                    help="model constructor option, e.g. k=3, n_trials=20, dim=3 (repeatable)")
 
 
-def build_model(args) -> tuple:
-    """Return ``(model, theta, context)`` from the arguments of :func:`add_model_arguments`.
+def build_entry_model(args) -> tuple:
+    """Return ``(entry, model, theta, context)`` from the arguments of
+    :func:`add_model_arguments`.
 
-    ``context`` holds ``x`` for regression models (the model's example covariates unless
-    ``--x`` is given).
+    ``entry`` is the model's :class:`~fisherstat.models.registry.ModelEntry` in
+    :data:`fisherstat.registry.REGISTRY`; ``context`` its default context (``x`` for
+    regression and network models -- the model's example covariates unless ``--x`` is
+    given --, the design of a population model).
     """
-    from ..models.registry import REGISTRY, get_model
+    from ..registry import get_entry
 
-    options = parse_options(args.option)
+    entry = get_entry(args.model)
+    strings = parse_options(args.option)
     try:
-        model = get_model(args.model, **options)
-    except TypeError as exc:
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        cls = {k.lower(): v for k, v in REGISTRY.items()}[args.model.lower()]
-        known = [p for p in inspect.signature(cls).parameters if p not in ("self",)]
-        bad = [k for k in options if k not in known]
-        raise UsageError(
-            f"--option {bad[0] if bad else ''}: {cls.__name__} has no option "
-            f"{bad[0] if bad else ''!r}; its options: {', '.join(known) or 'none'}") from None
-    theta = model.example_theta() if args.theta is None else parse_floats(args.theta, "--theta")
-    theta = model.validate(theta)
-    context = {}
-    if model.is_regression:
-        context["x"] = model.example_x() if args.x is None else model.check_x(parse_x(args.x))
+        options = entry.parse_options(strings)
+    except TypeError as exc:  # an option the constructor does not take
+        bad = next(k for k in strings if k not in entry.options)
+        raise UsageError(f"--option {bad}: {exc}") from None
+    except ValueError as exc:  # "option p must be an integer, got 'x'"
+        raise UsageError(f"--{exc}") from None
+    model = entry.build(**options)
+    theta = entry.default_theta(model) if args.theta is None \
+        else parse_floats(args.theta, "--theta")
+    if hasattr(model, "validate"):
+        theta = model.validate(theta)
+    context = entry.default_context(model)
+    if entry.has_covariates:
+        if args.x is not None:
+            context["x"] = model.check_x(parse_x(args.x))
     elif args.x is not None:
         raise UsageError(f"{type(model).__name__} takes no covariates (--x)")
-    return model, theta, context
+    return entry, model, theta, context
+
+
+def build_model(args) -> tuple:
+    """Return ``(model, theta, context)`` (see :func:`build_entry_model`)."""
+    return build_entry_model(args)[1:]

@@ -9,7 +9,13 @@ Cramer-Rao bound and the estimates are skewed, from n = 400 on the theory holds.
 
 from __future__ import annotations
 
-from ._common import UsageError, add_model_arguments, build_model, check_output_path, renamed
+from ._common import (
+    UsageError,
+    add_model_arguments,
+    build_entry_model,
+    check_output_path,
+    renamed,
+)
 
 NAME = "check"
 HELP = "simulate the MLE and check asymptotic normality, the Cramer-Rao bound and Wald coverage"
@@ -49,7 +55,11 @@ def register(sub) -> None:
 def run(args, out) -> None:
     from ..asymptotics import check_asymptotics
 
-    model, theta, context = build_model(args)
+    entry, model, theta, context = build_entry_model(args)
+    if entry.kind == "population":
+        raise UsageError(f"{entry.name} is a {entry.kind} model without a likelihood to "
+                         "simulate and fit; `fisherstat check` needs an iid, regression, "
+                         "time-series or network model (see `fisherstat models`)")
     check_output_path(args.plot, "--plot")
     if args.plot:
         try:

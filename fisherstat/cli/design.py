@@ -9,7 +9,7 @@ import numpy as np
 from ._common import (
     UsageError,
     add_model_arguments,
-    build_model,
+    build_entry_model,
     check_output_path,
     parse_floats,
 )
@@ -98,9 +98,12 @@ def _regions(items, model, x):
 def run(args, out) -> None:
     from .. import design
 
-    model, theta, context = build_model(args)
+    entry, model, theta, context = build_entry_model(args)
     check_output_path(args.plot, "--plot")
-    if not model.is_regression:
+    if entry.kind == "population":
+        raise UsageError(f"{entry.name} is a population model: design its sampling times "
+                         "with fisherstat.pkpd.optimize_design")
+    if not entry.has_covariates:
         raise UsageError(f"{type(model).__name__} has no covariates to design; choose a "
                          "regression model (see `fisherstat models`)")
     crit = _criterion(args.criterion)

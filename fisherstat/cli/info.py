@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import UsageError, add_model_arguments, build_model
+from ._common import UsageError, add_model_arguments, build_entry_model
 
 NAME = "info"
 HELP = "information matrix, Cramer-Rao bound and eigenvalues of a model"
@@ -15,7 +15,11 @@ def register(sub) -> None:
     p = sub.add_parser(
         NAME, help=HELP,
         description="Print the Fisher information of a built-in model at theta, its inverse "
-        "(the Cramer-Rao bound for n observations) and its eigenvalues.",
+        "(the Cramer-Rao bound for n observations) and its eigenvalues. Every model of "
+        "`fisherstat models` is accepted: regression and network models at their example "
+        "covariates (or --x), time-series models (e.g. ARMA --option p=1 --option q=1) "
+        "with the asymptotic information per observation, population models with the "
+        "information of their example design.",
     )
     add_model_arguments(p, DEFAULT_MODEL)
     p.add_argument("--n", type=float, default=1.0,
@@ -27,25 +31,34 @@ def register(sub) -> None:
 
 
 def run(args, out) -> None:
-    from ..information import fisher
+    from ..registry import information
 
-    model, theta, context = build_model(args)
+    entry, model, theta, context = build_entry_model(args)
     if args.n <= 0 or not np.isfinite(args.n):
         raise UsageError(f"--n must be > 0, got {args.n}")
     if args.samples < 2:
         raise UsageError(f"--samples must be >= 2, got {args.samples}")
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    info = fisher(model, theta, method=args.method, n_samples=args.samples, rng=args.seed,
-                  **context)
+    if entry.information is not None and args.method == "monte_carlo":
+        raise UsageError(f"--method monte_carlo is not available for the {entry.kind} model "
+                         f"{entry.name} (its information is computed in closed form)")
+    info = information(entry, model, theta, method=args.method, n_samples=args.samples,
+                       rng=args.seed, **context)
     print(f"model: {model!r}", file=out)
     print("theta: " + ", ".join(f"{n} = {v:.6g}"
                                 for n, v in zip(info.param_names, theta, strict=True)), file=out)
-    if model.is_regression:
+    if "x" in context:
         print(f"covariates: {context['x'].shape[0]} rows", file=out)
+    if "design" in context:
+        print(f"design: {context['design']!r}", file=out)
     print(info.summary(), file=out)
     with np.printoptions(precision=6, linewidth=120):
-        what = (f"{args.n:g} replicate(s) of the {context['x'].shape[0]} covariate rows"
-                if model.is_regression else f"n = {args.n:g} observations")
+        if "x" in context:
+            what = f"{args.n:g} replicate(s) of the {context['x'].shape[0]} covariate rows"
+        elif "design" in context:
+            what = f"{args.n:g} replicate(s) of the design ({info.n_obs:g} subjects)"
+        else:
+            what = f"n = {args.n:g} observations"
         print(f"\nCramer-Rao bound (inverse information) for {what}:", file=out)
         print(info.covariance(args.n * info.n_obs), file=out)

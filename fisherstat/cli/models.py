@@ -1,4 +1,8 @@
-"""``fisherstat models``: the built-in models and their parameters."""
+"""``fisherstat models``: the built-in models, their kind and their parameters.
+
+One line per entry of :data:`fisherstat.registry.REGISTRY`: name, kind (iid, regression,
+time series, population, network) and the parameter names at the default options.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,8 @@ def register(sub) -> None:
 
 
 def run(args, out) -> None:
-    from ..models.registry import REGISTRY
+    from ..registry import REGISTRY
 
-    for name, cls in REGISTRY.items():
-        m = cls()
-        kind = "regression" if m.is_regression else "iid"
-        print(f"{name:<22}{kind:<12}{', '.join(m.param_names)}", file=out)
+    for name, entry in REGISTRY.items():
+        names = entry.names(entry.build())
+        print(f"{name:<22}{entry.kind:<12}{', '.join(names)}", file=out)

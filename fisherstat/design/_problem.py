@@ -3,8 +3,10 @@ r"""The design problem in weight space: factors, parameters of interest, objecti
 Everything the algorithms need is built once from ``(model, theta, candidates)``:
 
 * the factor rows :math:`F_i` of the information :math:`M(x_i) = s F_i F_i^T` of the
-  *kept* parameters (``s`` a scalar; for :class:`~fisherstat.models.LinearRegression`
-  :math:`F_i = x_i` and :math:`s = 1/\sigma^2`, so no copy of the candidates is made);
+  *kept* parameters (``s`` a scalar; for a model that declares a Gaussian linear mean,
+  :meth:`~fisherstat.models.RegressionModel.linear_mean_scale`, as
+  :class:`~fisherstat.models.LinearRegression` does, :math:`F_i = x_i` and
+  :math:`s = 1/\sigma^2`, so no copy of the candidates is made);
 * the split of the kept parameters into the parameters of interest ``T`` and the coupled
   nuisance parameters ``N``. Nuisance parameters whose information is *decoupled* (zero
   cross-information with every other parameter at every candidate, as ``sigma2`` of a
@@ -25,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..models.base import RegressionModel
-from ..models.glm import LinearRegression
 from .criteria import Criterion, G, I, L, c, quad_rows, schur, sqrt_psd
 
 __all__ = ["Local", "Problem", "build_problem", "mean_param_names", "resolve_targets"]
@@ -36,19 +37,25 @@ __all__ = ["Local", "Problem", "build_problem", "mean_param_names", "resolve_tar
 _INFO_RANGE = (1e-280, 1e280)
 
 
+def _declaring(model):
+    """The model that declares the structure: the wrapped one of a polynomial design model
+    (:class:`~fisherstat.design.polynomial.BasisModel` delegates to ``inner``)."""
+    return getattr(model, "inner", model)
+
+
 def mean_param_names(model) -> tuple:
     """The mean (design-relevant) parameters: all but the error parameters.
 
-    ``LinearRegression``: the ``k`` coefficients; ``NonlinearRegression``: the ``n_beta``
-    mean parameters; other regression models: all parameters.
+    What the model declares in ``mean_param_names`` (``LinearRegression``: the ``k``
+    coefficients; ``NonlinearRegression``: the ``n_beta`` mean parameters; other regression
+    models: all parameters).
     """
-    inner = getattr(model, "inner", model)
-    if isinstance(inner, LinearRegression):
-        return tuple(model.param_names[: inner.k])
+    inner = _declaring(model)
     n_beta = getattr(inner, "n_beta", None)
-    if isinstance(n_beta, int):
+    if isinstance(n_beta, int) and inner.mean_param_names == inner.param_names:
+        # NonlinearRegression until it declares its mean_param_names itself
         return tuple(model.param_names[:n_beta])
-    return tuple(model.param_names)
+    return tuple(model.param_names[: len(inner.mean_param_names)])
 
 
 def resolve_targets(model, params, criterion: Criterion) -> tuple:
@@ -77,10 +84,6 @@ def resolve_targets(model, params, criterion: Criterion) -> tuple:
     if len(set(params)) != len(params) or not params:
         raise ValueError(f"params must be distinct parameter names, got {params}")
     return tuple(n for n in names if n in params)
-
-
-def _is_linear(model) -> bool:
-    return isinstance(getattr(model, "inner", model), LinearRegression)
 
 
 @dataclass
@@ -133,13 +136,15 @@ class Local:
 def _factor(model, theta, X, target_names):
     """Reduced factor, scale, target/nuisance split, kept parameters and kept columns."""
     names = tuple(model.param_names)
-    if _is_linear(model) and "sigma2" not in target_names:
-        inner = getattr(model, "inner", model)
+    inner = _declaring(model)
+    scale = inner.linear_mean_scale(theta)
+    k = len(inner.mean_param_names)
+    beta = names[:k]
+    if scale is not None and set(target_names) <= set(beta):
         Xe = model.check_x(X)
-        beta = names[: inner.k]
         T = np.array([beta.index(t) for t in target_names], dtype=int)
-        N = np.setdiff1d(np.arange(inner.k), T)
-        return Xe, 1.0 / float(theta[-1]), T, N, np.arange(inner.k), None
+        N = np.setdiff1d(np.arange(k), T)
+        return Xe, float(scale), T, N, np.arange(k), None
     F = model.point_factor(theta, X)
     p = F.shape[1]
     tset = [names.index(t) for t in target_names]

@@ -37,15 +37,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, optimize
 
 from .._validation import as_float_array, check_int, check_scalar
+from ._common import DesignResult, as_model, box_grid, check_candidates, plot_sensitivity
 from ._problem import build_problem, resolve_targets
 from ._sdp import barrier_newton
 from .algorithms import greedy_start
 from .criteria import as_criterion, quad_rows, schur, sqrt_psd
 from .designs import Design
-from .optimal import DesignResult, as_model, box_grid, check_candidates, optimal_design
+from .optimal import optimal_design
 
 __all__ = ["bayesian_design", "maximin_design", "MaximinResult"]
 
@@ -53,7 +54,7 @@ __all__ = ["bayesian_design", "maximin_design", "MaximinResult"]
 def bayesian_design(model, prior_sample, candidates=None, criterion="D", prior_weights=None,
                     algorithm: str = "rex", tol: float = 1e-6, x_bounds=None, *,
                     params=None, max_iter: int | None = None, max_time: float = 600.0,
-                    rng=0) -> DesignResult:
+                    rng=None) -> DesignResult:
     r"""Pseudo-Bayesian optimal design: the criterion averaged over a prior sample.
 
     Parameters
@@ -78,7 +79,7 @@ def bayesian_design(model, prior_sample, candidates=None, criterion="D", prior_w
     >>> from fisherstat import design
     >>> m = fs.models.ExponentialDecay()
     >>> prior = np.array([[10.0, k, 0.25] for k in (0.5, 1.0, 2.0)])
-    >>> res = design.bayesian_design(m, prior, np.linspace(0, 4, 81))
+    >>> res = design.bayesian_design(m, prior, np.linspace(0, 4, 81), rng=0)
     >>> res.converged, res.design.n_points >= 2
     (True, True)
     """
@@ -150,9 +151,7 @@ class MaximinResult:
 
     def plot(self, ax=None):
         """The standardised sensitivity :math:`\\sum_j\\pi_j^* d_j(x)/s` (bound 1)."""
-        from .equivalence import _plot_sensitivity
-
-        return _plot_sensitivity(self.candidates, self.sensitivity, 1.0, self.design,
+        return plot_sensitivity(self.candidates, self.sensitivity, 1.0, self.design,
                                  self.model, ax, "maximin design")
 
 
@@ -281,7 +280,7 @@ def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=No
         X = check_candidates(candidates)
     targets = resolve_targets(model, params, crit)
     local = [optimal_design(model, t, X, crit, tol=1e-10, params=params if crit.name != "Ds"
-                            else None) for t in th]
+                            else None, rng=0) for t in th]
     problem = build_problem(model, th, np.full(J, 1.0 / J), X, crit, targets)
     s = problem.s
     cst = np.array([r.value / s for r in local])  # log det C_j* / s
@@ -342,8 +341,6 @@ def _least_favourable(Dj, g, pi0):
     Any ``pi`` gives a valid bound; the LP picks the one that makes it tightest. Falls back
     to ``pi0`` (the barrier's dual weights) if the LP fails.
     """
-    from scipy import optimize
-
     J, n = Dj.shape
     # variables (pi_1..pi_J, u): minimise u + g.pi, s.t. D^T pi - u <= 0, sum pi = 1
     res = optimize.linprog(

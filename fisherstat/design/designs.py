@@ -19,16 +19,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import as_float_array, check_scalar, check_weights
+from .._validation import as_float_array, check_scalar, check_weights, readonly
+from ..information import FisherInfo
+from ..models.base import RegressionModel
 from ..plot import check_axes
 
 __all__ = ["Design", "ExactDesign"]
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float, copy=True)
-    a.flags.writeable = False
-    return a
 
 
 def _names(names, d: int) -> tuple:
@@ -76,9 +72,6 @@ class _BaseDesign:
         return self.points[:, None] if self.points.ndim == 1 else self.points
 
     def _information(self, model, theta, scale: np.ndarray, n_obs: float, params):
-        from ..information import FisherInfo
-        from ..models.base import RegressionModel
-
         if not isinstance(model, RegressionModel):
             raise TypeError(f"model must be a regression model (with point_factor), got "
                             f"{type(model).__name__}")
@@ -173,8 +166,8 @@ class Design(_BaseDesign):
         else:
             w = check_weights(weights, "weights", k)
             w = w / w.sum()
-        self.points = _readonly(pts)
-        self.weights = _readonly(w)
+        self.points = readonly(pts)
+        self.weights = readonly(w)
         self.names = _names(names, 1 if pts.ndim == 1 else pts.shape[1])
 
     def information(self, model, theta, params: Sequence[str] | None = None):
@@ -256,9 +249,9 @@ class ExactDesign(_BaseDesign):
             raise ValueError(f"counts must be integers; entry {i} is {n[i]!r}")
         cnt = np.round(n).astype(int)
         cnt.flags.writeable = False
-        self.points = _readonly(pts)
+        self.points = readonly(pts)
         self.counts = cnt
-        self.weights = _readonly(cnt / cnt.sum())
+        self.weights = readonly(cnt / cnt.sum())
         self.names = _names(names, 1 if pts.ndim == 1 else pts.shape[1])
 
     @property

@@ -29,11 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int, check_random_state, check_scalar
+from .._validation import check_choice, check_int, check_random_state, check_scalar
+from ._common import DesignResult, as_model, check_candidates, prior_thetas
 from ._problem import build_problem, resolve_targets
-from .criteria import as_criterion, schur, sqrt_psd
+from ._sensitivity import design_matrices
+from .criteria import as_criterion, quad_rows, schur, sqrt_psd
 from .designs import Design, ExactDesign
-from .optimal import DesignResult, as_model, check_candidates, optimal_design, prior_thetas
+from .optimal import optimal_design
 
 __all__ = ["efficient_rounding", "exact_design", "ExactDesignResult"]
 
@@ -157,8 +159,6 @@ def _scores(problem, Ms):
 
 def _exchange(problem, counts, N, method, max_exchanges=10_000):
     """Best-improvement exchanges of one run until no examined exchange improves."""
-    from .criteria import quad_rows
-
     n = problem.n
     q = problem.q
     n_ex = 0
@@ -221,15 +221,13 @@ def _exchange(problem, counts, N, method, max_exchanges=10_000):
 
 def d_unnorm(F, Mi):
     """``f_i^T Mi f_i`` for all rows (chunked)."""
-    from .criteria import quad_rows
-
     return quad_rows(F, np.linalg.cholesky(0.5 * (Mi + Mi.T)))
 
 
 def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
                  approximate: DesignResult | None = None, exchange: str = "kl",
                  params: Sequence[str] | str | None = None, prior_weights=None,
-                 tol: float = 1e-9, rng=0) -> ExactDesignResult:
+                 tol: float = 1e-9, rng=None) -> ExactDesignResult:
     r"""Exact design of ``n_runs`` runs: efficient rounding + exchange (see module docs).
 
     Parameters
@@ -253,7 +251,7 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
     >>> import numpy as np
     >>> from fisherstat import design
     >>> quad = design.polynomial(1, degree=2)
-    >>> res = design.exact_design(quad, None, np.linspace(-1, 1, 21), 4)
+    >>> res = design.exact_design(quad, None, np.linspace(-1, 1, 21), 4, rng=0)
     >>> print(res.design)  # one point replicated
     ExactDesign: 4 runs at 3 points
              x      runs
@@ -269,8 +267,7 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
     if approximate is not None and not isinstance(approximate, DesignResult):
         raise TypeError(f"approximate must be a DesignResult (from optimal_design) or None, "
                         f"got {type(approximate).__name__}")
-    if exchange not in ("kl", "fedorov"):
-        raise ValueError(f"exchange must be 'kl' or 'fedorov', got {exchange!r}")
+    check_choice(exchange, "exchange", ("kl", "fedorov"))
     model = as_model(model)
     crit = as_criterion(criterion)
     X = check_candidates(candidates)
@@ -313,8 +310,6 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
 
 
 def _matrices(problem, dsg: Design):
-    from .equivalence import design_matrices
-
     return design_matrices(problem, dsg.points, dsg.weights)
 
 

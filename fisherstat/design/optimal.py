@@ -15,214 +15,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from .._validation import (
-    as_float_array,
-    check_int,
-    check_random_state,
-    check_scalar,
-    check_weights,
+from .._validation import check_choice, check_int, check_random_state, check_scalar
+from ._common import (  # noqa: F401  (as_model ... are re-exported: their home until 0.x)
+    DesignResult,
+    as_model,
+    bind_region,
+    box_grid,
+    check_candidates,
+    gauss_legendre_box,
+    prior_thetas,
 )
-from ..models.base import RegressionModel
 from ._problem import Problem, build_problem, resolve_targets
+from ._sdp import elfving_lp, solve_exact
+from ._sensitivity import design_certificate
 from .algorithms import ALGORITHMS, greedy_start, run_algorithm
-from .criteria import Criterion, G, I, as_criterion, quad_rows
+from .criteria import G, as_criterion, quad_rows
 from .designs import Design
+from .refine import check_inside, refine
 
 __all__ = ["DesignResult", "optimal_design"]
-
-_CRIT_LABEL = {
-    "D": "log det M", "Ds": "log det M_s (Schur complement)", "A": "trace M^-1",
-    "L": "trace L M^-1", "I": "integrated variance trace L M^-1", "c": "variance c^T M^- c",
-    "E": "smallest eigenvalue of M", "G": "max_x d(x)",
-}
-
-
-@dataclass(frozen=True, eq=False)
-class DesignResult:
-    """An optimal approximate design with its criterion value and optimality certificate.
-
-    Attributes
-    ----------
-    design : Design
-        Support points and weights.
-    criterion : Criterion
-    params : tuple of str
-        Parameters of interest (the others are nuisance).
-    value : float
-        Criterion value at the design (``log det`` for ``D``/``Ds``, the trace for
-        ``A``/``L``/``I``, the variance for ``c``, the smallest eigenvalue for ``E``, the
-        largest sensitivity for ``G``; the prior average for Bayesian designs).
-    efficiency_bound : float
-        Equivalence-theorem lower bound of the design's efficiency, ``bound /
-        max_sensitivity`` (on the continuous region when ``x_bounds`` was given).
-    max_sensitivity, bound : float
-        Largest value of the sensitivity function and its bound.
-    algorithm : str
-        The method used (``'rex'``, ``'multiplicative'``, ``'fedorov_wynn'``,
-        ``'sdp'`` for E and multi-column c, ``'elfving-lp'`` for c).
-    iterations : int
-    seconds : float
-    converged : bool
-        ``efficiency_bound >= 1 - tol``.
-    n_deleted : int
-        Candidates deleted by the Harman-Pronzato bound.
-    """
-
-    design: Design
-    criterion: Criterion
-    params: tuple
-    value: float
-    efficiency_bound: float
-    max_sensitivity: float
-    bound: float
-    algorithm: str
-    iterations: int
-    seconds: float
-    converged: bool
-    model: object = field(repr=False, default=None)
-    theta: np.ndarray = field(repr=False, default=None)
-    prior_weights: np.ndarray | None = field(repr=False, default=None)
-    candidates: np.ndarray = field(repr=False, default=None)
-    sensitivity: np.ndarray = field(repr=False, default=None)
-    n_deleted: int = 0
-    trace: tuple = field(repr=False, default=())
-    x_bounds: np.ndarray | None = field(repr=False, default=None)
-    tol: float = 1e-6
-
-    @property
-    def is_bayesian(self) -> bool:
-        """True for a pseudo-Bayesian design (``theta`` is a prior sample)."""
-        return self.prior_weights is not None
-
-    def information(self):
-        """:class:`~fisherstat.FisherInfo` of the design at ``theta`` (local designs)."""
-        if self.is_bayesian:
-            raise ValueError("a Bayesian design has one information matrix per prior draw")
-        return self.design.information(self.model, self.theta)
-
-    def summary(self) -> str:
-        """Text report: design table, criterion value and equivalence bound."""
-        crit = self.criterion
-        lines = [f"{crit.name}-optimal design ({'pseudo-Bayesian, ' if self.is_bayesian else ''}"
-                 f"parameters of interest: {', '.join(self.params)})",
-                 f"model: {self.model!r}"]
-        if self.is_bayesian:
-            lines.append(f"prior: {len(self.prior_weights)} parameter values")
-        else:
-            lines.append("theta: " + ", ".join(
-                f"{n} = {v:.6g}" for n, v in zip(self.model.param_names, self.theta,
-                                                  strict=True)))
-        lines.append(f"algorithm: {self.algorithm}, {self.iterations} iterations, "
-                     f"{self.seconds:.3g} s" + ("" if self.converged else " (NOT converged)")
-                     + (f"; {self.n_deleted} candidates deleted" if self.n_deleted else ""))
-        lines.append(self.design.summary())
-        label = _CRIT_LABEL.get(crit.name, "value")
-        extra = ""
-        if crit.name in ("D", "Ds") and np.isfinite(self.value) and not self.is_bayesian:
-            extra = f" (det = {np.exp(self.value):.6g})"
-        lines.append(f"criterion {crit.name}: {label} = {self.value:.10g}{extra}")
-        lines.append(f"equivalence theorem: max sensitivity {self.max_sensitivity:.8g} "
-                     f"vs bound {self.bound:.8g}; efficiency >= {self.efficiency_bound:.10f}")
-        return "\n".join(lines)
-
-    __str__ = summary
-
-    def plot(self, ax=None):
-        """Sensitivity function over the candidates (or region) with its bound and the support.
-
-        One covariate: a curve; two: a heat map; more: against the candidate index.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        from .equivalence import _plot_sensitivity
-
-        return _plot_sensitivity(self.candidates, self.sensitivity, self.bound, self.design,
-                                 self.model, ax, f"{self.criterion.name}-optimal design")
-
-
-# ---------------------------------------------------------------- helpers
-def as_model(model):
-    """Accept a ``Polynomial`` (its linear model) or a ``RegressionModel``."""
-    from .polynomial import Polynomial
-
-    if isinstance(model, Polynomial):
-        return model.model()
-    if not isinstance(model, RegressionModel):
-        raise TypeError(f"model must be a regression model (y | x, e.g. "
-                        f"fisherstat.models.LinearRegression) or a design.Polynomial, got "
-                        f"{type(model).__name__}")
-    return model
-
-
-def prior_thetas(model, theta, prior_weights):
-    """``(thetas (J, p), prior (J,), bayesian)`` from a vector or a prior sample."""
-    if theta is None:
-        theta = model.example_theta()
-    th = as_float_array(theta, "theta", ndim=(1, 2))
-    if th.ndim == 1:
-        if prior_weights is not None:
-            raise TypeError("prior_weights need a prior sample theta of shape (J, p)")
-        return model.validate(th)[None, :], np.ones(1), False
-    thetas = np.array([model.validate(t) for t in th])
-    if prior_weights is None:
-        pw = np.full(th.shape[0], 1.0 / th.shape[0])
-    else:
-        pw = check_weights(prior_weights, "prior_weights", th.shape[0])
-        pw = pw / pw.sum()
-    return thetas, pw, True
-
-
-def box_grid(x_bounds, levels=None) -> tuple[np.ndarray, np.ndarray]:
-    """Validated bounds (d, 2) and a product grid of candidates in them."""
-    b = as_float_array(x_bounds, "x_bounds", ndim=(1, 2))
-    if b.ndim == 1:
-        b = b[None, :]
-    if b.shape[1] != 2 or np.any(b[:, 0] >= b[:, 1]):
-        raise ValueError(f"x_bounds must be (low, high) pairs with low < high, one per column "
-                         f"of x, got {b.tolist()}")
-    d = b.shape[0]
-    if levels is None:
-        levels = {1: 201, 2: 41, 3: 15}.get(d, 7)
-    axes = [np.linspace(lo, hi, levels) for lo, hi in b]
-    if d == 1:
-        return b, axes[0]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    return b, np.column_stack([g.ravel() for g in mesh])
-
-
-def bind_region(crit: Criterion, X, bounds) -> Criterion:
-    """``I`` and ``G`` without points: the region is the candidates (uniformly weighted for
-    ``I``), or for a box, Gauss-Legendre nodes (``I``) and the candidates (``G``)."""
-    if isinstance(crit, I) and crit.points is None and crit.matrix is None:
-        return I(*gauss_legendre_box(bounds)) if bounds is not None else I(X)
-    if isinstance(crit, G) and crit.points is None:
-        return G(X)
-    return crit
-
-
-def gauss_legendre_box(bounds: np.ndarray, nodes: int | None = None):
-    """Tensor Gauss-Legendre nodes and weights (normalised) of the uniform measure on a box."""
-    d = bounds.shape[0]
-    k = nodes or {1: 40, 2: 20, 3: 10}.get(d, 6)
-    x, w = np.polynomial.legendre.leggauss(k)
-    axes = [(lo + (x + 1) * (hi - lo) / 2, w / 2) for lo, hi in bounds]
-    if d == 1:
-        return axes[0]
-    pts = np.meshgrid(*[a[0] for a in axes], indexing="ij")
-    wts = np.meshgrid(*[a[1] for a in axes], indexing="ij")
-    return (np.column_stack([g.ravel() for g in pts]),
-            np.prod(np.column_stack([g.ravel() for g in wts]), axis=1))
-
-
-def check_candidates(X, name: str = "candidates") -> np.ndarray:
-    return as_float_array(X, name, ndim=(1, 2))
-
 
 def optimal_design(
     model,
@@ -238,7 +51,7 @@ def optimal_design(
     max_iter: int | None = None,
     max_time: float = 600.0,
     prune: bool = True,
-    rng=0,
+    rng=None,
 ) -> DesignResult:
     r"""Locally optimal (or pseudo-Bayesian) approximate design on a candidate set.
 
@@ -277,8 +90,9 @@ def optimal_design(
         (``fedorov_wynn``, whose iterations are cheap).
     prune : bool
         Delete candidates by the Harman-Pronzato bound (``D``, rank-one information).
-    rng : int or Generator
-        Randomness of ``rex`` (the pair order).
+    rng : None, int or Generator
+        Randomness of ``rex`` (the pair order); ``None`` (default) draws fresh entropy, so
+        pass a seed for reproducible iteration counts.
 
     Returns
     -------
@@ -307,7 +121,7 @@ def optimal_design(
     >>> import numpy as np
     >>> from fisherstat import design
     >>> quad = design.polynomial(1, degree=2)            # 1, x, x^2 on [-1, 1]
-    >>> res = design.optimal_design(quad, candidates=np.linspace(-1, 1, 21))
+    >>> res = design.optimal_design(quad, candidates=np.linspace(-1, 1, 21), rng=0)
     >>> print(res.design)
     Design: 3 points
              x    weight
@@ -320,8 +134,7 @@ def optimal_design(
     t0 = time.perf_counter()
     model = as_model(model)
     crit = as_criterion(criterion)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    check_choice(algorithm, "algorithm", ALGORITHMS)
     tol = check_scalar(tol, "tol", low=0, high=1)
     if max_iter is not None:
         max_iter = check_int(max_iter, "max_iter", low=1)
@@ -341,8 +154,6 @@ def optimal_design(
     crit = bind_region(crit, X, bounds)
     problem = build_problem(model, thetas, prior, X, crit, targets)
     if bounds is not None:
-        from .refine import check_inside
-
         check_inside(bounds, X, "candidates")
 
     if problem.family == "E" and bayes:
@@ -362,8 +173,6 @@ def optimal_design(
     names = getattr(getattr(model, "basis", None), "factors", None)
     dsg = Design(X[supp], w[supp], names=names)
     if bounds is not None:
-        from .refine import refine
-
         dsg = refine(problem, dsg, bounds, tol, X)
     cert = _certificate(problem, dsg, X, bounds)
     value = cert["value"]
@@ -384,8 +193,6 @@ def optimal_design(
 
 def _exact(problem: Problem, tol, rng):
     """E (and multi-column c) by the LMI barrier; c with rank-one factors by Elfving's LP."""
-    from ._sdp import elfving_lp, solve_exact
-
     lc = problem.locals[0]
     if problem.family == "c" and lc.r == 1:
         cfull = np.zeros(lc.q)
@@ -422,6 +229,4 @@ def _exact(problem: Problem, tol, rng):
 
 def _certificate(problem: Problem, dsg: Design, X, bounds):
     """Equivalence certificate of the final design on the candidates or the box."""
-    from .equivalence import design_certificate
-
     return design_certificate(problem, dsg, X, bounds)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_scalar
+from .._validation import as_float_array, check_choice, check_int, check_scalar
 from ..models.base import Model, RegressionModel
 from ..models.glm import (
     LinearRegression,
@@ -168,8 +168,7 @@ class Polynomial:
         >>> polynomial(1, degree=2).model().param_names
         ('1', 'x', 'x^2', 'sigma2')
         """
-        if not isinstance(family, str) or family not in _FAMILIES:
-            raise ValueError(f"family must be one of {tuple(_FAMILIES)}, got {family!r}")
+        check_choice(family, "family", tuple(_FAMILIES))
         sigma2 = check_scalar(sigma2, "sigma2", low=0)
         inner = _FAMILIES[family](self.n_terms, param_names=self.terms)
         ex = None

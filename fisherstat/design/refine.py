@@ -32,24 +32,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
+from ._common import check_inside
+from ._problem import build_problem
+from ._sensitivity import design_matrices, sensitivity_at, sensitivity_factors
+from .algorithms import run_algorithm
 from .designs import Design
-from .equivalence import _sens_at, design_matrices, sensitivity_factors
 
 __all__ = ["refine", "check_inside"]
-
-
-def check_inside(bounds: np.ndarray, X: np.ndarray, name: str) -> None:
-    """Raise ``ValueError`` when rows of ``X`` leave the box ``bounds`` (d, 2)."""
-    P = X[:, None] if X.ndim == 1 else X
-    if P.shape[1] != bounds.shape[0]:
-        raise ValueError(f"x_bounds must have one (low, high) pair per column of {name} "
-                         f"({P.shape[1]}), got {bounds.shape[0]}")
-    span = bounds[:, 1] - bounds[:, 0]
-    bad = np.any((P < bounds[:, 0] - 1e-12 * span) | (P > bounds[:, 1] + 1e-12 * span), axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: row {i} ({P[i].tolist()}) lies outside x_bounds "
-                         f"{bounds.tolist()}")
 
 
 def _spacing(P: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -92,17 +81,17 @@ def _grad_sens(problem, Bs, P, bounds, one_d):
         central = (up - lo) > 1.5 * h
         Pu, Pl = P.copy(), P.copy()
         Pu[:, j], Pl[:, j] = up, lo
-        fu = _sens_at(problem, Bs, Pu[:, 0] if one_d else Pu)
-        fl = _sens_at(problem, Bs, Pl[:, 0] if one_d else Pl)
+        fu = sensitivity_at(problem, Bs, Pu[:, 0] if one_d else Pu)
+        fl = sensitivity_at(problem, Bs, Pl[:, 0] if one_d else Pl)
         g = (fu - fl) / np.where(up - lo > 0, up - lo, 1.0)
         if not central.all():  # second-order one-sided differences at the faces
             sgn = np.where(P[:, j] + 2 * h <= bounds[j, 1], 1.0, -1.0)
             P1, P2 = P.copy(), P.copy()
             P1[:, j] = P[:, j] + sgn * h
             P2[:, j] = P[:, j] + 2 * sgn * h
-            f0 = _sens_at(problem, Bs, P[:, 0] if one_d else P)
-            f1 = _sens_at(problem, Bs, P1[:, 0] if one_d else P1)
-            f2 = _sens_at(problem, Bs, P2[:, 0] if one_d else P2)
+            f0 = sensitivity_at(problem, Bs, P[:, 0] if one_d else P)
+            f1 = sensitivity_at(problem, Bs, P1[:, 0] if one_d else P1)
+            f2 = sensitivity_at(problem, Bs, P2[:, 0] if one_d else P2)
             g1 = sgn * (-3 * f0 + 4 * f1 - f2) / (2 * h)
             g = np.where(central, g, g1)
         G[:, j] = g
@@ -142,7 +131,7 @@ def refine(problem, dsg: Design, bounds: np.ndarray, tol: float = 1e-6,
         if not np.isfinite(loss):
             return 1e300, np.zeros_like(z)
         Bs, _, _ = sensitivity_factors(problem, Ms)
-        dx = _sens_at(problem, Bs, X)
+        dx = sensitivity_at(problem, Bs, X)
         gx = -(wz[:, None] * _grad_sens(problem, Bs, Pz, bounds, one_d)) * span
         return loss, np.concatenate([gx.ravel(), -dx])
 
@@ -207,9 +196,6 @@ def _loss(problem, P, w, one_d) -> float:
 
 def _reweight(problem, P, w, one_d, tol):
     """Optimal weights on fixed points (rex on the points as candidates)."""
-    from ._problem import build_problem
-    from .algorithms import run_algorithm
-
     X = P[:, 0] if one_d else P
     lc0 = problem.locals[0]
     sub = build_problem(lc0.model, [lc.theta for lc in problem.locals], problem.prior, X,

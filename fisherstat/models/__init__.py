@@ -8,16 +8,17 @@ module                     models
 :mod:`.glm`                LinearRegression, LogisticRegression, ProbitRegression,
                            PoissonRegression
 :mod:`.mixture`            GaussianMixture (EM, Louis' information, variance-reduced Monte Carlo)
-:mod:`.arma`               ARMA (Gaussian ARMA(p, q) time series; not in REGISTRY: needs p, q)
+:mod:`.arma`               ARMA (Gaussian ARMA(p, q) time series; in REGISTRY as ARMA(1, 1))
 :mod:`.nonlinear`          NonlinearRegression (any mean function, three error models)
 :mod:`.catalogue`          Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay, BoxLucas,
                            OneCompartmentOral, OneCompartmentBolus
-:mod:`.registry`           REGISTRY (name -> constructor), get_model
+:mod:`.toy`                TwoUnitNetwork, LocationMixture (singular toy models)
+:mod:`.registry`           REGISTRY (name -> ModelEntry), get_model
 =========================  ===============================================================
 """
 
 from .arma import ARMA
-from .base import Model, RegressionModel, Singularity
+from .base import Model, RegressionModel, Singularity, Strata
 from .catalogue import (
     BoxLucas,
     Emax,
@@ -32,14 +33,15 @@ from .mixture import EMResult, GaussianMixture, MissingInformation
 from .multivariate import MultivariateNormal
 from .nonlinear import NonlinearRegression
 from .registry import REGISTRY, get_model
+from .toy import LocationMixture, TwoUnitNetwork
 from .univariate import Binomial, Gamma, Normal, Poisson, StudentT, Weibull
 
 __all__ = [
-    "Model", "RegressionModel", "Singularity",
+    "Model", "RegressionModel", "Singularity", "Strata",
     "Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal",
     "LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression",
     "ARMA", "GaussianMixture", "EMResult", "MissingInformation",
     "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
-    "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus",
+    "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus", "TwoUnitNetwork", "LocationMixture",
     "REGISTRY", "get_model",
 ]

@@ -14,18 +14,32 @@ hook                what a subclass provides
 ``_sample``         draws from the model -- required for Monte Carlo
 ``_fit``            maximum-likelihood estimate -- optional, numeric fallback from ``start``
 ``_check_data``     support checks of the data -- optional
+``_fit_batch``      estimates of a stack of replicates at once -- optional (default: ``fit``
+                    per replicate); see :meth:`Model.fit_batch`
+``_information_     expected, observed and OPG information of a stack of replicates --
+batch``             optional (default: ``fisher``/``hessian``/``score`` per replicate)
+``_strata``         strata for stratified / quasi-Monte Carlo information -- optional
+                    (see :class:`Strata` and :func:`fisherstat.fisher`)
 ==================  ========================================================================
+
+Class attributes declare what consumers may assume: ``has_analytic_fisher``,
+``is_regression``, ``fisher_context`` and ``iid_draws`` (``c n`` draws are ``c`` replicates
+of ``n``). No consumer branches on a model's class: what a simulation study, an estimator or
+a design algorithm needs to know about a model, the model says through these hooks.
 
 Regression models (``y | x``) derive from :class:`RegressionModel` and describe the
 information of one observation at covariate ``x`` by a factor ``F(x)`` with
 ``M(x) = F(x) F(x)^T``; :meth:`RegressionModel.point_information` and
-:meth:`RegressionModel.fisher` are built on it.
+:meth:`RegressionModel.fisher` are built on it. They may declare their mean parameters
+(:attr:`RegressionModel.mean_param_names`) and a Gaussian linear mean
+(:meth:`RegressionModel.linear_mean_scale`, hook ``_linear_mean_scale``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -45,7 +59,25 @@ from .._validation import (
 )
 from ..exceptions import FitError
 
-__all__ = ["Model", "RegressionModel", "Singularity"]
+__all__ = ["Model", "RegressionModel", "Singularity", "Strata"]
+
+#: Exceptions of one replicate's fit or information that leave it NaN in a batch.
+_BATCH_ERRORS = (FitError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+def _definer(cls: type, name: str) -> type:
+    """The class of ``cls.__mro__`` whose body defines ``name``."""
+    return next(k for k in cls.__mro__ if name in vars(k))
+
+
+def _batch_hook_current(model, hook: str, *sources: str) -> bool:
+    """True when ``model`` has its own batch ``hook`` and no subclass redefined one of the
+    per-observation ``sources`` the hook vectorises (a subclass with its own ``_fit``
+    is fitted by its ``_fit``, not by an inherited ``_fit_batch``)."""
+    owner = _definer(type(model), hook)
+    return owner is not Model and all(
+        issubclass(owner, _definer(type(model), src)) for src in sources
+        if hasattr(type(model), src))
 
 
 def _finite(value, what: str):
@@ -84,6 +116,32 @@ class Singularity:
     rank_drop: int = 1
 
 
+@dataclass(frozen=True)
+class Strata:
+    r"""A partition of a model's sample space for variance-reduced Monte Carlo.
+
+    The model is the mixture :math:`p = \sum_j \pi_j p_j` of ``J`` strata, and a draw from
+    stratum ``j`` is ``transform(j, z)`` of a standard normal vector ``z`` of ``dim``
+    entries. :func:`fisherstat.fisher` uses it for ``variance_reduction='stratified'``
+    (``n pi_j`` pseudo-random draws per stratum) and ``'qmc'`` (``z`` from scrambled
+    Sobol' points mapped by the normal inverse CDF); see :meth:`Model.strata`.
+
+    Attributes
+    ----------
+    probabilities : ndarray, shape (J,)
+        The stratum probabilities :math:`\pi_j` (positive, summing to one).
+    dim : int
+        Number of standard normal inputs of one draw.
+    transform : callable
+        ``transform(j, z)`` maps ``z`` of shape (n, dim) to ``n`` draws from stratum ``j``
+        (data in the layout of :meth:`Model.sample`).
+    """
+
+    probabilities: np.ndarray
+    dim: int
+    transform: Callable
+
+
 class Model:
     """Base class of parametric models ``p(data | theta)``.
 
@@ -120,6 +178,10 @@ class Model:
     #: Extra keyword arguments of :meth:`fisher` that :func:`fisherstat.fisher` passes
     #: through (e.g. ``("n",)`` for the exact information of a time series of length n).
     fisher_context: tuple[str, ...] = ()
+    #: True when ``sample(theta, n)`` returns ``n`` independent, identically distributed
+    #: observations, so that ``c`` replicates of ``n`` observations are one draw of ``c n``
+    #: reshaped to ``(c, n, ...)`` (how :func:`fisherstat.check_asymptotics` draws them).
+    iid_draws: bool = False
 
     def __init__(self, param_names: Sequence[str], bounds: Sequence[tuple] | None = None):
         if isinstance(param_names, (str, bytes)) or not np.iterable(param_names):
@@ -364,6 +426,203 @@ class Model:
         self.validate(theta)
         return []
 
+    # ----------------------------------------------- batches of replicates
+    @property
+    def has_batch_fit(self) -> bool:
+        """True when :meth:`fit_batch` fits all replicates together (not one by one).
+
+        False as well for a subclass that redefines ``_fit`` but not ``_fit_batch``: its
+        own estimator wins.
+        """
+        return _batch_hook_current(self, "_fit_batch", "_fit")
+
+    @property
+    def has_batch_information(self) -> bool:
+        """True when :meth:`information_batch` is vectorised over the replicates (the model's
+        closed forms, not one ``fisher``/``hessian``/``score`` call per replicate)."""
+        return _batch_hook_current(self, "_information_batch", "_loglik", "_score",
+                                   "_hessian", "_fisher", "_point_factor")
+
+    def _check_batch(self, data, x):
+        """Validate a stack of replicates (c, n, ...) sharing the covariates ``x``."""
+        data = as_float_array(data, "data", ndim=None)
+        if data.ndim < 2:
+            raise ValueError(f"data must be a stack of replicates (c, n, ...), got shape "
+                             f"{data.shape}")
+        if self.is_regression:
+            x = self.check_x(x)
+            if data.ndim != 2 or data.shape[1] != x.shape[0]:
+                raise ValueError(f"data must have shape (c, {x.shape[0]}) (one response per "
+                                 f"row of x per replicate), got {data.shape}")
+        elif x is not None:
+            raise TypeError(f"{type(self).__name__} takes no covariates; got x")
+        self._check_data(data.reshape((-1,) + data.shape[2:]))
+        return data, x
+
+    def fit_batch(self, data, x=None, start=None) -> np.ndarray:
+        """Maximum-likelihood estimates of ``c`` replicate data sets at once.
+
+        The batch hook of simulation studies (:func:`fisherstat.check_asymptotics`).
+        Models with a closed-form estimate (``Normal``, ``Poisson``, ``Binomial``,
+        ``MultivariateNormal``, ``LinearRegression``) or a concave log-likelihood (the
+        single-index GLMs, by Newton-Raphson on all replicates at once) implement the hook
+        ``_fit_batch(data, x, start) -> (theta, unsettled)``; the default calls :meth:`fit`
+        once per replicate (see :attr:`has_batch_fit`).
+
+        Parameters
+        ----------
+        data : array_like, shape (c, n, ...)
+            ``c`` data sets of ``n`` observations each; for regression models ``c``
+            response vectors at the same covariates ``x``.
+        x : array_like, optional
+            The covariates (``n`` rows) shared by the replicates (regression models).
+        start : array_like, shape (p,), optional
+            A starting value for iterative batch fits (e.g. the true parameter of a
+            simulation study); closed forms ignore it.
+
+        Returns
+        -------
+        theta : ndarray, shape (c, p)
+            NaN rows for replicates the batch fit could not settle (an estimate on the
+            boundary, separated data, no convergence): :meth:`fit` of such a replicate
+            raises :class:`~fisherstat.FitError` with the reason. Settled rows agree with
+            :meth:`fit` to about 1e-12.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models import Poisson
+        >>> m = Poisson()
+        >>> Y = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+        >>> m.fit_batch(Y)  # the second MLE, lambda = 0, is on the boundary
+        array([[ 2.],
+               [nan]])
+        """
+        data, x = self._check_batch(data, x)
+        if start is not None:
+            start = validate_theta(self, start, "start")
+        fit = self._fit_batch if self.has_batch_fit else partial(Model._fit_batch, self)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            est, unsettled = fit(data, x, start)
+            theta = np.array(est, dtype=np.float64)
+            theta[np.asarray(unsettled, dtype=bool) | ~np.all(np.isfinite(theta), axis=1)] = np.nan
+        return theta
+
+    def _fit_batch(self, data, x, start):
+        theta = np.full((len(data), self.n_params), np.nan)
+        for r, d in enumerate(data):
+            try:
+                theta[r] = self.fit(d, x=x)
+            except _BATCH_ERRORS:
+                pass
+        return theta, ~np.all(np.isfinite(theta), axis=1)
+
+    def information_batch(self, theta, data, x=None) -> np.ndarray:
+        """Total expected, observed and OPG information of ``c`` replicates at once.
+
+        For replicate ``r`` with parameter ``theta[r]`` (e.g. its estimate) and ``n``
+        observations: ``n I(theta_r)`` (for regression models ``sum_i M(x_i, theta_r)``),
+        the observed information ``-sum_i H_i`` and the outer product of the scores
+        ``sum_i s_i s_i^T`` -- the ingredients of :func:`~fisherstat.fisher`,
+        :func:`~fisherstat.observed_information`, :func:`~fisherstat.empirical_fisher` and
+        :func:`~fisherstat.sandwich_covariance` (times ``n``). Models with closed forms
+        vectorise it over the replicates (hook ``_information_batch(theta, data, x)``
+        returning the three stacks); the default calls :meth:`fisher`, :meth:`hessian`
+        and :meth:`score` once per replicate.
+
+        Parameters
+        ----------
+        theta : array_like, shape (c, p)
+        data : array_like, shape (c, n, ...), or a sequence of ``c`` data sets
+        x : array_like, optional
+            Covariates shared by the replicates (regression models).
+
+        Returns
+        -------
+        ndarray, shape (3, c, p, p)
+            Expected, observed and OPG information; NaN where one is not available (the
+            expected information of a model without a closed form, a failed evaluation).
+
+        Raises
+        ------
+        ValueError
+            For an invalid ``theta`` row or data set (naming the argument).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models import Poisson
+        >>> E, A, B = Poisson().information_batch([[2.0]], [[1.0, 2.0, 3.0]])
+        >>> float(E[0, 0, 0]), float(A[0, 0, 0]), float(B[0, 0, 0])  # n/lam, sum y/lam^2
+        (1.5, 1.5, 0.5)
+        """
+        theta = as_float_array(theta, "theta", ndim=2)
+        if theta.shape[1] != self.n_params:
+            raise ValueError(f"theta must have shape (c, {self.n_params}), got {theta.shape}")
+        if len(data) != theta.shape[0]:
+            raise ValueError(f"data must hold one data set per row of theta "
+                             f"({theta.shape[0]}), got {len(data)}")
+        if not self.has_batch_information:
+            for t, d in zip(theta, data, strict=True):  # bad input raises; failures are NaN
+                self.validate(t)
+                self.check_data(d, x)
+            return Model._information_batch(self, theta, data, x)
+        lo, hi = self.lower, self.upper
+        bad = ~np.all((theta > lo) & (theta < hi), axis=1)
+        if bad.any():
+            self.validate(theta[np.flatnonzero(bad)[0]])  # raises, naming the parameter
+        if type(self)._check_theta is not Model._check_theta:
+            for t in theta:
+                self._check_theta(t)
+        data, x = self._check_batch(data, x)
+        return np.stack(self._information_batch(theta, data, x))
+
+    def _information_batch(self, theta, data, x):
+        c, p = theta.shape
+        out = np.full((3, c, p, p), np.nan)
+        for r in range(c):
+            t, d = theta[r], data[r]
+            if self.has_analytic_fisher:
+                try:
+                    out[0, r] = (self.fisher(t, x=x) if self.is_regression
+                                 else len(d) * self.fisher(t))
+                except (*_BATCH_ERRORS, NotImplementedError):
+                    pass
+            try:
+                out[1, r] = -self.hessian(t, d, x=x)
+            except _BATCH_ERRORS:
+                pass
+            try:
+                S = self.score(t, d, x=x)
+                out[2, r] = S.T @ S
+            except _BATCH_ERRORS:
+                pass
+        return out
+
+    # ------------------------------------------------ variance-reduced Monte Carlo
+    def strata(self, theta) -> Strata | None:
+        """Strata of the sample space for stratified and quasi-Monte Carlo information.
+
+        A model that is a finite mixture of distributions that are easy to draw from
+        (e.g. :class:`~fisherstat.models.GaussianMixture`: one stratum per component)
+        implements the hook ``_strata(theta)`` returning a :class:`Strata`;
+        :func:`fisherstat.fisher` then offers ``variance_reduction='stratified'`` and
+        ``'qmc'``. The default returns None (plain Monte Carlo only).
+
+        Examples
+        --------
+        >>> from fisherstat.models import GaussianMixture, Normal
+        >>> Normal().strata([0.0, 1.0]) is None
+        True
+        >>> s = GaussianMixture(2).strata([0.3, -2.0, 2.0, 1.0, 1.0])
+        >>> s.probabilities, s.dim
+        (array([0.3, 0.7]), 1)
+        """
+        return self._strata(self.validate(theta))
+
+    def _strata(self, theta) -> Strata | None:
+        return None
+
     # ------------------------------------------------------------- factory
     @classmethod
     def from_logpdf(
@@ -484,6 +743,44 @@ class RegressionModel(Model):
                 f"data and x must have the same number of rows, got {y.shape[0]} and {x.shape[0]}"
             )
         return self._check_data(y), x
+
+    @property
+    def mean_param_names(self) -> tuple[str, ...]:
+        """The parameters of the mean function (the default parameters of interest of a
+        design): all of them unless a model has separate error parameters.
+
+        Examples
+        --------
+        >>> from fisherstat.models import LinearRegression, LogisticRegression
+        >>> LinearRegression(2).mean_param_names  # sigma2 is an error parameter
+        ('beta_1', 'beta_2')
+        >>> LogisticRegression(2).mean_param_names
+        ('beta_1', 'beta_2')
+        """
+        return self.param_names
+
+    def linear_mean_scale(self, theta) -> float | None:
+        r"""Declare a Gaussian linear mean: the scale :math:`s` of :math:`M_\beta(x) = s x x^T`.
+
+        None (the default) unless the model's mean is :math:`x^T\beta` in the parameters
+        :attr:`mean_param_names` (the first ``k``), with ``x`` the rows of
+        :meth:`check_x`, their information at ``x`` is :math:`s\,x x^T` with a scalar
+        :math:`s` that does not depend on ``x``, and the remaining (error) parameters are
+        orthogonal to them. The design module then works on the rows of ``x`` directly
+        (the classical regression matrix) instead of the information factor.
+
+        Examples
+        --------
+        >>> from fisherstat.models import LinearRegression, LogisticRegression
+        >>> LinearRegression(2).linear_mean_scale([1.0, 2.0, 0.5])  # 1 / sigma2
+        2.0
+        >>> LogisticRegression(2).linear_mean_scale([1.0, 2.0]) is None
+        True
+        """
+        return self._linear_mean_scale(self.validate(theta))
+
+    def _linear_mean_scale(self, theta) -> float | None:
+        return None
 
     def point_factor(self, theta, x) -> np.ndarray:
         """Factor ``F`` (k, p, r) of the per-point information ``M(x_i) = F_i F_i^T``."""

@@ -33,7 +33,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg, optimize, special
 
-from .._validation import check_int
+from .._batch import gram, outer_rows, solve_pd
+from .._validation import EPS, check_int
 from ..exceptions import FitError
 from .base import RegressionModel
 
@@ -282,12 +283,47 @@ class LinearRegression(_LinearPredictorModel):
         r = data - x @ beta
         s2 = float(r @ r) / n
         # residuals at the rounding level of the least-squares solve count as zero
-        if n <= self.k or np.sqrt(n * s2) <= 1e3 * np.finfo(float).eps * np.linalg.norm(data):
+        if n <= self.k or np.sqrt(n * s2) <= 1e3 * EPS * np.linalg.norm(data):
             raise FitError(
                 f"the residuals are all zero (n = {n}, k = {self.k}): the MLE of sigma2 is 0, "
                 "on the boundary of the parameter space"
             )
         return np.append(beta, s2)
+
+    @property
+    def mean_param_names(self) -> tuple[str, ...]:
+        return self.param_names[: self.k]
+
+    def _linear_mean_scale(self, theta):
+        return 1.0 / float(theta[-1])  # M_beta(x) = x x^T / sigma2, orthogonal to sigma2
+
+    def _fit_batch(self, data, x, start):
+        """Least squares of all replicates: one solve with ``c`` right-hand sides."""
+        c, n = data.shape
+        beta = np.linalg.lstsq(x, data.T, rcond=None)[0].T
+        R = data - beta @ x.T
+        s2 = np.sum(R * R, axis=1) / n
+        # the zero-residual rule of ``_fit`` (boundary sigma2 = 0): refitted, which raises
+        tiny = np.sqrt(n * s2) <= 1e3 * EPS * np.linalg.norm(data, axis=1)
+        return np.column_stack([beta, s2]), tiny | (n <= self.k)
+
+    def _information_batch(self, theta, data, x):
+        """The score, Hessian and information above, summed per replicate, all at once."""
+        n, k = x.shape
+        beta, s2 = theta[:, :k], theta[:, k]
+        r = data - beta @ x.T
+        S = np.concatenate([x[None] * (r / s2[:, None])[..., None],
+                            ((r * r - s2[:, None]) / (2 * s2**2)[:, None])[..., None]],
+                           axis=-1)
+        XtX = x.T @ x
+        m = theta.shape[0]
+        E = np.zeros((m, k + 1, k + 1))
+        E[:, :k, :k] = XtX / s2[:, None, None]
+        E[:, k, k] = n / (2 * s2**2)
+        A = E.copy()
+        A[:, :k, k] = A[:, k, :k] = (r @ x) / (s2**2)[:, None]
+        A[:, k, k] = -n / (2 * s2**2) + np.sum(r * r, axis=1) / s2**3
+        return E, A, gram(S)
 
 
 class _SingleIndexGLM(_LinearPredictorModel):
@@ -379,6 +415,63 @@ class _SingleIndexGLM(_LinearPredictorModel):
                 self._no_mle(y, x, f"step halving found no ascent at Newton iteration {it}")
             beta, ll, slack = new, ll_new, slack_new
         self._no_mle(y, x, f"Newton-Raphson did not converge in {_MAX_ITER} iterations")
+
+    def _fit_batch(self, data, x, start):
+        """Newton-Raphson on all replicates at once, from ``start`` (default: ``_fit``'s own).
+
+        The log-likelihoods of the logistic, probit and log-link Poisson models are concave
+        in the coefficients (McCullagh & Nelder 1989, section 2.5; Pratt 1981, JASA 76,
+        103-106, for the probit), so a stationary point is the unique maximum and the
+        estimate does not depend on the start or the path. The iteration is the Newton step
+        and stopping rule of :meth:`_newton` (full step below ``1e-10`` relative to the
+        coefficients, then one more step), run on a stack of replicates sharing the design
+        ``x``: the linear predictors are one matrix product ``B x^T`` and the Hessians one
+        product of the curvature weights with the rows' outer products. A simulation study
+        starts at the true parameter, close to every estimate, so that no line search is
+        needed; replicates that do not converge (singular Hessian, separated data, no
+        convergence in 100 steps) are returned unsettled, for :meth:`fit` (with its step
+        halving and its diagnosis of why the estimate does not exist).
+        """
+        Y, X = data, x
+        c, n = Y.shape
+        k = X.shape[1]
+        XX = outer_rows(X)
+        if start is None:
+            eta0 = np.stack([self._start_eta(y) for y in Y])
+            w0 = self._weight(eta0)
+            beta, ok = solve_pd((w0 @ XX).reshape(c, k, k), (w0 * eta0) @ X)
+            beta[~ok] = 0.0
+        else:
+            beta = np.tile(np.asarray(start, dtype=float), (c, 1))
+        unsettled = np.zeros(c, dtype=bool)
+        active = np.ones(c, dtype=bool)
+        for _ in range(_MAX_ITER):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            b, y = beta[idx], Y[idx]
+            eta = b @ X.T
+            grad = self._d1(eta, y) @ X
+            curv = -self._d2(eta, y)
+            step, ok = solve_pd((curv @ XX).reshape(-1, k, k), grad)
+            conv = ok & (np.max(np.abs(step), axis=1)
+                         <= _STEP_TOL * (1.0 + np.max(np.abs(b), axis=1)))
+            new = b + step
+            beta[idx[ok]] = new[ok]
+            stop = ~ok | conv | ~np.all(np.isfinite(new), axis=1)
+            unsettled[idx[stop & ~conv]] = True
+            active[idx[stop]] = False
+        unsettled |= active  # no convergence within _MAX_ITER iterations
+        return beta, unsettled
+
+    def _information_batch(self, theta, data, x):
+        """Total ``I = x^T diag(w) x`` (expected), ``A = x^T diag(-l'') x`` (observed) and
+        ``B = x^T diag(l'^2) x`` (OPG), each one matrix product for all replicates."""
+        k = theta.shape[1]
+        eta = theta @ x.T
+        d1 = self._d1(eta, data)
+        V = np.stack([self._weight(eta), -self._d2(eta, data), d1 * d1])  # (3, m, n)
+        return (V @ outer_rows(x)).reshape(3, -1, k, k)
 
     def _no_mle(self, y, x, reason: str):
         """Raise :class:`FitError`: say whether the MLE does not exist, else give ``reason``."""

@@ -1,135 +1,31 @@
-r"""Finite Gaussian mixtures: analytic score and Hessian, exact (1-d) and Monte Carlo information,
-EM fitting, Louis' observed information and the singular sets of the mixture family."""
+r"""Finite Gaussian mixtures: the model (layout, analytic score and Hessian, exact 1-d
+information, strata for variance-reduced Monte Carlo) and its singular sets.
+
+EM fitting lives in :mod:`._mixture_em` (:class:`EMResult`) and Louis' observed
+information in :mod:`._mixture_louis` (:class:`MissingInformation`); both are mixed into
+:class:`GaussianMixture` and re-exported here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
-
 import numpy as np
-from scipy import linalg, special
+from scipy import linalg
 
-from .._moments import Moments as _Moments
-from .._validation import (
-    check_bool,
-    check_int,
-    check_random_state,
-    check_scalar,
-    validate_theta,
-)
-from ..exceptions import FitError
-from ..information import FisherInfo
-from ..information import fisher as _fisher_estimator
-from .base import Model, Singularity
+from .. import _montecarlo
+from .._fisherinfo import FisherInfo
+from .._montecarlo import VARIANCE_REDUCTIONS
+from .._validation import check_choice, check_int, check_random_state
+from ._mixture_em import EMFitting, EMResult
+from ._mixture_louis import LouisInformation, MissingInformation
+from ._mixture_parts import _LOG_2PI, _Parts, _tall_matmul
+from .base import Model, Singularity, Strata
 
 __all__ = ["GaussianMixture", "EMResult", "MissingInformation"]
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "equal")
-_LOG_2PI = np.log(2.0 * np.pi)
-_CHUNK = 2**14  # rows per chunk of Monte Carlo draws
 
 
-def _tall_matmul(A, M):
-    """``A @ M`` for a tall ``A`` (..., d) and a small ``M`` (d, q), computed as
-    ``(M^T A^T)^T``: OpenBLAS handles the wide product consistently fast, while the tall one
-    can be ~30x slower when its threads compete for cores."""
-    flat = A.reshape(-1, A.shape[-1])
-    return (M.T @ flat.T).T.reshape(A.shape[:-1] + (M.shape[1],))
-
-
-class _Parts(NamedTuple):
-    """Component quantities at one parameter value (all arrays over the k components)."""
-
-    pi: np.ndarray  # (k,)  weights, pi_k = 1 - sum of the free ones
-    mu: np.ndarray  # (k, d)
-    cov: np.ndarray  # (k, d, d)
-    linv: np.ndarray  # (k, d, d)  inverse of the lower Cholesky factor
-    prec: np.ndarray  # (k, d, d)  Sigma_j^{-1}
-    logdet: np.ndarray  # (k,)
-
-
-@dataclass(frozen=True)
-class EMResult:
-    """Diagnostics of an EM fit of a :class:`GaussianMixture` (see :meth:`GaussianMixture.fit_em`).
-
-    Attributes
-    ----------
-    theta : ndarray, shape (p,)
-        The estimate, in canonical component order (see
-        :meth:`GaussianMixture.sort_components`).
-    loglik : float
-        Total log-likelihood at ``theta``.
-    converged : bool
-        True when the best start met the convergence criterion (always, unless
-        ``fit_em(..., strict=False)`` returned the best unfinished start).
-    n_iter : int
-        EM iterations of the best start.
-    n_newton : int
-        Accepted Newton-Raphson polishing steps after EM.
-    loglik_path : ndarray
-        Total log-likelihood at every EM iteration of the best start (non-decreasing up to
-        rounding; Dempster, Laird & Rubin 1977, Theorem 1).
-    start_logliks : ndarray
-        Final log-likelihood of every start (NaN for starts that did not converge).
-    failures : tuple of str
-        Why each failed start failed (collapsed component, no convergence).
-    """
-
-    theta: np.ndarray
-    loglik: float
-    converged: bool
-    n_iter: int
-    n_newton: int
-    loglik_path: np.ndarray
-    start_logliks: np.ndarray
-    failures: tuple
-
-
-@dataclass(frozen=True)
-class MissingInformation:
-    r"""Louis' (1982) decomposition of the observed information of a mixture, per observation.
-
-    Attributes
-    ----------
-    complete : ndarray, shape (p, p)
-        :math:`\frac1n\sum_i E[-\nabla^2 \log p(y_i, z_i) \mid y_i]`, the conditional expected
-        complete-data information (the labels ``z`` are the missing data).
-    missing : ndarray, shape (p, p)
-        :math:`\frac1n\sum_i \operatorname{Cov}[\nabla \log p(y_i, z_i) \mid y_i]`, the
-        missing information.
-    param_names : tuple of str
-
-    Notes
-    -----
-    ``observed = complete - missing`` is minus the Hessian of the observed log-likelihood
-    per observation (Louis 1982, JRSS-B 44, eq. 3.1). At the MLE, the eigenvalues of
-    ``complete^{-1} missing`` are the rates of the EM iteration in its eigen-directions; the
-    largest is its linear rate of convergence (Dempster, Laird & Rubin 1977, JRSS-B 39,
-    sec. 3; Meng & Rubin 1991, JASA 86, 899-909, eq. 2.2.1).
-    """
-
-    complete: np.ndarray
-    missing: np.ndarray
-    param_names: tuple
-
-    @property
-    def observed(self) -> FisherInfo:
-        """Observed information per observation, ``complete - missing``."""
-        m = self.complete - self.missing
-        return FisherInfo(0.5 * (m + m.T), self.param_names, 1.0, "observed")
-
-    def fraction_missing(self) -> np.ndarray:
-        """Eigenvalues of ``complete^{-1} missing``, in decreasing order."""
-        lam = linalg.eigvals(self.missing, self.complete)
-        return np.sort(lam.real)[::-1]
-
-    @property
-    def em_rate(self) -> float:
-        """Largest fraction of missing information: the linear rate of EM at the MLE."""
-        return float(self.fraction_missing()[0])
-
-
-class GaussianMixture(Model):
+class GaussianMixture(EMFitting, LouisInformation, Model):
     r"""Mixture of ``k`` Gaussian components in ``dim`` dimensions.
 
     .. math::
@@ -231,8 +127,7 @@ class GaussianMixture(Model):
     def __init__(self, k: int = 2, dim: int = 1, covariance: str = "full"):
         k = check_int(k, "k", low=1)
         d = check_int(dim, "dim", low=1)
-        if not isinstance(covariance, str) or covariance not in COVARIANCE_TYPES:
-            raise ValueError(f"covariance must be one of {COVARIANCE_TYPES}, got {covariance!r}")
+        check_choice(covariance, "covariance", COVARIANCE_TYPES)
         self.k, self.dim, self.covariance = k, d, covariance
         #: Quadrature (``d = 1``) is deterministic and accurate to ~1e-15: analytic.
         self.has_analytic_fisher = d == 1
@@ -632,7 +527,7 @@ class GaussianMixture(Model):
     def fisher_monte_carlo(self, theta, n_samples: int = 100_000, rng=None, *,
                            variance_reduction: str | None = None, estimator: str = "score",
                            n_scrambles: int = 16) -> FisherInfo:
-        r"""Monte Carlo information of one observation, optionally variance-reduced.
+        """Monte Carlo information of one observation, optionally variance-reduced.
 
         Parameters
         ----------
@@ -659,15 +554,10 @@ class GaussianMixture(Model):
 
         Notes
         -----
-        Stratification estimates :math:`I = \sum_j \pi_j E_j[T]` (:math:`E_j` over component
-        ``j``, :math:`T = s s^T` or :math:`-H`) by :math:`\sum_j \pi_j \bar T_j` with
-        variance :math:`\sum_j \pi_j^2 \operatorname{Var}_j(T)/n_j`; with proportional
-        allocation it removes the between-component part of :math:`\operatorname{Var}(T)`
-        and never increases the variance (Cochran, *Sampling Techniques*, 3rd ed., 1977,
-        sec. 5.6). Randomized QMC (Owen 1997, "Scrambled net variance for integrals of
-        smooth functions", Ann. Statist. 25, 1541-1562) gives unbiased estimates per scramble
-        whose spread gives the standard error (Owen, *Practical Quasi-Monte Carlo
-        Integration*, 2023, ch. 17).
+        The same estimate (for the same ``rng``) as ``fisherstat.fisher(model, theta,
+        method='monte_carlo', n_samples=..., variance_reduction=...)``, which drives the
+        stratified and quasi-Monte Carlo estimators through :meth:`strata` (one stratum per
+        component); see :func:`fisherstat.fisher` for the estimators and their references.
 
         Examples
         --------
@@ -682,91 +572,26 @@ class GaussianMixture(Model):
         True
         """
         theta = self.validate(theta)
-        if variance_reduction is not None and (not isinstance(variance_reduction, str) or
-                                               variance_reduction not in ("stratified", "qmc")):
-            raise ValueError("variance_reduction must be None, 'stratified' or 'qmc', got "
-                             f"{variance_reduction!r}")
-        if not isinstance(estimator, str) or estimator not in ("score", "hessian"):
-            raise ValueError(f"estimator must be 'score' or 'hessian', got {estimator!r}")
+        if variance_reduction is not None:
+            check_choice(variance_reduction, "variance_reduction", VARIANCE_REDUCTIONS,
+                         what="or None")
+        check_choice(estimator, "estimator", ("score", "hessian"))
         n_samples = check_int(n_samples, "n_samples", low=2)
         n_scrambles = check_int(n_scrambles, "n_scrambles", low=2)
-        rng = check_random_state(rng)
-        if variance_reduction is None:
-            return _fisher_estimator(self, theta, method="monte_carlo", n_samples=n_samples,
-                                     rng=rng, estimator=estimator)
-        pt = self._parts(theta)
-        if variance_reduction == "stratified":
-            return self._stratified(theta, pt, n_samples, rng, estimator)
-        R = check_int(n_scrambles, "n_scrambles", low=2)
-        return self._qmc(theta, pt, n_samples, rng, estimator, R)
+        mean, se, used = _montecarlo.estimate(
+            self, theta, n_samples=n_samples, rng=check_random_state(rng), estimator=estimator,
+            variance_reduction=variance_reduction, n_scrambles=n_scrambles)
+        return FisherInfo(mean, self.param_names, 1.0, "monte_carlo", se, used)
 
-    def _terms_moments(self, theta, X, estimator, acc):
-        """Add the terms of ``X`` to the accumulator, in chunks that stay in cache (~2^14
-        rows: 2-4x faster per draw than chunks of 10^5+ rows, measured)."""
-        p = self.n_params
-        chunk = max(1, min(_CHUNK, 4_000_000 // (p * p if estimator == "hessian" else p)))
-        for start in range(0, X.shape[0], chunk):
-            Xc = X[start:start + chunk]
-            if estimator == "score":  # as _Moments.add_scores, by einsum: no BLAS threads
-                sc = self._score(theta, Xc, None)
-                c = sc.shape[0]
-                mean = np.einsum("na,nb->ab", sc, sc) / c
-                s2 = sc * sc
-                acc.add(c, mean, np.clip(np.einsum("na,nb->ab", s2, s2) - c * mean**2, 0, None))
-            else:
-                acc.add_terms(-self._hessian(theta, Xc, None))
+    def _strata(self, theta) -> Strata:
+        """The components: stratum ``j`` has probability ``pi_j`` and draws
+        ``mu_j + L_j z`` (``L_j`` the Cholesky factor of ``Sigma_j``)."""
+        pt = self._parts(theta)
+        return Strata(pt.pi, self.dim, lambda j, z: self._draw_component(pt, j, z))
 
     def _draw_component(self, pt, j, z):
         """Map standard normal ``z`` (n, d) to component ``j``."""
         return pt.mu[j] + _tall_matmul(z, np.linalg.cholesky(pt.cov[j]).T)
-
-    def _stratified(self, theta, pt, n, rng, estimator):
-        k, p = self.k, self.n_params
-        if n < 2 * k:
-            raise ValueError(f"n_samples must be >= 2k = {2 * k} for stratification, got {n}")
-        exact = n * pt.pi
-        nj = np.floor(exact).astype(int)
-        nj[np.argsort(nj - exact)[: n - nj.sum()]] += 1  # largest remainders
-        nj = np.maximum(nj, 2)
-        mean, var = np.zeros((p, p)), np.zeros((p, p))
-        for j in range(k):
-            acc = _Moments(p)
-            done = 0
-            while done < nj[j]:  # draw in chunks too: bounded memory
-                c = int(min(nj[j] - done, _CHUNK))
-                X = self._draw_component(pt, j, rng.standard_normal((c, self.dim)))
-                self._terms_moments(theta, X, estimator, acc)
-                done += c
-            mean += pt.pi[j] * acc.mean
-            var += pt.pi[j] ** 2 * acc.stderr() ** 2
-        mean = 0.5 * (mean + mean.T)
-        return FisherInfo(mean, self.param_names, 1.0, "monte_carlo", np.sqrt(var),
-                          int(nj.sum()))
-
-    def _qmc(self, theta, pt, n, rng, estimator, R):
-        from scipy.stats import qmc  # imported on use: scipy.stats costs ~0.3 s to import
-
-        k, p, d = self.k, self.n_params, self.dim
-        per = np.maximum(n * pt.pi / R, 2.0)
-        mj = np.maximum(np.round(np.log2(per)).astype(int), 1)
-        est = np.empty((R, p, p))
-        tiny = np.finfo(float).eps
-        for r in range(R):
-            total = np.zeros((p, p))
-            for j in range(k):
-                # ``seed=`` (not SciPy 1.15's ``rng=``) so that SciPy 1.10-1.14 work too; both
-                # draw from the same Generator, so the stream is the same
-                sob = qmc.Sobol(d, scramble=True, seed=rng)
-                u = np.clip(sob.random_base2(int(mj[j])), tiny, 1.0 - tiny)
-                X = self._draw_component(pt, j, special.ndtri(u))
-                acc = _Moments(p)
-                self._terms_moments(theta, X, estimator, acc)
-                total += pt.pi[j] * acc.mean
-            est[r] = total
-        mean = est.mean(axis=0)
-        se = est.std(axis=0, ddof=1) / np.sqrt(R)
-        return FisherInfo(0.5 * (mean + mean.T), self.param_names, 1.0, "monte_carlo",
-                          0.5 * (se + se.T), int(R * np.sum(2 ** mj)))
 
     # ---------------------------------------------------------------- sampling
     def _sample(self, theta, n, rng, x):
@@ -778,299 +603,6 @@ class GaussianMixture(Model):
             sel = labels == j
             X[sel] = self._draw_component(pt, j, z[sel])
         return X[:, 0] if self.dim == 1 else X
-
-    # ----------------------------------------------------------- Louis / EM
-    def _louis_sums(self, theta, X):
-        """Summed complete information ``sum_i E[-B_z | y_i]``, summed ``E[A_z A_z^T | y_i]``,
-        ``sum_i s_i s_i^T`` and the summed score (no per-observation (p, p) arrays)."""
-        pt, a, tau, loc, s = self._score_parts(theta, X)
-        p, d = self.n_params, self.dim
-        Ic, AA = np.zeros((p, p)), np.zeros((p, p))
-        w = self._w_idx
-        G = self._weight_scores(pt.pi) if self.k > 1 else None
-        for j in range(self.k):
-            idx = self._loc_idx[j]
-            t = tau[j]
-            T = t.sum()
-            P = pt.prec[j]
-            Ea = self._times_E(a[j].T)  # (n, m, d)
-            PEa = _tall_matmul(Ea, P)
-            PE = np.einsum("iq,aql->ail", P, self._E)
-            blk = np.empty((d + self._m, d + self._m))
-            blk[:d, :d] = T * P
-            blk[d:, :d] = np.tensordot(t, PEa, axes=(0, 0))
-            blk[:d, d:] = blk[d:, :d].T
-            blk[d:, d:] = (np.tensordot(t[:, None, None] * PEa, Ea, axes=([0, 2], [0, 2]))
-                           - 0.5 * T * np.einsum("ail,bli->ab", PE, PE))
-            Ic[idx[:, None], idx[None, :]] += blk
-            lj = loc[j]  # (d + m, n)
-            AA[idx[:, None], idx[None, :]] += np.einsum("an,bn->ab", lj * t, lj)
-            if G is not None:
-                gg = T * np.outer(G[j], G[j])
-                Ic[w[:, None], w[None, :]] += gg
-                AA[w[:, None], w[None, :]] += gg
-                cross = np.outer(G[j], lj @ t)
-                AA[w[:, None], idx[None, :]] += cross
-                AA[idx[:, None], w[None, :]] += cross.T
-        return Ic, AA, np.einsum("an,bn->ab", s, s), s.sum(axis=1)
-
-    def missing_information(self, theta, data) -> MissingInformation:
-        r"""Louis' decomposition observed = complete - missing, per observation.
-
-        With the component labels :math:`z` as missing data, the complete-data score is
-        :math:`A_{z}` and its Hessian :math:`B_{z}` (see the class Notes), so
-        :math:`E[-B_z \mid y] = -\sum_j \tau_j B_j` and
-        :math:`\operatorname{Cov}[A_z \mid y] = \sum_j \tau_j A_j A_j^T - s s^T`
-        (Louis 1982, JRSS-B 44, 226-233, eq. 3.1). They are accumulated as sums over the
-        observations (no per-observation (p, p) arrays).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from fisherstat.models.mixture import GaussianMixture
-        >>> m = GaussianMixture(2)
-        >>> x = m.sample([0.5, 0.0, 3.0, 1.0, 1.0], 2000, rng=1)
-        >>> res = m.missing_information(m.fit(x), x)
-        >>> round(res.em_rate, 2)  # EM gains ~7% of the remaining distance per iteration
-        0.93
-        """
-        theta = self.validate(theta)
-        X, _ = self.check_data(data)
-        Ic, AA, SS, _ = self._louis_sums(theta, X)
-        n = X.shape[0]
-        Im = AA - SS
-        return MissingInformation(0.5 * (Ic + Ic.T) / n, 0.5 * (Im + Im.T) / n,
-                                  self.param_names)
-
-    def observed_information_louis(self, theta, data) -> FisherInfo:
-        """Observed information per observation by Louis' (1982) missing-information identity.
-
-        Equal to :func:`fisherstat.observed_information` (minus the mean Hessian) computed
-        as ``complete - missing`` from the posterior responsibilities; see
-        :meth:`missing_information`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import fisherstat as fs
-        >>> from fisherstat.models.mixture import GaussianMixture
-        >>> m = GaussianMixture(2)
-        >>> x = m.sample(m.example_theta(), 500, rng=2)
-        >>> th = m.fit(x)
-        >>> bool(np.allclose(m.observed_information_louis(th, x).matrix,
-        ...                  fs.observed_information(m, th, x).matrix, rtol=1e-10, atol=1e-12))
-        True
-        """
-        return self.missing_information(theta, data).observed
-
-    def _kmeanspp_start(self, X, rng):
-        """k-means++ seeding (Arthur & Vassilvitskii 2007) on standardised data, then the
-        moments of the nearest-centre partition."""
-        n, d = X.shape
-        k = self.k
-        Z = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), np.finfo(float).tiny)
-        centres = [int(rng.integers(n))]
-        D2 = np.sum((Z - Z[centres[0]]) ** 2, axis=1)
-        for _ in range(1, k):
-            total = D2.sum()
-            i = int(rng.choice(n, p=D2 / total)) if total > 0 else int(rng.integers(n))
-            centres.append(i)
-            D2 = np.minimum(D2, np.sum((Z - Z[i]) ** 2, axis=1))
-        dist = np.stack([np.sum((Z - Z[c]) ** 2, axis=1) for c in centres])
-        resp = np.zeros((k, n))
-        resp[np.argmin(dist, axis=0), np.arange(n)] = 1.0
-        return 0.9 * resp + 0.1 / k  # soft: no empty cluster
-
-    def _m_step(self, X, resp):
-        """M step from responsibilities ``resp`` (k, n)."""
-        n, d = X.shape
-        N = resp.sum(axis=1)
-        pi = N / n
-        mu = np.einsum("jn,nd->jd", resp, X) / N[:, None]
-        cov = np.empty((self.k, d, d))
-        for j in range(self.k):
-            rt = X.T - mu[j][:, None]  # (d, n)
-            cov[j] = np.einsum("in,ln->il", rt * resp[j], rt) / N[j]
-        return pi, mu, self._project(0.5 * (cov + np.swapaxes(cov, 1, 2)), pi)
-
-    def _em_run(self, X, pi, mu, cov, max_iter, tol, scale):
-        """EM from (pi, mu, cov); returns (pi, mu, cov, path, status, reason) with status
-        'converged', 'max_iter' or 'collapsed'."""
-        path = []
-        for _ in range(max_iter):
-            if np.min(pi) < 1e-8:
-                return pi, mu, cov, path, "collapsed", (
-                    f"a weight collapsed to {np.min(pi):.3g}")
-            ev = np.linalg.eigvalsh(cov)
-            if np.min(ev[:, 0]) < 1e-10 * scale:
-                j = int(np.argmin(ev[:, 0]))
-                return pi, mu, cov, path, "collapsed", (
-                    f"component {j + 1} collapsed (covariance eigenvalue {ev[j, 0]:.3g})")
-            try:
-                pt = self._parts_of(pi, mu, cov)
-            except linalg.LinAlgError:
-                return pi, mu, cov, path, "collapsed", "a covariance became singular"
-            _, logf, tau = self._e_step(pt, X)
-            ll = float(logf.sum())
-            path.append(ll)
-            if len(path) > 1 and abs(path[-1] - path[-2]) <= tol * max(abs(ll), 1.0):
-                return pi, mu, cov, path, "converged", ""
-            pi, mu, cov = self._m_step(X, tau)
-        return pi, mu, cov, path, "max_iter", f"EM did not converge in {max_iter} iterations"
-
-    def _newton_polish(self, theta, X, max_steps=20):
-        """Newton-Raphson on the observed log-likelihood (analytic Hessian, via Louis sums),
-        accepting only steps that stay valid and do not decrease it."""
-        ll = float(self._loglik(theta, X, None).sum())
-        taken = 0
-        for _ in range(max_steps):
-            Ic, AA, SS, g = self._louis_sums(theta, X)
-            J = Ic - AA + SS  # observed information (total)
-            try:
-                c = linalg.cho_factor(0.5 * (J + J.T))
-            except linalg.LinAlgError:
-                break
-            step = linalg.cho_solve(c, g)
-            decrement = float(g @ step)
-            if not decrement > 1e-14 * max(abs(ll), 1.0):
-                break
-            t, accepted = 1.0, False
-            while t > 1e-3:
-                cand = theta + t * step
-                try:
-                    cand = self.validate(cand)
-                except ValueError:
-                    t *= 0.5
-                    continue
-                ll_c = float(self._loglik(cand, X, None).sum())
-                if ll_c >= ll - 1e-12 * max(abs(ll), 1.0):
-                    theta, ll, accepted = cand, ll_c, True
-                    break
-                t *= 0.5
-            if not accepted:
-                break
-            taken += 1
-        return theta, ll, taken
-
-    def fit_em(self, data, start=None, *, n_init: int = 5, max_iter: int = 5000,
-               tol: float = 1e-10, rng=0, polish: bool = True,
-               strict: bool = True) -> EMResult:
-        r"""Maximum likelihood by EM from several starts, with diagnostics.
-
-        Parameters
-        ----------
-        data : array_like, (n,) or (n, dim)
-        start : array_like, optional
-            A starting ``theta`` (tried in addition to the k-means++ starts).
-        n_init : int
-            Number of k-means++ starts (Arthur & Vassilvitskii 2007, "k-means++: the
-            advantages of careful seeding", SODA).
-        max_iter : int
-            EM iterations per start.
-        tol : float
-            Convergence when the log-likelihood changes by at most
-            ``tol * max(|loglik|, 1)`` in one iteration.
-        rng : int or np.random.Generator
-            Seeds the starts (default 0: ``fit`` is deterministic).
-        polish : bool
-            Finish with Newton-Raphson steps on the observed log-likelihood (analytic
-            Hessian), each accepted only if it keeps ``theta`` valid and does not decrease the
-            likelihood; EM's linear convergence leaves a score of order ``tol`` otherwise.
-        strict : bool
-            If False and no start converged, return the best start that ran out of
-            iterations (``converged=False``) instead of raising.
-
-        Returns
-        -------
-        EMResult
-
-        Raises
-        ------
-        FitError
-            When no start converges (and ``strict``, or every start collapsed); the message
-            lists why each start failed (a collapsed component, i.e. a weight or a covariance
-            eigenvalue tending to 0, or no convergence in ``max_iter`` iterations).
-
-        Notes
-        -----
-        E step: :math:`\tau_{ij} \propto \pi_j \phi(x_i; \mu_j, \Sigma_j)` by log-sum-exp.
-        M step: :math:`N_j = \sum_i \tau_{ij}`, :math:`\pi_j = N_j / n`,
-        :math:`\mu_j = \sum_i \tau_{ij} x_i / N_j`, :math:`S_j = \sum_i \tau_{ij} r_{ij}
-        r_{ij}^T / N_j` restricted to the covariance type (diagonal, :math:`\operatorname{tr}
-        S_j / d \cdot I`, or the pooled :math:`\sum_j N_j S_j / n` for ``'equal'``)
-        (Dempster, Laird & Rubin 1977, sec. 4.3; McLachlan & Peel, *Finite Mixture Models*,
-        2000, sec. 3.2). The likelihood is unbounded at singular covariances (a component on
-        one point), so a start stops as failed when a covariance eigenvalue falls below
-        1e-10 times the data variance or a weight below 1e-8. The best converged start wins;
-        its components are put in canonical order (:meth:`sort_components`).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from fisherstat.models.mixture import GaussianMixture
-        >>> m = GaussianMixture(2)
-        >>> x = m.sample([0.4, -2.0, 2.0, 1.0, 0.5], 3000, rng=0)
-        >>> res = m.fit_em(x)
-        >>> res.converged, np.round(res.theta, 1)
-        (True, array([ 0.4, -2. ,  2. ,  1. ,  0.5]))
-        >>> bool(np.all(np.diff(res.loglik_path) > -1e-8))  # EM never decreases the likelihood
-        True
-        """
-        X, _ = self.check_data(data)
-        n, d = X.shape
-        n_init = check_int(n_init, "n_init", low=0 if start is not None else 1)
-        max_iter = check_int(max_iter, "max_iter", low=1)
-        tol = check_scalar(tol, "tol", low=0)
-        rng = check_random_state(rng)
-        polish, strict = check_bool(polish, "polish"), check_bool(strict, "strict")
-        if start is not None:
-            start = validate_theta(self, start, "start")
-        if n < self.k * (d + 1):
-            raise FitError(f"{self!r} needs at least k (dim + 1) = {self.k * (d + 1)} "
-                           f"observations, got {n}")
-        scale = float(np.max(np.var(X, axis=0)))
-        if not scale > 0:
-            raise FitError("all observations are equal: the mixture likelihood is unbounded")
-        starts = []
-        if start is not None:
-            starts.append(self._arrays(self.validate(start)))
-        for _ in range(n_init):
-            starts.append(self._m_step(X, self._kmeanspp_start(X, rng)))
-        best, unfinished, lls, failures = None, None, [], []
-        for i, (pi, mu, cov) in enumerate(starts):
-            cov = np.array(cov)
-            pi, mu, cov, path, status, why = self._em_run(X, pi, mu, cov, max_iter, tol, scale)
-            if status != "converged":
-                lls.append(np.nan)
-                failures.append(f"start {i + 1}: {why}")
-                if status == "max_iter" and (unfinished is None
-                                             or path[-1] > unfinished[1][-1]):
-                    unfinished = ((pi, mu, cov), path)
-                continue
-            lls.append(path[-1])
-            if best is None or path[-1] > best[1][-1]:
-                best = ((pi, mu, cov), path)
-        converged = best is not None
-        if not converged:
-            if strict or unfinished is None:
-                raise FitError(f"{self!r}: EM failed from every start: " + "; ".join(failures))
-            best = unfinished
-        (pi, mu, cov), path = best
-        try:
-            theta = self.validate(self._pack(pi, mu, cov))
-        except ValueError as exc:
-            raise FitError(f"EM left the parameter space: {exc}") from None
-        n_newton = 0
-        ll = path[-1]
-        if polish:
-            theta, ll, n_newton = self._newton_polish(theta, X)
-        result = EMResult(self.sort_components(theta), float(ll), converged, len(path),
-                          n_newton, np.array(path), np.array(lls), tuple(failures))
-        self.last_fit_ = result
-        return result
-
-    def _fit(self, data, x, start):
-        return self.fit_em(data, start).theta
 
     # ---------------------------------------------------------- singularities
     def singularities(self, theta) -> list[Singularity]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from .._validation import check_int, check_random_state
+from .._validation import EPS, check_int, check_random_state
 from ..exceptions import FitError
 from .base import Model
 
@@ -88,6 +88,7 @@ class MultivariateNormal(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self, dim: int = 2):
         d = check_int(dim, "dim", low=1)
@@ -242,9 +243,22 @@ class MultivariateNormal(Model):
         S = r.T @ r / n
         S = 0.5 * (S + S.T)
         w = np.linalg.eigvalsh(S)
-        if not w[0] > d * np.finfo(float).eps * max(w[-1], np.finfo(float).tiny):
+        if not w[0] > d * EPS * max(w[-1], np.finfo(float).tiny):
             raise FitError(
                 "MultivariateNormal fit: the sample covariance is singular (the data lie in "
                 f"a lower-dimensional subspace; smallest eigenvalue {w[0]:.3g})"
             )
         return np.concatenate([mu, S[self._rows, self._cols]])
+
+    def _fit_batch(self, data, x, start):
+        if data.ndim == 2 and self.dim == 1:
+            data = data[..., None]
+        c, n, d = data.shape
+        mu = data.mean(axis=1)
+        R = data - mu[:, None, :]
+        S = np.einsum("cni,cnj->cij", R, R) / n
+        S = 0.5 * (S + np.swapaxes(S, 1, 2))
+        w = np.linalg.eigvalsh(S)
+        # the singular-covariance rule of ``_fit`` (refitted replicates raise its FitError)
+        bad = ~(w[:, 0] > d * EPS * np.maximum(w[:, -1], np.finfo(float).tiny))
+        return np.column_stack([mu, S[:, self._rows, self._cols]]), bad

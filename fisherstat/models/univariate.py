@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize, special
 
-from .._validation import check_in_interval, check_int
+from .._batch import gram
+from .._validation import EPS, check_in_interval, check_int
 from ..exceptions import FitError
 from .base import Model
 from .glm import check_poisson_mean, poisson_logpmf
@@ -43,6 +44,7 @@ class Normal(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self):
         super().__init__(("mu", "sigma2"), (_FREE, _POS))
@@ -83,6 +85,25 @@ class Normal(Model):
         if s2 <= 0:
             raise FitError("all observations are equal: the MLE of sigma2 is 0 (boundary)")
         return np.array([mu, s2])
+
+    def _fit_batch(self, data, x, start):
+        mu = data.mean(axis=1)
+        s2 = np.mean((data - mu[:, None]) ** 2, axis=1)
+        return np.column_stack([mu, s2]), ~(s2 > 0)
+
+    def _information_batch(self, theta, data, x):
+        """The score, Hessian and information above, summed per replicate, all at once."""
+        n = data.shape[1]
+        mu, s2 = theta[:, 0], theta[:, 1]
+        r = data - mu[:, None]
+        S = np.stack([r / s2[:, None], (r * r - s2[:, None]) / (2 * s2**2)[:, None]], axis=-1)
+        A = np.empty((theta.shape[0], 2, 2))
+        A[:, 0, 0] = n / s2
+        A[:, 0, 1] = A[:, 1, 0] = r.sum(axis=1) / s2**2
+        A[:, 1, 1] = -n / (2 * s2**2) + np.sum(r * r, axis=1) / s2**3
+        E = np.zeros_like(A)
+        E[:, 0, 0], E[:, 1, 1] = n / s2, n / (2 * s2**2)
+        return E, A, gram(S)
 
 
 def _check_positive_data(data: np.ndarray) -> np.ndarray:
@@ -162,6 +183,7 @@ class Gamma(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self):
         super().__init__(("shape", "scale"), (_POS, _POS))
@@ -215,7 +237,7 @@ class Gamma(Model):
         lo, hi = 0.5 / s, 1.0 / s
         if not f(lo) > 0 > f(hi):
             raise FitError(f"Gamma fit: could not bracket the shape MLE (s = {s:g})")
-        k = optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+        k = optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * EPS)
         return np.array([k, mean / k])
 
 
@@ -272,6 +294,7 @@ class Weibull(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self):
         super().__init__(("shape", "scale"), (_POS, _POS))
@@ -347,7 +370,7 @@ class Weibull(Model):
             hi *= 2
         if not (f(lo) > 0 > f(hi)):
             raise FitError("Weibull fit: could not bracket the shape MLE")
-        k = optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+        k = optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * EPS)
         log_lam = (special.logsumexp(k * lx) - np.log(n)) / k
         return np.array([k, np.exp(log_lam)])
 
@@ -408,6 +431,7 @@ class StudentT(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self):
         super().__init__(("loc", "scale", "df"), (_FREE, _POS, _POS))
@@ -533,6 +557,7 @@ class Poisson(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self):
         super().__init__(("lam",), (_POS,))
@@ -564,6 +589,16 @@ class Poisson(Model):
         if not mean > 0:
             raise FitError("Poisson fit: all counts are 0, the MLE lam = 0 is on the boundary")
         return np.array([mean])
+
+    def _fit_batch(self, data, x, start):
+        lam = data.mean(axis=1)
+        return lam[:, None], ~(lam > 0)
+
+    def _information_batch(self, theta, data, x):
+        n, lam = data.shape[1], theta[:, 0]
+        s = data / lam[:, None] - 1.0
+        A = (data.sum(axis=1) / lam**2)[:, None, None]
+        return (n / lam)[:, None, None], A, np.sum(s * s, axis=1)[:, None, None]
 
 
 # ------------------------------------------------------------------------- Binomial
@@ -602,6 +637,7 @@ class Binomial(Model):
     """
 
     has_analytic_fisher = True
+    iid_draws = True
 
     def __init__(self, n_trials: int = 10):
         self.n_trials = check_int(n_trials, "n_trials", low=1)
@@ -645,3 +681,14 @@ class Binomial(Model):
                 "(all failures or all successes)"
             )
         return np.array([p])
+
+    def _fit_batch(self, data, x, start):
+        p = data.mean(axis=1) / self.n_trials
+        return p[:, None], ~((p > 0) & (p < 1))
+
+    def _information_batch(self, theta, data, x):
+        n, N, q = data.shape[1], self.n_trials, theta[:, 0]
+        s = data / q[:, None] - (N - data) / (1 - q)[:, None]
+        A = np.sum(data / (q**2)[:, None] + (N - data) / ((1 - q) ** 2)[:, None], axis=1)
+        E = n * N / (q * (1 - q))
+        return E[:, None, None], A[:, None, None], np.sum(s * s, axis=1)[:, None, None]

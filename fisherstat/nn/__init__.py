@@ -10,43 +10,62 @@ module                 contents
 :mod:`.operators`      the operators: dense, diagonal, block, K-FAC, EKFAC, implicit
 :mod:`.optim`          :class:`SGD`, :class:`Adam`, :class:`NaturalGradient`, :func:`train`
 :mod:`.continual`      :class:`EWC` (and online EWC), :class:`L2Anchor`,
-                       :func:`make_permuted_tasks`, :func:`continual_learning`
+                       :func:`fisher_diagonal`
 :mod:`.active`         expected gradient length, uncertainty scores, the active-learning loop
 :mod:`.monitor`        :class:`FisherMonitor`: running mini-batch Fisher statistics
 :mod:`.spectrum`       Karakida et al.'s spectrum statistics of wide random networks:
-                       order parameters, theory vs measurement, NTK eigenvalues
-:mod:`.plateau`        the teacher-student plateau at the overlap singularity:
-                       :func:`teacher_student`, :func:`escape_run`
+                       measurement (the Gram route), NTK eigenvalues; re-exports
+:mod:`.mean_field`     the theory: order parameters, predicted statistics
+:mod:`.experiments`    the experiment harnesses, one module a family:
+                       :func:`make_permuted_tasks`, :func:`continual_learning`
+                       (``.continual``); :func:`compare_strategies`,
+                       :func:`make_redundant_pool` (``.active_learning``);
+                       :func:`width_sweep` (``.width_sweep``); :func:`teacher_student`,
+                       :func:`escape_run` (``.plateau``, also :mod:`.plateau`)
 =====================  =================================================================
+
+Private modules shared inside ``nn``: ``_blocks`` (the storages of the operators),
+``_signals`` (output signals of the three kinds and their gradient norms), ``_checks``.
+The low-level forward/backward API of :class:`MLP` (:meth:`MLP.forward_pass`,
+:meth:`MLP.backward_pass`, :meth:`MLP.tangent`, ...) is what every module here uses.
 """
 
 from .active import (
     STRATEGIES,
     ActiveLearningResult,
-    LearningCurves,
     active_learning,
-    compare_strategies,
     entropy_scores,
     expected_gradient_length,
-    make_redundant_pool,
     query_scores,
 )
 from .continual import (
     EWC,
-    METHODS,
-    ContinualResult,
     L2Anchor,
     Penalty,
     PenaltySum,
     QuadraticPenalty,
-    Task,
-    continual_learning,
     fisher_diagonal,
+)
+from .experiments import (
+    METHODS,
+    ContinualResult,
+    EscapeRun,
+    LearningCurves,
+    Task,
+    TeacherStudent,
+    WidthSweep,
+    compare_strategies,
+    continual_learning,
+    escape_iteration,
+    escape_run,
     make_permuted_tasks,
+    make_redundant_pool,
+    teacher_student,
+    width_sweep,
 )
 from .fisher import KINDS, STRUCTURES, fisher, per_sample_traces
 from .layers import ACTIVATIONS, Activation, Affine
-from .mlp import MLP
+from .mlp import MLP, ForwardPass
 from .monitor import FisherMonitor, MonitorRecord, exponential_average, running_average
 from .operators import (
     BlockDiagonalOperator,
@@ -58,20 +77,18 @@ from .operators import (
     KFACOperator,
 )
 from .optim import SGD, Adam, NaturalGradient, Optimizer, TrainResult, train
-from .plateau import EscapeRun, TeacherStudent, escape_iteration, escape_run, teacher_student
 from .spectrum import (
     OrderParameters,
     SpectrumStatistics,
-    WidthSweep,
     measured_statistics,
     ntk_eigenvalues,
     order_parameters,
     predicted_statistics,
-    width_sweep,
 )
 
 __all__ = [
     "MLP",
+    "ForwardPass",
     "Activation",
     "ACTIVATIONS",
     "Affine",

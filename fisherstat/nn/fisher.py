@@ -64,8 +64,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_random_state
+from .._validation import check_choice
+from ._blocks import DenseBlock, DiagBlock, EigenKronBlock, KronBlock, RowFactorBlock
 from ._checks import check_bool, finite_result
+from ._signals import KINDS, output_signals, raw_traces
 from .mlp import MLP
 from .operators import (
     BlockDiagonalOperator,
@@ -74,16 +76,10 @@ from .operators import (
     EKFACOperator,
     ImplicitOperator,
     KFACOperator,
-    _DenseBlock,
-    _DiagBlock,
-    _EigenKronBlock,
-    _KronBlock,
-    _RowFactorBlock,
 )
 
 __all__ = ["fisher", "per_sample_traces", "KINDS", "STRUCTURES"]
 
-KINDS = ("exact", "monte_carlo", "empirical")
 STRUCTURES = ("dense", "block", "diag", "kfac", "ekfac", "implicit")
 
 #: Largest number of floats of the (chunk, cols_l * cols_m) array in the pair contraction.
@@ -93,30 +89,6 @@ _CHUNK_FLOATS = 4_000_000
 def _check_net(net):
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a fisherstat.nn.MLP, got {type(net).__name__}")
-
-
-def _signals(net, theta, X, kind, y, rng, n_samples):
-    """Forward pass and the (N, R, C) output signals ``U`` of the kind."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if kind == "empirical":
-        if y is None:
-            raise ValueError("kind='empirical' needs the observed responses y")
-        y, X = net._labelled(y, X)
-    else:
-        if y is not None:
-            raise ValueError(f"y is only used by kind='empirical', not kind={kind!r}")
-        X = net._inputs(X)
-    cache = net._forward(theta, X)
-    out = net._out(theta)
-    if kind == "exact":
-        U = np.swapaxes(out.factor(cache.f), 1, 2)
-    elif kind == "monte_carlo":
-        S = check_int(n_samples, "n_samples", low=1)
-        U = out.sampled_residuals(cache.f, check_random_state(rng), S) / np.sqrt(S)
-    else:
-        U = out.residual(cache.f, y)[:, None, :]
-    return cache, np.ascontiguousarray(U)
 
 
 def _pair_block(delta_l, delta_m, a_l, a_m):
@@ -140,7 +112,7 @@ def _dense_matrix(net, cache, deltas, acts, N, R, layers=None):
     """Dense matrix (or only the diagonal blocks ``layers``) by the cheaper of two routes."""
     L = net.n_layers
     if R <= 2:
-        B = net._rows(cache, deltas).reshape(N * R, net.n_weights)
+        B = net.signal_gradients(cache, deltas).reshape(N * R, net.n_weights)
         if layers is None:
             M = (B.T @ B) / N
             return 0.5 * (M + M.T)
@@ -174,7 +146,7 @@ def _mc_stderr(net, cache, deltas, N, S):
     Pooling over rows includes the between-row spread of ``E[g g^T | x_n]`` (not random
     given X), so this overstates the error: a conservative standard error.
     """
-    G = net._rows(cache, deltas).reshape(N * S, net.n_weights) * np.sqrt(S)
+    G = net.signal_gradients(cache, deltas).reshape(N * S, net.n_weights) * np.sqrt(S)
     n = N * S
     mean = (G.T @ G) / n
     G2 = G * G
@@ -237,8 +209,7 @@ def fisher(net, theta, X, kind: str, structure: str = "dense", y=None, rng=None,
     """
     _check_net(net)
     theta = net.validate(theta)
-    if structure not in STRUCTURES:
-        raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
+    check_choice(structure, "structure", STRUCTURES)
     if factor not in ("auto", "never", "always"):
         raise ValueError(f"factor must be 'auto', 'never' or 'always', got {factor!r}")
     pi_damping = check_bool(pi_damping, "pi_damping")
@@ -248,32 +219,32 @@ def fisher(net, theta, X, kind: str, structure: str = "dense", y=None, rng=None,
 @finite_result("theta", "X", what="Fisher information")
 def _fisher(net, theta, X, kind, structure, y, rng, n_samples, pi_damping, factor):
     """:func:`fisher` after the checks of its options (a non-finite trace is bad input)."""
-    cache, U = _signals(net, theta, X, kind, y, rng, n_samples)
+    cache, U = output_signals(net, theta, X, kind, y, rng, n_samples)
     names = net.param_names[: net.n_weights]
     N, R = U.shape[:2]
-    common = dict(kind=kind, param_names=names, n_obs=N)
+    common = dict(kind=kind, param_names=names, n_inputs=N)
     if structure == "implicit":
         return ImplicitOperator(net, theta, cache, U, kind=kind, param_names=names)
-    deltas = net._backward(theta, cache, U)
-    acts = [layer._augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
+    deltas = net.backward_pass(cache, U)
+    acts = net.layer_inputs(cache)
     L, P = net.n_layers, net.n_weights
     every = [slice(0, P)]
     if structure == "dense":
         if factor == "always" or (factor == "auto" and N * R < P):
-            block = _RowFactorBlock(deltas, acts, net.slices, 1.0 / N)
+            block = RowFactorBlock(deltas, acts, net.slices, 1.0 / N)
             return DenseOperator([block], every, **common)
-        op = DenseOperator([_DenseBlock(_dense_matrix(net, cache, deltas, acts, N, R))],
+        op = DenseOperator([DenseBlock(_dense_matrix(net, cache, deltas, acts, N, R))],
                            every, **common)
         if kind == "monte_carlo":
             op._stderr_fn = lambda: _mc_stderr(net, cache, deltas, N, R)
         return op
     if structure == "block":
         mats = _dense_matrix(net, cache, deltas, acts, N, R, layers=range(L))
-        return BlockDiagonalOperator([_DenseBlock(m) for m in mats], net.slices, **common)
+        return BlockDiagonalOperator([DenseBlock(m) for m in mats], net.slices, **common)
     if structure == "diag":
         d = np.concatenate([(np.einsum("nrw,nrw->wn", dl, dl) @ (a * a)).ravel()
                             for dl, a in zip(deltas, acts, strict=True)]) / N
-        return DiagonalOperator([_DiagBlock(d)], every, **common)
+        return DiagonalOperator([DiagBlock(d)], every, **common)
     Gs, As = [], []
     for dl, a in zip(deltas, acts, strict=True):
         d2 = dl.reshape(N * R, -1)
@@ -282,14 +253,14 @@ def _fisher(net, theta, X, kind, structure, y, rng, n_samples, pi_damping, facto
         Gs.append(0.5 * (G + G.T))
         As.append(0.5 * (A + A.T))
     if structure == "kfac":
-        blocks = [_KronBlock(G, A, bool(pi_damping)) for G, A in zip(Gs, As, strict=True)]
+        blocks = [KronBlock(G, A, bool(pi_damping)) for G, A in zip(Gs, As, strict=True)]
         return KFACOperator(blocks, net.slices, **common)
     blocks = []
     for dl, a, G, A in zip(deltas, acts, Gs, As, strict=True):
         QG = np.linalg.eigh(G)[1]
         QA = np.linalg.eigh(A)[1]
         s = (np.sum((dl @ QG) ** 2, axis=1).T @ ((a @ QA) ** 2)) / N
-        blocks.append(_EigenKronBlock(QG, QA, s))
+        blocks.append(EigenKronBlock(QG, QA, s))
     return EKFACOperator(blocks, net.slices, **common)
 
 
@@ -317,25 +288,4 @@ def per_sample_traces(net, theta, X, kind: str = "exact", y=None, rng=None, *,
     return _traces(net, theta, X, kind, y, rng, n_samples)
 
 
-def _raw_traces(net, theta, X, kind, y, rng, n_samples):
-    cache, U = _signals(net, theta, X, kind, y, rng, n_samples)
-    return np.sum(_signal_sq_norms(net, theta, cache, U), axis=1)
-
-
-_traces = finite_result("theta", "X", what="per-sample trace")(_raw_traces)
-
-
-def _signal_sq_norms(net, theta, cache, U) -> np.ndarray:
-    r"""Squared norms :math:`\|J_n^T u_{nr}\|^2` of the gradients of signals ``U`` (N, R, C).
-
-    One backward pass of the R signals per row; with the per-layer gradient the outer
-    product :math:`\delta^l_{nr} \bar a^{l\,T}_n`, its squared norm is
-    :math:`\sum_l \|\delta^l_{nr}\|^2 \|\bar a^l_n\|^2` -- no (N, P) array. ``cache`` is
-    the forward pass of the rows at ``theta``. Returns (N, R).
-    """
-    deltas = net._backward(theta, cache, np.ascontiguousarray(U))
-    out = np.zeros(U.shape[:2])
-    for li, layer in enumerate(net.layers):
-        a = layer._augment(cache.inputs[li])
-        out += np.sum(deltas[li] ** 2, axis=2) * np.sum(a * a, axis=1)[:, None]
-    return out
+_traces = finite_result("theta", "X", what="per-sample trace")(raw_traces)

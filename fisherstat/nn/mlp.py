@@ -9,44 +9,32 @@ differentiation; the tests check every derivative against central differences.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg, optimize
 
 from .._validation import (
     as_float_array,
+    check_choice,
     check_in_interval,
     check_int,
     check_random_state,
     check_scalar,
 )
-from ..exceptions import FitError
 from ..models.base import RegressionModel, Singularity
+from ._backprop import Backprop, ForwardPass
 from ._checks import finite_result, overflow_error
+from ._scoring import N_STARTS, FisherScoring
 from .layers import Activation, Affine, get_activation
 from .outputs import Bernoulli, Categorical, Gaussian
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "ForwardPass", "N_STARTS"]
+
+#: Former name of :class:`ForwardPass`.
+Cache = ForwardPass
 
 OUTPUTS = ("linear", "softmax", "sigmoid")
-#: Random starts of :meth:`MLP.fit` without ``start``.
-N_STARTS = 5
 
-
-class Cache(NamedTuple):
-    """What the backward pass needs from the forward pass.
-
-    ``inputs[l]`` is the input of layer ``l`` (``inputs[0] = X``), ``pre[l]`` the
-    pre-activation of hidden layer ``l`` and ``f`` the network output (N, C).
-    """
-
-    inputs: list
-    pre: list
-    f: np.ndarray
-
-
-class MLP(RegressionModel):
+class MLP(Backprop, FisherScoring, RegressionModel):
     r"""Fully connected network :math:`f(x; w)` with a Gaussian, categorical or Bernoulli output.
 
     Parameters
@@ -159,8 +147,7 @@ class MLP(RegressionModel):
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least (d_in, C), got {sizes}")
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        check_choice(output, "output", OUTPUTS)
         if output == "softmax" and sizes[-1] < 2:
             raise ValueError(f"output='softmax' needs sizes[-1] >= 2 classes, got {sizes[-1]}")
         if not isinstance(bias, (bool, np.bool_)):
@@ -215,9 +202,13 @@ class MLP(RegressionModel):
         return (f"MLP(sizes={self.sizes}, activation={self.activation.name!r}, "
                 f"output={self.output!r}, bias={self.bias}{s2})")
 
-    def validate(self, theta) -> np.ndarray:
-        """Check ``theta`` (vectorised: only ``sigma2``, if estimated, is bounded)."""
-        return self._validate(theta, "theta")
+    def validate(self, theta, name: str = "theta") -> np.ndarray:
+        """Check ``theta`` (vectorised: only ``sigma2``, if estimated, is bounded).
+
+        ``name`` is the argument's name in the messages (for callers with parameters
+        called e.g. ``theta0``).
+        """
+        return self._validate(theta, name)
 
     def _validate(self, theta, name: str) -> np.ndarray:
         """:meth:`validate` with the argument's own name in the messages."""
@@ -240,6 +231,30 @@ class MLP(RegressionModel):
                 f"{name} only when d_in = 1), got {x.shape}"
             )
         return x
+
+    def check_inputs(self, X, name: str = "x") -> np.ndarray:
+        """Check inputs ``X`` (N, d_in) (a 1-D ``X`` when ``d_in = 1``) named ``name``.
+
+        Examples
+        --------
+        >>> from fisherstat.nn import MLP
+        >>> MLP([1, 2]).check_inputs([0.5, 1.0]).shape
+        (2, 1)
+        """
+        return self._inputs(X, name)
+
+    def check_labelled(self, y, X, yname: str = "data", xname: str = "x"):
+        """Check responses and inputs together: ``(y, X)`` in internal form (see
+        :meth:`check_y`), the messages naming ``yname`` and ``xname``.
+
+        Examples
+        --------
+        >>> from fisherstat.nn import MLP
+        >>> y, X = MLP([1, 2], output="softmax").check_labelled([0, 1], [[0.5], [1.0]])
+        >>> y, X.shape
+        (array([0, 1]), (2, 1))
+        """
+        return self._labelled(y, X, yname, xname)
 
     def _inputs(self, X, name: str = "x") -> np.ndarray:
         """Check inputs ``X`` (N, d_in) under the argument's own name."""
@@ -419,66 +434,6 @@ class MLP(RegressionModel):
         if self.estimate_sigma2:
             parts.append([1.0])
         return np.concatenate(parts)
-
-    # ------------------------------------------------------- forward / backward
-    def _forward(self, theta, X) -> Cache:
-        """Forward pass storing what back-propagation needs."""
-        inputs, pre = [X], []
-        a = X
-        Vs = self._matrices(theta)
-        act = self.activation
-        for li, (V, layer) in enumerate(zip(Vs, self.layers, strict=True)):
-            z = layer._forward(V, a)
-            if li == self.n_layers - 1:
-                return Cache(inputs, pre, z)
-            pre.append(z)
-            a = act.forward(z)
-            inputs.append(a)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backward(self, theta, cache: Cache, U: np.ndarray) -> list:
-        """Back-propagate output cotangents ``U`` (N, C) or (N, R, C) to every layer.
-
-        Returns the list of ``delta_l = d(.)/dz_l`` with the same leading shape as ``U``.
-        """
-        Vs = self._matrices(theta)
-        deltas = [None] * self.n_layers
-        d = U
-        act = self.activation
-        for li in range(self.n_layers - 1, -1, -1):
-            deltas[li] = d
-            if li == 0:
-                break
-            dphi = act.derivative(cache.pre[li - 1], cache.inputs[li])
-            g = self.layers[li]._input_cotangent(Vs[li], d)
-            d = g * (dphi if d.ndim == 2 else dphi[:, None, :])
-        return deltas
-
-    def _tangent(self, theta, cache: Cache, v) -> np.ndarray:
-        """Forward-mode derivative of the output along weights ``v`` (n_weights,): J v, (N, C)."""
-        Vs = self._matrices(theta)
-        dVs = self._matrices(v)
-        act = self.activation
-        da = None
-        for li, layer in enumerate(self.layers):
-            dz = layer._tangent(Vs[li], dVs[li], cache.inputs[li], da)
-            if li == self.n_layers - 1:
-                return dz
-            da = act.derivative(cache.pre[li], cache.inputs[li + 1]) * dz
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _gradient(self, cache: Cache, deltas) -> np.ndarray:
-        """Flat ``sum_n delta_n (x) a_bar_n`` over the rows (deltas of shape (N, C_l))."""
-        return np.concatenate([layer._gradient(cache.inputs[li], deltas[li]).ravel()
-                               for li, layer in enumerate(self.layers)])
-
-    def _rows(self, cache: Cache, deltas) -> np.ndarray:
-        """Per-sample rows ``delta_{n r} (x) a_bar_n`` of every layer, (N, R, n_weights)."""
-        N, R = deltas[-1].shape[:2]
-        B = np.empty((N, R, self.n_weights))
-        for li, layer in enumerate(self.layers):
-            layer._per_sample_rows(cache.inputs[li], deltas[li], out=B[:, :, self.slices[li]])
-        return B
 
     def _weight_loss_grad(self, theta, X, y, out=None):
         """Mean NLL, its gradient in the weights, and the residual (internal, no checks)."""
@@ -778,100 +733,6 @@ class MLP(RegressionModel):
         if self.n_inputs == 1:
             return np.linspace(-2.0, 2.0, 20)[:, None]
         return np.random.default_rng(0).standard_normal((20, self.n_inputs))
-
-    def _fisher_scoring(self, w, x, y, out, max_iter=1000):
-        """Minimise the mean NLL by Fisher scoring with Levenberg-Marquardt damping.
-
-        ``w <- w - (F + lam s I)^{-1} g`` with the exact Fisher ``F`` of the data (the
-        Gauss-Newton matrix of the loss), ``s = tr F / P``; ``lam`` shrinks after a
-        successful step and grows until the loss decreases (Levenberg 1944, Marquardt 1963).
-        Converged when the Newton decrement :math:`g^T (F + 10^{-9} s I)^{-1} g` is below
-        ``1e-13 max(1, |loss|)`` (curvatures below 1e-9 of the mean count as flat), or when
-        20 steps gave no measurable decrease. Returns ``(w, loss, grad, converged)``.
-        """
-        N, P = x.shape[0], self.n_weights
-        loss, g, cache = self._weight_loss_grad(w, x, y, out)
-        lam, eye, history = 1e-3, np.eye(P), []
-        for _ in range(max_iter):
-            U = np.ascontiguousarray(np.swapaxes(out.factor(cache.f), 1, 2))
-            B = self._rows(cache, self._backward(w, cache, U)).reshape(-1, P)
-            F = (B.T @ B) / N
-            s = max(np.trace(F) / P, np.finfo(float).tiny)
-            # Newton decrement g^T F^+ g: the loss decrease still available (also along
-            # near-null directions, where a small gradient can hide a long way to go)
-            # (curvatures below 1e-9 of the mean count as flat: not identified in practice)
-            dec = float(g @ linalg.cho_solve(linalg.cho_factor(F + 1e-9 * s * eye), g))
-            if dec <= 1e-13 * max(1.0, abs(loss)):
-                return w, loss, g, True
-            history.append(loss)
-            if len(history) > 20 and history[-21] - loss <= 1e-14 * max(1.0, abs(loss)):
-                return w, loss, g, True  # 20 steps without a measurable decrease
-            while True:
-                step = linalg.cho_solve(linalg.cho_factor(F + lam * s * eye), g)
-                with np.errstate(over="ignore", invalid="ignore"):
-                    new = self._weight_loss_grad(w - step, x, y, out)
-                if np.isfinite(new[0]) and new[0] <= loss:
-                    break
-                lam *= 4.0
-                if lam > 1e12:  # no decrease along any damped direction: stationary
-                    return w, loss, g, bool(np.max(np.abs(g)) <= 1e-6)
-            w, (loss, g, cache) = w - step, new
-            lam = max(lam / 3.0, 1e-12)
-        return w, loss, g, False
-
-    def _fit(self, data, x, start):
-        starts = [start] if start is not None else [
-            self.init(rng=k, sigma_w2=2.0, sigma_b2=1.0) for k in range(N_STARTS)]
-        best, failure = None, None
-        for s in starts:
-            try:
-                w, loss = self._fit_from(data, x, s)
-            except FitError as exc:
-                failure = exc
-                continue
-            if best is None or loss < best[1]:
-                best = (w, loss)
-        if best is None:
-            raise failure
-        w = best[0]
-        if start is None:
-            w = self.canonical(np.append(w, 1.0) if self.estimate_sigma2 else w)
-            w = w[: self.n_weights]
-        if not self.estimate_sigma2:
-            return w
-        r = data - self._forward(w, x).f
-        s2 = float(np.mean(r * r))
-        if s2 <= 0:
-            raise FitError("the network interpolates the data: the MLE of sigma2 is 0")
-        return np.append(w, s2)
-
-    def _fit_from(self, data, x, start):
-        """Local fit of the weights from ``start``: ``(weights, mean loss)``."""
-        w = np.array(start[: self.n_weights], dtype=float)
-        out = Gaussian(1.0) if self.estimate_sigma2 else self._out(start)
-        if self.n_weights <= 2000:
-            w, loss, g, ok = self._fisher_scoring(w, x, data, out)
-            message = "Fisher scoring reached its iteration limit"
-        else:  # L-BFGS: no (P, P) matrix
-            res = optimize.minimize(
-                lambda v: self._weight_loss_grad(v, x, data, out)[:2], w, jac=True,
-                method="L-BFGS-B", options={"maxiter": 20_000, "maxfun": 40_000,
-                                            "ftol": 1e-15, "gtol": 1e-9})
-            w, loss, g, message = res.x, res.fun, res.jac, res.message
-            ok = res.success or float(np.max(np.abs(g))) <= 1e-6 * max(1.0, abs(loss))
-        if not np.all(np.isfinite(w)) or not np.isfinite(loss):
-            raise FitError("MLP fit diverged (non-finite loss or weights)")
-        if self.output != "linear" and loss < 1e-6:
-            raise FitError(
-                f"the network separates the classes (mean loss {loss:.2g} -> 0 as the "
-                "weights grow): the maximum-likelihood estimate does not exist")
-        if not ok:
-            raise FitError(
-                f"MLP fit did not converge: {message}; max |gradient| = "
-                f"{float(np.max(np.abs(g))):.3g}, max |weight| = {float(np.max(np.abs(w))):.3g} "
-                "(large weights: the likelihood keeps increasing towards a saturated or "
-                "eliminated unit, and has no maximum near start)")
-        return w, float(loss)
 
     def canonical(self, theta) -> np.ndarray:
         r"""The representative of ``theta`` that fixes the network's symmetries.

@@ -82,10 +82,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_scalar
+from .._validation import EPS, as_float_array, check_int, check_scalar
 from ..plot import check_axes
 from ._checks import check_bool, overflow_error
-from .fisher import _signal_sq_norms
+from ._signals import signal_sq_norms
 from .mlp import MLP
 
 __all__ = ["FisherMonitor", "MonitorRecord", "exponential_average", "running_average"]
@@ -519,11 +519,11 @@ class FisherMonitor:
     # ------------------------------------------------------------- measurement
     def _measure(self, theta, X, y):
         net = self.net
-        cache = net._forward(theta, X)
-        out = net._out(theta)
+        cache = net.forward_pass(theta, X)
+        out = net.output_distribution(theta)
         B = X.shape[0]
-        deltas = net._backward(theta, cache, out.residual(cache.f, y))  # (B, n_l) each
-        acts = [layer._augment(cache.inputs[li]) for li, layer in enumerate(net.layers)]
+        deltas = net.backward_pass(cache, out.residual(cache.f, y))  # (B, n_l) each
+        acts = net.layer_inputs(cache)
         sq = np.zeros(B)
         mean_g2 = 0.0
         for d, a in zip(deltas, acts, strict=True):
@@ -533,14 +533,14 @@ class FisherMonitor:
         row = {"trace": float(sq.mean()), "grad_norm2": mean_g2}
         if self.exact:
             U = np.swapaxes(out.factor(cache.f), 1, 2)  # (B, R, C)
-            row["exact_trace"] = float(np.sum(_signal_sq_norms(net, theta, cache, U)) / B)
+            row["exact_trace"] = float(np.sum(signal_sq_norms(net, cache, U)) / B)
         if self.spectrum:
             K = np.zeros((B, B))
             for d, a in zip(deltas, acts, strict=True):
                 K += (d @ d.T) * (a @ a.T)
             lam = np.linalg.eigvalsh(0.5 * (K + K.T))
             top = lam[-1]
-            keep = lam[lam > top * max(B, net.n_weights) * np.finfo(float).eps]
+            keep = lam[lam > top * max(B, net.n_weights) * EPS]
             row["max_eigenvalue"] = float(top / B)
             row["condition"] = float(np.sqrt(keep[-1] / keep[0])) if keep.size else np.nan
         return row
@@ -580,11 +580,11 @@ class FisherMonitor:
         step = check_int(step, "step", low=1)
         theta = net.validate(theta)
         if theta_before is not None:
-            theta = net._validate(theta_before, "theta_before")
+            theta = net.validate(theta_before, "theta_before")
         batch_loss = check_scalar(batch_loss, "batch_loss")
         if grad is not None:
             as_float_array(grad, "grad", shape=(net.n_params,))
-        y, X = net._labelled(y, X)
+        y, X = net.check_labelled(y, X)
         if step <= self._last:
             self.reset()
         self._last = step

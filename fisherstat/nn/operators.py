@@ -2,7 +2,9 @@ r"""Fisher information of a network as an operator: one interface, five structur
 
 Every structure returned by :func:`fisherstat.nn.fisher` is a :class:`FisherOperator`
 with the same methods, so that callers (optimizers, EWC, spectra) never branch on the
-type (the design of nngeometry's ``PMat`` representations, George 2021):
+type (the design of nngeometry's ``PMat`` representations, George 2021). It implements
+the protocol :class:`fisherstat.InformationOperator`; it is the *mean* over its
+``n_inputs = N`` rows, the information of one example, so ``n_obs = 1``:
 
 ==================  =====================================================================
 method              meaning
@@ -17,6 +19,7 @@ method              meaning
 ``diagonal()``      :math:`\operatorname{diag} M`
 ``to_dense()``      the (P, P) matrix
 ``eigvalsh()``      all P eigenvalues, ascending
+``logdet(d)``      :math:`\log\det` of ``damped(d)``, from each block's structure
 ``vTMv(v)``         :math:`v^T M v`
 ``to_info()``       a :class:`~fisherstat.FisherInfo` (dense), for ``fisherstat.singular``
 ==================  =====================================================================
@@ -56,15 +59,14 @@ Structures (``P`` weights, layers :math:`l` with blocks :math:`M_{ll}`):
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy import linalg
 
-from .._validation import as_float_array, check_int, check_scalar
-from ..exceptions import SingularFisherWarning
+from .._validation import as_float_array, check_choice, check_int, check_scalar
 from ..information import FisherInfo
+from ._blocks import BLOCKS, KronBlock, RowFactorBlock, logdet_values, unit_scale
 from ._checks import finite_result
+from ._signals import KINDS
+from .mlp import MLP, ForwardPass
 
 __all__ = [
     "FisherOperator",
@@ -77,47 +79,6 @@ __all__ = [
     "conjugate_gradient",
 ]
 
-_EPS = np.finfo(float).eps
-#: The kinds of Fisher (also ``fisherstat.nn.KINDS``).
-_KINDS = ("exact", "monte_carlo", "empirical")
-
-
-def _warn_singular(rank, n, tol):
-    warnings.warn(
-        f"the information matrix is singular: numerical rank {rank} < {n} (tolerance "
-        f"{tol:.3g}); solve() returns the minimum-norm (pseudo-inverse) solution; pass "
-        "damping > 0 to regularise",
-        SingularFisherWarning,
-        stacklevel=4,
-    )
-
-
-def _unit_scale(v):
-    """``(v / s, s)`` with ``s`` a power of two bringing huge ``v`` to order one (else 1).
-
-    Products and solves are linear in ``v``; scaling by a power of two is exact, so entries
-    near the largest float cannot overflow in the intermediate steps (e.g. ``B v`` of the
-    factor storage) -- only, if at all, in the final result.
-    """
-    big = float(np.max(np.abs(v), initial=0.0))
-    if big <= 2.0**500:
-        return v, 1.0
-    scale = float(2.0 ** np.frexp(big)[1])
-    return v / scale, scale
-
-
-def _inverse_values(lam):
-    """``1 / lam`` with eigenvalues ``<= max|lam| n eps`` mapped to 0 (pseudo-inverse)."""
-    tol = np.max(np.abs(lam), initial=0.0) * lam.size * _EPS
-    keep = lam > tol
-    if not keep.all():
-        _warn_singular(int(keep.sum()), lam.size, tol)
-    return np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
-
-
-def _pinv_apply(w, Q, X, damping):
-    """``(Q diag(w) Q^T + d I)^+ X``."""
-    return Q @ (_inverse_values(w + damping)[:, None] * (Q.T @ X))
 
 
 def conjugate_gradient(matvec, b, rtol=1e-10, maxiter=None):
@@ -157,297 +118,8 @@ def conjugate_gradient(matvec, b, rtol=1e-10, maxiter=None):
     return x, it
 
 
-# ------------------------------------------------------------------------- blocks
-class _DenseBlock:
-    """``M`` given as a (n, n) matrix."""
-
-    def __init__(self, matrix):
-        self.matrix = matrix
-        self.n = matrix.shape[0]
-        self._chol = None  # (damping, factorisation)
-        self._eig = None
-
-    def matvec(self, X):
-        return self.matrix @ X
-
-    def damped(self, damping):
-        return _DenseBlock(self.matrix + damping * np.eye(self.n))
-
-    def solve(self, X, damping):
-        if self._chol is None or self._chol[0] != damping:
-            try:
-                self._chol = (damping, linalg.cho_factor(self.matrix + damping * np.eye(self.n)))
-            except linalg.LinAlgError:
-                w, Q = self._eigh()
-                return _pinv_apply(w, Q, X, damping)
-        return linalg.cho_solve(self._chol[1], X)
-
-    def _eigh(self):
-        if self._eig is None:
-            self._eig = np.linalg.eigh(self.matrix)
-        return self._eig
-
-    def trace(self):
-        return float(np.trace(self.matrix))
-
-    def diagonal(self):
-        return np.diag(self.matrix).copy()
-
-    def to_dense(self):
-        return self.matrix.copy()
-
-    def eigvalsh(self):
-        if self._eig is not None:
-            return self._eig[0].copy()
-        return np.linalg.eigvalsh(self.matrix)
-
-
-class _RowFactorBlock:
-    r"""``M = s B^T B + c I`` with the rows ``B_{(n,r)} = (delta^l_{nr} (x) a_bar^l_n)_l``.
-
-    ``B`` (N R, P) is never formed: with per-layer signals ``delta_l`` (N, R, out_l) and
-    augmented inputs ``a_l`` (N, cols_l),
-
-    * ``B x`` is :math:`\sum_l \delta^l_{nr} \cdot (V^l_x \bar a^l_n)` -- O(N R P / cols);
-    * ``B^T y`` is :math:`\sum_{n,r} y_{nr}\, \delta^l_{nr} {\bar a^l_n}^T` per layer;
-    * the Gram matrix :math:`B B^T = \sum_l (\Delta_l \Delta_l^T) \odot
-      (A_l A_l^T \otimes 1_{R \times R})` costs :math:`O((NR)^2 \sum_l n_l)` instead of
-      :math:`O((NR)^2 P)` (the layer-wise neural-tangent-kernel sum).
-
-    Damped solves use the Woodbury identity on the (N R, N R) Gram matrix (Ren & Goldfarb
-    2019, "Efficient subsampled Gauss-Newton and natural gradient methods for training
-    neural networks", arXiv:1906.02353, section 3).
-    """
-
-    def __init__(self, deltas, acts, slices, scale, shift=0.0):
-        self.deltas, self.acts, self.slices = deltas, acts, slices
-        self.scale, self.shift = float(scale), float(shift)
-        self.N, self.R = deltas[0].shape[:2]
-        self.shapes = [(d.shape[2], a.shape[1]) for d, a in zip(deltas, acts, strict=True)]
-        self.n = int(sum(o * c for o, c in self.shapes))
-        self._K = None
-        self._chol = None
-        self._keig = None
-
-    def _rows(self, X):
-        """``B X`` for X (n, k): (N R, k)."""
-        N, R, k = self.N, self.R, X.shape[1]
-        out = np.zeros((N, R, k))
-        for s, d, a, (o, c) in zip(self.slices, self.deltas, self.acts, self.shapes,
-                                   strict=True):
-            V = X[s].T.reshape(k, o, c)
-            T = np.tensordot(a, V, axes=([1], [2]))  # (N, k, o): V a_bar
-            out += np.matmul(d, np.swapaxes(T, 1, 2))
-        return out.reshape(N * R, k)
-
-    def _cols(self, Y):
-        """``B^T Y`` for Y (N R, k): (n, k)."""
-        k = Y.shape[1]
-        Y3 = Y.reshape(self.N, self.R, k)
-        out = np.empty((self.n, k))
-        for s, d, a, (o, c) in zip(self.slices, self.deltas, self.acts, self.shapes,
-                                   strict=True):
-            E = np.matmul(np.swapaxes(d, 1, 2), Y3)  # (N, o, k)
-            out[s] = np.tensordot(E, a, axes=([0], [0])).transpose(0, 2, 1).reshape(o * c, k)
-        return out
-
-    def gram(self):
-        """``B B^T`` (N R, N R), layer by layer."""
-        if self._K is None:
-            NR = self.N * self.R
-            K = np.zeros((NR, NR))
-            for d, a in zip(self.deltas, self.acts, strict=True):
-                d2 = d.reshape(NR, -1)
-                A = np.repeat(np.repeat(a @ a.T, self.R, axis=0), self.R, axis=1)
-                K += (d2 @ d2.T) * A
-            self._K = 0.5 * (K + K.T)
-        return self._K
-
-    def matvec(self, X):
-        return self.scale * self._cols(self._rows(X)) + self.shift * X
-
-    def damped(self, damping):
-        op = _RowFactorBlock(self.deltas, self.acts, self.slices, self.scale,
-                             self.shift + damping)
-        op._K, op._keig = self._K, self._keig
-        return op
-
-    def solve(self, X, damping):
-        lam = damping + self.shift
-        if lam > 0:  # Woodbury: (s B^T B + l I)^-1 = (I - s B^T (l I + s B B^T)^-1 B) / l
-            if self._chol is None or self._chol[0] != lam:
-                K = self.scale * self.gram()
-                K[np.diag_indices_from(K)] += lam
-                self._chol = (lam, linalg.cho_factor(K))
-            Y = linalg.cho_solve(self._chol[1], self._rows(X))
-            return (X - self.scale * self._cols(Y)) / lam
-        # minimum-norm solution: (s B^T B)^+ = B^T (B B^T)^{+2} B / s
-        if self._keig is None:
-            self._keig = np.linalg.eigh(self.gram())
-        w, U = self._keig
-        inv = _inverse_values(np.concatenate([w, np.zeros(self.n - w.size)])
-                              if w.size < self.n else w)[: w.size]
-        return self._cols(U @ ((inv**2)[:, None] * (U.T @ self._rows(X)))) / self.scale
-
-    def trace(self):
-        t = sum(float(np.sum(np.sum(d * d, axis=1) * np.sum(a * a, axis=1)[:, None]))
-                for d, a in zip(self.deltas, self.acts, strict=True))
-        return self.scale * t + self.shift * self.n
-
-    def diagonal(self):
-        return self.scale * np.concatenate([
-            (np.sum(d * d, axis=1).T @ (a * a)).ravel()
-            for d, a in zip(self.deltas, self.acts, strict=True)]) + self.shift
-
-    def to_dense(self):
-        B = self._cols(np.eye(self.N * self.R)).T  # (N R, n): the rows, formed explicitly
-        M = self.scale * (B.T @ B)
-        return 0.5 * (M + M.T) + self.shift * np.eye(self.n)
-
-    def eigvalsh(self):
-        w = np.clip(np.linalg.eigvalsh(self.gram()), 0.0, None) * self.scale
-        if w.size < self.n:
-            w = np.concatenate([np.zeros(self.n - w.size), w])
-        else:  # more rows than weights: the Gram has N R - n extra zeros
-            w = w[w.size - self.n:]
-        return w + self.shift
-
-
-class _DiagBlock:
-    """``M = diag(d)``."""
-
-    def __init__(self, d):
-        self.d = d
-        self.n = d.size
-
-    def matvec(self, X):
-        return self.d[:, None] * X
-
-    def damped(self, damping):
-        return _DiagBlock(self.d + damping)
-
-    def solve(self, X, damping):
-        return _inverse_values(self.d + damping)[:, None] * X
-
-    def trace(self):
-        return float(self.d.sum())
-
-    def diagonal(self):
-        return self.d.copy()
-
-    def to_dense(self):
-        return np.diag(self.d)
-
-    def eigvalsh(self):
-        return np.sort(self.d)
-
-
-class _EigenKronBlock:
-    r"""``M = (Q_G (x) Q_A) diag(vec S) (Q_G (x) Q_A)^T`` on unit-major ``vec V`` (out, cols)."""
-
-    def __init__(self, QG, QA, S):
-        self.QG, self.QA, self.S = QG, QA, S
-        self.shape = S.shape
-        self.n = S.size
-
-    def _apply(self, X, scale):
-        k = X.shape[1]
-        V = X.T.reshape((k,) + self.shape)
-        R = self.QG.T @ V @ self.QA
-        R = scale * R
-        return (self.QG @ R @ self.QA.T).reshape(k, self.n).T
-
-    def matvec(self, X):
-        return self._apply(X, self.S)
-
-    def damped(self, damping):
-        return _EigenKronBlock(self.QG, self.QA, self.S + damping)
-
-    def solve(self, X, damping):
-        return self._apply(X, _inverse_values(self.S + damping))
-
-    def trace(self):
-        return float(self.S.sum())
-
-    def diagonal(self):
-        return ((self.QG**2) @ self.S @ (self.QA**2).T).ravel()
-
-    def to_dense(self):
-        K = np.kron(self.QG, self.QA)
-        M = (K * self.S.ravel()) @ K.T
-        return 0.5 * (M + M.T)
-
-    def eigvalsh(self):
-        return np.sort(self.S.ravel())
-
-
-class _KronBlock:
-    r"""``M = G (x) A`` on unit-major ``vec V``: ``M vec V = vec(G V A)``."""
-
-    def __init__(self, G, A, pi_damping=True):
-        self.G, self.A, self.pi_damping = G, A, pi_damping
-        self.shape = (G.shape[0], A.shape[0])
-        self.n = G.shape[0] * A.shape[0]
-        self._eig = None
-        self._chol = None
-
-    def _eigs(self):
-        if self._eig is None:
-            wG, QG = np.linalg.eigh(self.G)
-            wA, QA = np.linalg.eigh(self.A)
-            self._eig = (np.clip(wG, 0.0, None), QG, np.clip(wA, 0.0, None), QA)
-        return self._eig
-
-    @property
-    def pi(self) -> float:
-        """Martens & Grosse's ``pi`` (1 when a factor vanishes)."""
-        a = np.trace(self.A) / self.A.shape[0]
-        g = np.trace(self.G) / self.G.shape[0]
-        return float(np.sqrt(a / g)) if a > 0 and g > 0 else 1.0
-
-    def matvec(self, X):
-        k = X.shape[1]
-        V = X.T.reshape((k,) + self.shape)
-        return (self.G @ V @ self.A).reshape(k, self.n).T
-
-    def damped(self, damping):
-        wG, QG, wA, QA = self._eigs()
-        if self.pi_damping and damping > 0:
-            pi, r = self.pi, np.sqrt(damping)
-            return _EigenKronBlock(QG, QA, np.outer(wG + r / pi, wA + r * pi))
-        return _EigenKronBlock(QG, QA, np.outer(wG, wA) + damping)
-
-    def solve(self, X, damping):
-        if not (self.pi_damping and damping > 0):
-            return self.damped(damping).solve(X, 0.0)
-        # factored damping: two Cholesky solves, (G + r/pi I)^-1 V (A + r pi I)^-1
-        if self._chol is None or self._chol[0] != damping:
-            pi, r = self.pi, np.sqrt(damping)
-            self._chol = (damping,
-                          linalg.cho_factor(self.G + (r / pi) * np.eye(self.shape[0])),
-                          linalg.cho_factor(self.A + (r * pi) * np.eye(self.shape[1])))
-        _, cG, cA = self._chol
-        k = X.shape[1]
-        V = X.T.reshape((k,) + self.shape)
-        Y = np.stack([linalg.cho_solve(cA, linalg.cho_solve(cG, v).T).T for v in V])
-        return Y.reshape(k, self.n).T
-
-    def trace(self):
-        return float(np.trace(self.G) * np.trace(self.A))
-
-    def diagonal(self):
-        return np.outer(np.diag(self.G), np.diag(self.A)).ravel()
-
-    def to_dense(self):
-        return np.kron(self.G, self.A)
-
-    def eigvalsh(self):
-        wG, _, wA, _ = self._eigs()
-        return np.sort(np.outer(wG, wA).ravel())
-
 
 # ---------------------------------------------------------------------- operators
-_BLOCKS = (_DenseBlock, _RowFactorBlock, _DiagBlock, _EigenKronBlock, _KronBlock)
 
 
 def _check_blocks(blocks, slices):
@@ -457,7 +129,7 @@ def _check_blocks(blocks, slices):
                         f"by fisherstat.nn.fisher), got {type(blocks).__name__}")
     blocks = list(blocks)
     for i, b in enumerate(blocks):
-        if not isinstance(b, _BLOCKS):
+        if not isinstance(b, BLOCKS):
             raise TypeError(f"blocks[{i}] must be a block of fisherstat.nn.operators "
                             f"(operators are built by fisherstat.nn.fisher), got "
                             f"{type(b).__name__}")
@@ -480,9 +152,7 @@ def _check_blocks(blocks, slices):
 
 
 def _check_kind(kind):
-    if not isinstance(kind, str) or kind not in _KINDS:
-        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
-    return kind
+    return check_choice(kind, "kind", KINDS)
 
 
 def _check_names(param_names, n):
@@ -516,7 +186,12 @@ class FisherOperator:
     param_names : tuple of str
         Names of the ``P`` weights.
     n_obs : int
-        Number of inputs ``N`` averaged over (the operator is the mean over rows).
+        Always 1: the operator is the *mean* over its ``N`` inputs, i.e. the information
+        of one example drawn from them (the meaning of ``n_obs`` of
+        :class:`~fisherstat.InformationOperator` and :class:`~fisherstat.FisherInfo`), so
+        ``to_info().covariance(n)`` is the Cramer-Rao bound for ``n`` such examples.
+    n_inputs : int
+        ``N``, the number of inputs averaged over.
 
     Examples
     --------
@@ -532,18 +207,20 @@ class FisherOperator:
     """
 
     structure = ""
+    #: The operator is the information of one example (the mean over ``n_inputs`` rows).
+    n_obs = 1
 
-    def __init__(self, blocks, slices, *, kind, param_names, n_obs):
+    def __init__(self, blocks, slices, *, kind, param_names, n_inputs):
         self._blocks, self._slices = _check_blocks(blocks, slices)
         self.n_params = int(sum(b.n for b in self._blocks))
         self.shape = (self.n_params, self.n_params)
         self.kind = _check_kind(kind)
-        self.n_obs = check_int(n_obs, "n_obs", low=1)
+        self.n_inputs = check_int(n_inputs, "n_inputs", low=1)
         self.param_names = _check_names(param_names, self.n_params)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(P={self.n_params}, kind={self.kind!r}, "
-                f"n_obs={self.n_obs})")
+                f"n_inputs={self.n_inputs})")
 
     def _vec(self, v, name="v"):
         v = as_float_array(v, name, ndim=(1, 2))
@@ -554,7 +231,7 @@ class FisherOperator:
 
     def _blockwise(self, v, f):
         v = self._vec(v)
-        v, scale = _unit_scale(v)
+        v, scale = unit_scale(v)
         X = v if v.ndim == 2 else v[:, None]
         out = np.empty_like(X)
         for s, b in zip(self._slices, self._blocks, strict=True):
@@ -566,7 +243,7 @@ class FisherOperator:
     def _like(self, blocks):
         op = object.__new__(type(self))
         FisherOperator.__init__(op, blocks, self._slices, kind=self.kind,
-                                param_names=self.param_names, n_obs=self.n_obs)
+                                param_names=self.param_names, n_inputs=self.n_inputs)
         return op
 
     @finite_result("v", what="product M v")
@@ -612,8 +289,38 @@ class FisherOperator:
         """All ``P`` eigenvalues in ascending order (blocks: the union of their spectra)."""
         return np.sort(np.concatenate([b.eigvalsh() for b in self._blocks]))
 
+    def logdet(self, damping: float = 0.0) -> float:
+        r"""``log det`` of :meth:`damped` ``(damping)`` (:math:`M + d I` except pi-damped K-FAC).
+
+        Computed block by block from each block's structure: Kronecker blocks from the
+        eigenvalues of their two factors (:math:`\log\det(G \otimes A) = \dim A \log\det G
+        + \dim G \log\det A`), the factor storage from its Gram matrix (Sylvester's
+        identity), dense blocks by Cholesky. ``-inf`` when singular and undamped (an
+        eigenvalue below ``max|lambda| P eps``, the rank tolerance of :meth:`solve`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.nn import MLP, fisher
+        >>> net = MLP([2, 3, 2], output="softmax")
+        >>> t, X = net.init(rng=0), np.random.default_rng(0).standard_normal((20, 2))
+        >>> K = fisher(net, t, X, "exact", "kfac", pi_damping=False)
+        >>> d = 0.1
+        >>> bool(np.isclose(K.logdet(d), np.linalg.slogdet(K.to_dense() + d * np.eye(17))[1]))
+        True
+        >>> K.logdet()                      # the softmax logit shift: singular
+        -inf
+        """
+        damping = check_scalar(damping, "damping", low=0, low_open=False)
+        return float(sum(b.logdet(damping) for b in self._blocks))
+
     def to_info(self) -> FisherInfo:
-        """The dense matrix as a :class:`~fisherstat.FisherInfo` (information of one row).
+        """The dense matrix as a :class:`~fisherstat.FisherInfo` (information of one example).
+
+        ``n_obs = 1`` (the operator is the mean over its ``n_inputs`` rows), so
+        ``to_info().covariance(n)`` is the Cramer-Rao bound for ``n`` examples, the same as
+        ``fisherstat.fisher(net, theta, x=X).covariance(n)`` (the sum over the ``N`` rows,
+        with ``n_obs = N``).
 
         ``method`` is ``'analytic'`` for ``kind='exact'``, else ``'monte_carlo'`` or
         ``'empirical'``.
@@ -664,7 +371,7 @@ class DenseOperator(FisherOperator):
     @property
     def is_factored(self) -> bool:
         """True when stored as per-sample factors (then ``gram()`` is available)."""
-        return isinstance(self._blocks[0], _RowFactorBlock)
+        return isinstance(self._blocks[0], RowFactorBlock)
 
     def gram(self) -> np.ndarray:
         r"""The Gram (weighted NTK) matrix :math:`B B^T / N`, (N R, N R) (factor storage).
@@ -676,7 +383,7 @@ class DenseOperator(FisherOperator):
         2018).
         """
         b = self._blocks[0]
-        if not isinstance(b, _RowFactorBlock):
+        if not isinstance(b, RowFactorBlock):
             raise ValueError("gram() needs the factor storage (N R < P, or factor='always')")
         return b.gram() * b.scale
 
@@ -743,7 +450,7 @@ class KFACOperator(FisherOperator):
     @property
     def factors(self) -> list:
         """Per layer ``(G, A)`` (not available on a ``damped`` operator)."""
-        if not all(isinstance(b, _KronBlock) for b in self._blocks):
+        if not all(isinstance(b, KronBlock) for b in self._blocks):
             raise ValueError("a damped K-FAC operator is stored in its eigenbasis and has no "
                              "(G, A) factors; take them from the undamped operator")
         return [(b.G, b.A) for b in self._blocks]
@@ -794,14 +501,12 @@ class ImplicitOperator(FisherOperator):
     structure = "implicit"
 
     def __init__(self, net, theta, cache, U, *, kind, param_names, rtol=1e-10, maxiter=None):
-        from .mlp import MLP, Cache  # the network module does not import the operators
-
         if not isinstance(net, MLP):
             raise TypeError(f"net must be a fisherstat.nn.MLP, got {type(net).__name__}")
         theta = net.validate(theta)
-        if not isinstance(cache, Cache):
+        if not isinstance(cache, ForwardPass):
             raise TypeError("cache must be the forward pass of net at theta (a "
-                            f"fisherstat.nn.mlp.Cache), got {type(cache).__name__}")
+                            f"fisherstat.nn.ForwardPass), got {type(cache).__name__}")
         N = cache.f.shape[0]
         U = as_float_array(U, "U", ndim=3)
         if U.shape[0] != N or U.shape[2] != net.n_outputs:
@@ -814,22 +519,22 @@ class ImplicitOperator(FisherOperator):
         self.maxiter = (10 * self.n_params if maxiter is None
                         else check_int(maxiter, "maxiter", low=1))
         self.shape = (self.n_params, self.n_params)
-        self.kind, self.n_obs = _check_kind(kind), N
+        self.kind, self.n_inputs = _check_kind(kind), N
         self.param_names = _check_names(param_names, self.n_params)
         self.last_iterations = 0
         self._diag = None
 
     def _mv(self, x):
         net, c, U = self._net, self._cache, self._U
-        Jv = net._tangent(self._theta, c, x)  # (N, C)
+        Jv = net.tangent(c, x)  # (N, C)
         w = np.einsum("nrc,nc->nr", U, Jv)
-        back = np.einsum("nrc,nr->nc", U, w) / self.n_obs
-        out = net._gradient(c, net._backward(self._theta, c, back))
+        back = np.einsum("nrc,nr->nc", U, w) / self.n_inputs
+        out = net.weight_gradient(c, net.backward_pass(c, back))
         return out + self._damping * x
 
     @finite_result("v", what="product M v")
     def matvec(self, v):
-        v, scale = _unit_scale(self._vec(v))
+        v, scale = unit_scale(self._vec(v))
         if v.ndim == 1:
             return self._mv(v) * scale
         return np.column_stack([self._mv(v[:, j]) for j in range(v.shape[1])]) * scale
@@ -850,7 +555,7 @@ class ImplicitOperator(FisherOperator):
     @finite_result("v", "damping", what="solution")
     def solve(self, v, damping=0.0):
         damping = check_scalar(damping, "damping", low=0, low_open=False)
-        v, scale = _unit_scale(self._vec(v))
+        v, scale = unit_scale(self._vec(v))
         if v.ndim == 1:
             return self._cg(v, damping) * scale
         return np.column_stack([self._cg(v[:, j], damping)
@@ -858,17 +563,17 @@ class ImplicitOperator(FisherOperator):
 
     def _rows(self):
         net, c = self._net, self._cache
-        B = net._rows(c, net._backward(self._theta, c, self._U))
+        B = net.signal_gradients(c, net.backward_pass(c, self._U))
         return B.reshape(-1, self.n_params)
 
     def diagonal(self):
         if self._diag is None:
             net, c = self._net, self._cache
-            deltas = net._backward(self._theta, c, self._U)
+            deltas = net.backward_pass(c, self._U)
             self._diag = np.concatenate([
-                ((np.sum(d * d, axis=1)).T @ (layer._augment(c.inputs[li]) ** 2)).ravel()
-                for li, (d, layer) in enumerate(zip(deltas, net.layers, strict=True))
-            ]) / self.n_obs
+                ((np.sum(d * d, axis=1)).T @ (a**2)).ravel()
+                for d, a in zip(deltas, net.layer_inputs(c), strict=True)
+            ]) / self.n_inputs
         return self._diag + self._damping
 
     def trace(self):
@@ -876,13 +581,19 @@ class ImplicitOperator(FisherOperator):
 
     def to_dense(self):
         B = self._rows()
-        M = (B.T @ B) / self.n_obs
+        M = (B.T @ B) / self.n_inputs
         return 0.5 * (M + M.T) + self._damping * np.eye(self.n_params)
+
+    def logdet(self, damping=0.0):
+        """``log det(M + d I)`` from :meth:`eigvalsh` (forms the factor: small networks)."""
+        damping = check_scalar(damping, "damping", low=0, low_open=False)
+        return logdet_values(np.clip(self.eigvalsh() - self._damping, 0.0, None)
+                             + self._damping + damping)
 
     def eigvalsh(self):
         B = self._rows()
         if B.shape[0] < self.n_params:
-            w = np.clip(np.linalg.eigvalsh((B @ B.T) / self.n_obs), 0.0, None)
+            w = np.clip(np.linalg.eigvalsh((B @ B.T) / self.n_inputs), 0.0, None)
             w = np.concatenate([np.zeros(self.n_params - w.size), w])
             return w + self._damping
         return np.linalg.eigvalsh(self.to_dense())

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_random_state, check_scalar
+from .._validation import as_float_array, check_choice, check_int, check_random_state, check_scalar
 from ._checks import NonFiniteError, check_bool
 from .fisher import KINDS, STRUCTURES, fisher
 from .mlp import MLP
@@ -257,10 +257,8 @@ class NaturalGradient(Optimizer):
                  kind: str = "exact", n_samples: int = 1, momentum: float = 0.0,
                  solver: str = "direct", cg_maxiter: int = 50, kl_clip: float | None = None,
                  update_every: int = 1, pi_damping: bool = True):
-        if structure not in STRUCTURES:
-            raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        check_choice(structure, "structure", STRUCTURES)
+        check_choice(kind, "kind", KINDS)
         if solver not in ("direct", "cg"):
             raise ValueError(f"solver must be 'direct' or 'cg', got {solver!r}")
         self.structure, self.kind, self.solver = structure, kind, solver
@@ -462,10 +460,10 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
     theta = net.validate(theta).copy()
-    y, X = net._labelled(y, X)
+    y, X = net.check_labelled(y, X)
     has_test = X_test is not None or y_test is not None
     if has_test:
-        y_test, X_test = net._labelled(y_test, X_test, "y_test", "X_test")
+        y_test, X_test = net.check_labelled(y_test, X_test, "y_test", "X_test")
     n_steps = check_int(n_steps, "n_steps", low=0)
     N = X.shape[0]
     batch_size = N if batch_size is None else check_int(batch_size, "batch_size", low=1,
