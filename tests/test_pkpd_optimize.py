@@ -29,7 +29,7 @@ def _small(model, times=(1.0, 6.0, 24.0, 72.0), size=32, dose=70):
 
 def test_d_optimal_times_improve_and_respect_windows_and_spacing(warfarin):
     model, design = warfarin
-    res = optimize_design(model, design, windows=(0.5, 120), min_spacing=0.5, n_starts=1)
+    res = optimize_design(model, design, windows=(0.5, 120), min_spacing=0.5, n_starts=1, rng=0)
     t = res.design[0].times
     assert res.value >= res.start_value
     assert res.fim.ofv == pytest.approx(res.value, abs=1e-9)
@@ -50,7 +50,8 @@ def test_per_sample_windows_are_respected(warfarin):
 def test_discrete_candidates_exchange_stays_on_candidates(warfarin):
     model, design = warfarin
     cand = [0.5, 1, 2, 4, 6, 8, 12, 24, 36, 48, 72, 96, 120]
-    res = optimize_design(model, design, candidates=cand, windows=(0.5, 120), min_spacing=0.5)
+    res = optimize_design(model, design, candidates=cand, windows=(0.5, 120), min_spacing=0.5,
+                          rng=0)
     assert np.all(np.isin(res.design[0].times, cand))
     assert np.all(np.diff(res.design[0].times) >= 0.5)
     assert res.value >= res.start_value
@@ -77,7 +78,7 @@ def test_dose_goes_to_its_upper_bound_with_an_additive_error_component():
     model = PopulationModel(OneCompartment("oral"), [0.15, 8.0, 1.0], [0.07, 0.02, 0.6],
                             Combined(0.25, 0.01))
     g = Group([1.0, 6.0, 24.0, 72.0], 32, 40.0)
-    res = optimize_design(model, g, windows=(0.5, 120), dose_bounds=(10, 100), n_starts=1)
+    res = optimize_design(model, g, windows=(0.5, 120), dose_bounds=(10, 100), n_starts=1, rng=0)
     assert res.design[0].dose == pytest.approx(100.0, rel=1e-8)
     assert res.value > res.start_value
 
@@ -98,7 +99,7 @@ def test_infusion_duration_and_dose_stay_in_bounds_and_gradient_is_right():
     np.testing.assert_allclose(grad, _numdiff.jacobian(u, x0)[0], rtol=1e-5,
                                atol=1e-9 * np.abs(grad).max())
     res = optimize_design(model, g, windows=(0.25, 24), dose_bounds=(50, 150),
-                          duration_bounds=(0.5, 8.0), n_starts=1)
+                          duration_bounds=(0.5, 8.0), n_starts=1, rng=0)
     reg = res.design[0].dose
     assert 50 <= reg.amounts[0] <= 150 and 0.5 <= reg.durations[0] <= 8.0
     assert res.value >= res.start_value
@@ -108,7 +109,7 @@ def test_bayesian_design_improves_expected_log_det(warfarin):
     model, _ = warfarin
     g = _small(model)
     prior = prior_sample(model, {"CL": 0.3, "KA": 0.5}, n_draws=5, rng=2)
-    res = optimize_design(model, g, windows=(0.5, 120), prior=prior, n_starts=1)
+    res = optimize_design(model, g, windows=(0.5, 120), prior=prior, n_starts=1, rng=0)
     assert res.criterion == "Bayesian (ELD) D"
     ev = _Evaluator(model, (g,), "reduced", "D", None, None, prior, None, "ELD")
     lds = [m.fim(res.design).ofv for m in ev.models]
@@ -120,10 +121,10 @@ def test_group_sizes_keep_the_total_and_do_not_lose_information(warfarin):
     model, _ = warfarin
     g = [Group([0.5, 2.0, 6.0], 16, 70), Group([24.0, 72.0, 120.0], 16, 70)]
     res = optimize_design(model, g, candidates=[0.5, 2.0, 6.0, 24.0, 72.0, 120.0],
-                          optimize_sizes=True, maxiter=1)
+                          optimize_sizes=True, maxiter=1, rng=0)
     assert sum(x.size for x in res.design) == pytest.approx(32.0, rel=1e-12)
     fixed = optimize_design(model, g, candidates=[0.5, 2.0, 6.0, 24.0, 72.0, 120.0],
-                            maxiter=1)
+                            maxiter=1, rng=0)
     assert res.fim.ofv >= fixed.fim.ofv - 1e-9
 
 
@@ -179,29 +180,29 @@ def test_equal_costs_put_all_weight_on_the_longest_sequences(warfarin):
 def test_bad_optimisation_input_gets_a_clear_error(warfarin):
     model, design = warfarin
     with pytest.raises(ValueError, match="criterion must be one of"):
-        optimize_design(model, design, criterion="E")
+        optimize_design(model, design, criterion="E", rng=0)
     with pytest.raises(TypeError, match="'Ds' needs params"):
-        optimize_design(model, design, criterion="Ds")
+        optimize_design(model, design, criterion="Ds", rng=0)
     with pytest.raises(TypeError, match="'c' needs derived"):
-        optimize_design(model, design, criterion="c")
+        optimize_design(model, design, criterion="c", rng=0)
     with pytest.raises(ValueError, match="lies outside its window"):
-        optimize_design(model, design, windows=(1.0, 100.0))
+        optimize_design(model, design, windows=(1.0, 100.0), rng=0)
     with pytest.raises(ValueError, match="spacing >= min_spacing"):
         optimize_design(model, Group([1.0, 1.5, 24.0], 32, 70), windows=(0.5, 120),
-                        min_spacing=1.0)
+                        min_spacing=1.0, rng=0)
     with pytest.raises(ValueError, match="not among the candidates"):
-        optimize_design(model, design, candidates=[0.5, 1.0, 2.0])
+        optimize_design(model, design, candidates=[0.5, 1.0, 2.0], rng=0)
     with pytest.raises(ValueError, match="windows must be a"):
-        optimize_design(model, design, windows=[(0, 1), (0, 2)])
+        optimize_design(model, design, windows=[(0, 1), (0, 2)], rng=0)
     with pytest.raises(ValueError, match="min_spacing must be >= 0"):
-        optimize_design(model, design, min_spacing=-1)
+        optimize_design(model, design, min_spacing=-1, rng=0)
     with pytest.raises(ValueError, match="dose_bounds"):
-        optimize_design(model, design, windows=(0.5, 120), dose_bounds=(80, 100))
+        optimize_design(model, design, windows=(0.5, 120), dose_bounds=(80, 100), rng=0)
     with pytest.raises(ValueError, match="costs must be finite and > 0"):
         cost_design(model, candidate_sequences([1, 2, 4], 2, dose=70), costs=[1, 0, 1])
     with pytest.raises(ValueError, match="prior must have shape"):
-        optimize_design(model, design, windows=(0.5, 120), prior=np.ones((3, 2)))
+        optimize_design(model, design, windows=(0.5, 120), prior=np.ones((3, 2)), rng=0)
     with pytest.raises(ValueError, match="not positive definite|not finite"):
-        optimize_design(model, Group([0.0, 1.0, 2.0], 32, 70), windows=(0.0, 2.0))
+        optimize_design(model, Group([0.0, 1.0, 2.0], 32, 70), windows=(0.0, 2.0), rng=0)
     with pytest.raises(ValueError, match="Proportional|prop"):
         Proportional(-1.0)

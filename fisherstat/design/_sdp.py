@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize
 
-from .criteria import quad_rows, schur, sqrt_psd
+from ._linalg import quad_rows, schur, sqrt_psd
 
 __all__ = ["lmi_design", "e_subgradient", "elfving_lp", "solve_exact"]
 

@@ -77,18 +77,25 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg
 
-from .._validation import as_float_array, check_square_matrix
+from .._validation import EPS, as_float_array, check_square_matrix, check_weights
 from ..information import FisherInfo
+from ._linalg import check_psd, pinv_sym, quad_rows, schur, sqrt_psd
+from ._linalg import chol_pd as _chol
+from ._linalg import eigh_psd as _eigh_psd
+from ._linalg import inv_pd as _inv_pd
+from ._linalg import sym as _sym
+from ._sdp import e_subgradient
 
 __all__ = ["Criterion", "D", "A", "E", "c", "L", "I", "G", "Ds", "as_criterion"]
 
-_EPS = np.finfo(float).eps
+# re-exported: the matrix helpers used to live here
+_REEXPORTED = (check_psd, pinv_sym, quad_rows, schur, sqrt_psd)
 
 
-# ----------------------------------------------------------------------- helpers
-def _sym(a: np.ndarray) -> np.ndarray:
-    # halves first: the same result (scaling by 2 is exact) without overflow near 1e308
-    return 0.5 * a + 0.5 * a.T
+def _pd(w: np.ndarray) -> np.ndarray:
+    """Whether each matrix of a stack with ascending eigenvalues ``w`` (B, s) is positive
+    definite (the rank tolerance of :func:`~fisherstat.design._linalg.chol_pd`)."""
+    return w[:, 0] > np.maximum(w[:, -1], np.finfo(float).tiny) * w.shape[-1] * EPS * 10
 
 
 def _finite_float(method):
@@ -111,68 +118,6 @@ def _finite_float(method):
             raise ValueError(msg)
         return out
     return wrapper
-
-
-def _eigh_psd(M: np.ndarray):
-    """Eigen-decomposition and the default rank tolerance ``max|lambda| * p * eps``."""
-    w, V = np.linalg.eigh(_sym(M))
-    tol = max(float(np.max(np.abs(w), initial=0.0)), np.finfo(float).tiny) * w.size * _EPS * 10
-    return w, V, tol
-
-
-def pinv_sym(M: np.ndarray) -> np.ndarray:
-    """Moore-Penrose inverse of a symmetric positive semi-definite matrix (no warning)."""
-    w, V, tol = _eigh_psd(M)
-    keep = w > tol
-    return _sym((V[:, keep] / w[keep]) @ V[:, keep].T)
-
-
-def schur(M: np.ndarray, T: np.ndarray, N: np.ndarray):
-    r"""Target information ``C = K^T M K`` and ``K`` (p, s) for targets ``T``, nuisance ``N``.
-
-    ``K`` has the identity in the rows ``T`` and :math:`-M_{NN}^{+} M_{NT}` in the rows ``N``.
-    """
-    p, s = M.shape[0], T.size
-    K = np.zeros((p, s))
-    K[T, np.arange(s)] = 1.0
-    if N.size == 0:
-        return _sym(M[np.ix_(T, T)]), K
-    B = pinv_sym(M[np.ix_(N, N)]) @ M[np.ix_(N, T)]
-    K[N] = -B
-    return _sym(M[np.ix_(T, T)] - M[np.ix_(T, N)] @ B), K
-
-
-def _chol(C: np.ndarray):
-    """Cholesky factor of a positive definite matrix, or ``None`` when it is not (numerically)."""
-    w = np.linalg.eigvalsh(C)
-    if not w[0] > max(w[-1], np.finfo(float).tiny) * C.shape[0] * _EPS * 10:
-        return None
-    try:
-        return linalg.cho_factor(C, lower=True)
-    except linalg.LinAlgError:
-        return None
-
-
-def _inv_pd(C: np.ndarray):
-    """Inverse of a positive definite matrix (``None`` when singular)."""
-    cf = _chol(C)
-    if cf is None:
-        return None
-    return _sym(linalg.cho_solve(cf, np.eye(C.shape[0])))
-
-
-def check_psd(M, name: str = "M") -> np.ndarray:
-    """A symmetric positive semi-definite matrix (negative eigenvalues only from rounding).
-
-    The tolerance ``1e-8 max|lambda|`` is far above the rounding of an information matrix
-    computed as a sum of outer products (about ``p eps max|lambda|``).
-    """
-    M = check_square_matrix(M, name, rtol=1e-6)
-    w = np.linalg.eigvalsh(M)
-    if w.size and w[0] < -1e-8 * max(float(np.max(np.abs(w))), np.finfo(float).tiny):
-        raise ValueError(f"{name} must be positive semi-definite (an information matrix); "
-                         f"smallest eigenvalue {w[0]:.3g}")
-    return M
 
 
 def _unpack_info(M, param_names, name: str):
@@ -208,31 +153,6 @@ def _point_matrices(information, factor, p: int) -> np.ndarray:
     # a factor of each PSD point matrix: eigen-decomposition (k small in this public path)
     w, V = np.linalg.eigh(0.5 * (Mx + np.swapaxes(Mx, 1, 2)))
     return V * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
-
-
-def quad_rows(F: np.ndarray, B: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """``||F_i^T B||_F^2`` for every row block ``F_i`` of ``F`` ((n, q) or (n, q, r)).
-
-    Computed in chunks of rows (no (n, q, q) intermediate).
-    """
-    n = F.shape[0]
-    out = np.empty(n)
-    for lo in range(0, n, chunk):
-        f = F[lo : lo + chunk]
-        if f.ndim == 2:
-            y = f @ B
-            out[lo : lo + chunk] = np.einsum("ij,ij->i", y, y)
-        else:
-            y = np.einsum("nqr,qk->nkr", f, B)
-            out[lo : lo + chunk] = np.einsum("nkr,nkr->n", y, y)
-    return out
-
-
-def sqrt_psd(A: np.ndarray) -> np.ndarray:
-    """A factor ``B`` with ``B B^T = A`` for a symmetric PSD ``A`` (negative parts clipped)."""
-    w, V = np.linalg.eigh(_sym(A))
-    keep = w > 0
-    return V[:, keep] * np.sqrt(w[keep])
 
 
 # --------------------------------------------------------------------- criteria
@@ -275,10 +195,7 @@ class Criterion:
         T = np.arange(p)
         return T, np.array([], dtype=int)
 
-    def _split(self, M, param_names=None, name: str = "M"):
-        M, param_names = _unpack_info(M, param_names, name)
-        M = check_psd(M, name)
-        p = M.shape[0]
+    def _check_names(self, param_names, p: int, name: str):
         if param_names is not None:
             if isinstance(param_names, str) or not isinstance(param_names, Sequence) \
                     or not all(isinstance(n, str) for n in param_names):
@@ -288,10 +205,21 @@ class Criterion:
                 raise ValueError(f"param_names must name the {p} rows of {name}, got "
                                  f"{param_names!r}")
         T, N = self._targets(p, param_names)
-        C, K = schur(M, T, N)
         names = None if param_names is None else [tuple(param_names)[i] for i in T]
         self._check(T.size, names if names is not None else [f"#{i}" for i in T])
+        return T, N
+
+    def _split(self, M, param_names=None, name: str = "M"):
+        M, param_names = _unpack_info(M, param_names, name)
+        M = check_psd(M, name)
+        T, N = self._check_names(param_names, M.shape[0], name)
+        C, K = schur(M, T, N)
         return M, C, K
+
+    def _values(self, C: np.ndarray, w: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Values of a stack of target informations ``C`` (B, s, s) with eigenvalues ``w``
+        and eigenvectors ``V``; subclasses vectorise."""
+        return np.array([self._value(Cb) for Cb in C], dtype=float)
 
     # ------------------------------------------------------------ public API
     @_finite_float
@@ -347,6 +275,99 @@ class Criterion:
         sign = 1.0 if self.larger_is_better else -1.0
         return _sym(sign * (K @ wb[0] @ K.T))
 
+    def values(self, Ms, param_names=None) -> np.ndarray:
+        r"""Criterion values of a stack of information matrices, vectorised.
+
+        The same criterion as :meth:`value` for many matrices at once (an optimiser's
+        batch of candidate designs): the Schur complements and eigen-decompositions are
+        computed for the whole stack. A matrix that is not positive definite on the
+        parameters of interest gets the value of a singular design (``-inf`` for ``D``,
+        ``Ds``; ``inf`` for ``A``, ``L``, ``I``; ``c`` stays finite when ``c`` is in the
+        range). For ``D`` and ``Ds`` the value is the log-determinant itself (PopED's
+        ``ofv`` for a population FIM).
+
+        Parameters
+        ----------
+        Ms : array_like, shape (B, p, p)
+            Symmetric positive semi-definite information matrices.
+        param_names : sequence of str, optional
+            Names of the rows (needed when :class:`Ds` names its parameters).
+
+        Returns
+        -------
+        ndarray, shape (B,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat import design
+        >>> Ms = np.array([np.diag([1.0, 0.25]), np.diag([1.0, 0.0])])
+        >>> design.D().values(Ms), design.A().values(Ms)
+        (array([-1.38629436,        -inf]), array([ 5., inf]))
+        """
+        Ms = as_float_array(Ms, "Ms", ndim=3)
+        if Ms.shape[1] != Ms.shape[2] or not Ms.shape[1]:
+            raise ValueError(f"Ms must have shape (B, p, p) with p >= 1, got {Ms.shape}")
+        scale = np.maximum(np.max(np.abs(Ms), axis=(1, 2)), np.finfo(float).tiny)
+        asym = np.max(np.abs(Ms - np.swapaxes(Ms, 1, 2)), axis=(1, 2)) > 1e-6 * scale
+        if asym.any():
+            raise ValueError(f"Ms must be symmetric matrices; matrix {int(np.argmax(asym))} "
+                             "is not")
+        T, N = self._check_names(param_names, Ms.shape[1], "Ms")
+        Ms = 0.5 * Ms + 0.5 * np.swapaxes(Ms, 1, 2)
+        C = Ms[:, T[:, None], T[None, :]]
+        low = []
+        if N.size:
+            wn, Vn = np.linalg.eigh(Ms[:, N[:, None], N[None, :]])
+            low.append(wn[:, 0] / np.maximum(np.abs(wn[:, -1]), np.finfo(float).tiny))
+            tol = np.maximum(np.abs(wn[:, -1:]), np.finfo(float).tiny) * N.size * EPS * 10
+            wi = np.where(wn > tol, 1.0 / np.where(wn > tol, wn, 1.0), 0.0)
+            VB = np.swapaxes(Vn, 1, 2) @ Ms[:, N[:, None], T[None, :]]
+            C = C - np.swapaxes(VB, 1, 2) @ (wi[:, :, None] * VB)
+            C = 0.5 * C + 0.5 * np.swapaxes(C, 1, 2)
+        w, V = np.linalg.eigh(C)
+        low.append(w[:, 0] / np.maximum(np.abs(w).max(axis=1), np.finfo(float).tiny))
+        notpsd = np.min(low, axis=0) < -1e-8
+        if notpsd.any():  # M is PSD iff M_NN and its Schur complement are
+            raise ValueError(f"Ms must be positive semi-definite (information matrices); "
+                             f"matrix {int(np.argmax(notpsd))} is not")
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return self._values(C, w, V)
+
+    def derivative(self, M, dM, param_names=None) -> np.ndarray:
+        r"""Derivatives of :meth:`value` along directions ``dM``: :math:`\operatorname{tr}
+        \{
+abla\Phi(M)\, \partial M/\partial x_v\}`.
+
+        The chain rule for design variables :math:`x` (sampling times, doses, ...): given
+        the derivatives of the information :math:`\partial M/\partial x_v` (e.g. by
+        finite differences), this is the gradient of the criterion over :math:`x`.
+
+        Parameters
+        ----------
+        M : array_like, shape (p, p), or FisherInfo
+        dM : array_like, shape (v, p, p)
+        param_names : sequence of str, optional
+
+        Returns
+        -------
+        ndarray, shape (v,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat import design
+        >>> dM = np.array([np.diag([1.0, 0.0]), np.diag([0.0, 1.0])])
+        >>> design.D().derivative(np.diag([2.0, 4.0]), dM)  # d log det / d M_ii = 1 / M_ii
+        array([0.5 , 0.25])
+        """
+        G = self.gradient(M, param_names)
+        dM = as_float_array(dM, "dM", ndim=3)
+        if dM.shape[1:] != G.shape:
+            raise ValueError(f"dM must have shape (v, {G.shape[0]}, {G.shape[0]}), got "
+                             f"{dM.shape}")
+        return np.einsum("ij,vij->v", G, dM)
+
     @_finite_float
     def sensitivity(self, M, information=None, *, factor=None, param_names=None) -> np.ndarray:
         r"""Sensitivity function :math:`d(x) = \operatorname{tr}\{A M(x)\}` at given points.
@@ -381,8 +402,6 @@ class Criterion:
         Fx = _point_matrices(information, factor, M.shape[0])
         Fk = np.einsum("nqr,qs->nsr", Fx, K)
         if self.family == "E":
-            from ._sdp import e_subgradient
-
             Aw = e_subgradient(C, Fk)
         else:
             wb = self._weight(C)
@@ -489,6 +508,10 @@ class D(Criterion):
         Ci = _inv_pd(C)
         return None if Ci is None else (Ci, float(C.shape[0]))
 
+    def _values(self, C, w, V):
+        ok = _pd(w)
+        return np.where(ok, np.sum(np.log(np.where(ok[:, None], w, 1.0)), axis=-1), -np.inf)
+
     def _phi(self, C):
         v = self._value(C)
         return 0.0 if v == -np.inf else float(np.exp(v / C.shape[0]))
@@ -582,6 +605,13 @@ class _LType(Criterion):
     def _phi(self, C):
         v = self._value(C)
         return 0.0 if not np.isfinite(v) or v <= 0 else 1.0 / v
+
+    def _values(self, C, w, V):
+        ok = _pd(w)
+        wi = 1.0 / np.where(ok[:, None], w, 1.0)
+        Lm = self._Lmat(C.shape[1])
+        val = np.einsum("ij,bik,bk,bjk->b", Lm, V, wi, V)
+        return np.where(ok, val, np.inf)
 
 
 class A(_LType):
@@ -677,8 +707,6 @@ class I(L):  # noqa: E742  (the conventional name of the criterion)
         if weights is not None:
             if self.points is None:
                 raise TypeError("weights need points")
-            from .._validation import check_weights
-
             w = check_weights(weights, "weights", self.points.shape[0])
             self.weights = w / w.sum()
         self.matrix = None if matrix is None else L(matrix).matrix
@@ -755,6 +783,14 @@ class c(_LType):  # noqa: N801  (the conventional name of the criterion)
         r = self._h(C)
         return np.inf if r is None else r[1]
 
+    def _values(self, C, w, V):
+        ok = _pd(w)
+        proj = np.einsum("bij,i->bj", V, self.vector)
+        val = np.sum(proj**2 / np.where(ok[:, None], w, 1.0), axis=-1)
+        for b in np.flatnonzero(~ok):  # singular: finite when c is in the range
+            val[b] = self._value(C[b])
+        return val
+
     def _weight(self, C):
         r = self._h(C)
         if r is None:
@@ -796,6 +832,9 @@ class E(Criterion):
 
     def _phi(self, C):
         return max(float(np.linalg.eigvalsh(C)[0]), 0.0)
+
+    def _values(self, C, w, V):
+        return w[:, 0].copy()
 
 
 class G(D):
@@ -851,6 +890,11 @@ class G(D):
         a = self.value(M, information, factor=factor, param_names=param_names)
         b = self.value(reference, information, factor=factor, param_names=param_names)
         return b / a
+
+    def values(self, Ms, param_names=None):
+        """Not available for ``G`` (its value needs the points of the region)."""
+        raise TypeError("G-criterion: values of a stack need the region's points; use "
+                        "value(M, information) per matrix")
 
     def __repr__(self):
         return "G()" if self.points is None else f"G({self.points.shape[0]} points)"

@@ -20,6 +20,8 @@ import numpy as np
 
 from .._validation import as_float_array, check_weights
 from ..models.base import RegressionModel
+from .criteria import Criterion
+from .optimal import optimal_design
 
 __all__ = ["optimal_weights", "InformationCandidates"]
 
@@ -105,7 +107,7 @@ def _factor_of(information, factor):
 def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
                     param_names: Sequence[str] | None = None, params=None,
                     algorithm: str = "rex", tol: float = 1e-6, max_iter: int | None = None,
-                    max_time: float = 600.0, rng=0):
+                    max_time: float = 600.0, rng=None):
     r"""Optimal approximate design over candidates given by their information matrices.
 
     Parameters
@@ -121,7 +123,8 @@ def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
     param_names : sequence of str, optional
         Names of the ``p`` parameters (default ``theta_1 .. theta_p``).
     params : sequence of str or 'all', optional
-        Parameters of interest (default all).
+        Parameters of interest (default all; a :class:`~fisherstat.design.Ds` criterion
+        names its own).
     algorithm, tol, max_iter, max_time, rng
         As in :func:`~fisherstat.design.optimal_design`.
 
@@ -137,17 +140,15 @@ def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
     >>> from fisherstat.design import optimal_weights
     >>> f = np.array([[1.0, -1.0], [1.0, 0.0], [1.0, 1.0]])  # simple linear regression
     >>> M = np.einsum("ki,kj->kij", f, f)
-    >>> res = optimal_weights(M)
+    >>> res = optimal_weights(M, rng=0)
     >>> res.design.points, np.round(res.design.weights, 6)
     (array([0., 2.]), array([0.5, 0.5]))
     >>> # the end points cost 4 times as much: the centre becomes worth it; with cost
     >>> # fractions (a, 1 - 2a, a), det = (1 - 3a/2) a/2 is maximal at a = 1/3
-    >>> res = optimal_weights(M, costs=[4.0, 1.0, 4.0])
+    >>> res = optimal_weights(M, costs=[4.0, 1.0, 4.0], rng=0)
     >>> np.round(res.design.weights, 6)
     array([0.333333, 0.333333, 0.333333])
     """
-    from .optimal import optimal_design
-
     F = _factor_of(information, factor)
     k, p = F.shape[:2]
     if costs is not None:
@@ -161,6 +162,8 @@ def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
     names = (tuple(f"theta_{j}" for j in range(1, p + 1)) if param_names is None
              else tuple(param_names))
     model = InformationCandidates(F, names)
+    if params is None and not (isinstance(criterion, Criterion) and criterion.name == "Ds"):
+        params = "all"
     return optimal_design(model, np.zeros(p), np.arange(k, dtype=float), criterion,
-                          algorithm, tol, params="all" if params is None else params,
+                          algorithm, tol, params=params,
                           max_iter=max_iter, max_time=max_time, rng=rng)
