@@ -55,14 +55,15 @@ def _problems(quick: bool):
 
 def _run(model, theta, X, alg, cap, prune=True):
     t0 = time.perf_counter()
-    res = design.optimal_design(model, theta, X, "D", alg, TOL, max_time=cap, prune=prune)
+    res = design.optimal_design(model, theta, X, "D", alg, TOL, max_time=cap, prune=prune,
+                                rng=0)
     return time.perf_counter() - t0, res
 
 
 def _peak_mb(model, theta, X) -> float:
     tracemalloc.start()
     tracemalloc.reset_peak()
-    design.optimal_design(model, theta, X, "D", "rex", TOL)
+    design.optimal_design(model, theta, X, "D", "rex", TOL, rng=0)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 2**20

@@ -300,12 +300,13 @@ class FisherInfo:
         """
         v = self._vec(v)
         damping = check_scalar(damping, "damping", low=0, low_open=False)
-        if damping == 0.0:
-            out = self.inverse() @ v
-        else:
-            w, V = self._eig
-            d = np.clip(w, 0.0, None) + damping
-            out = V @ ((V.T @ v) / (d if v.ndim == 1 else d[:, None]))
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            if damping == 0.0:
+                out = self.inverse() @ v
+            else:
+                w, V = self._eig
+                d = np.clip(w, 0.0, None) + damping
+                out = V @ ((V.T @ v) / (d if v.ndim == 1 else d[:, None]))
         return check_finite_result(out, "v", "the solution of (M + damping I) x = v")
 
     def diagonal(self) -> np.ndarray:

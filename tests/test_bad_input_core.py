@@ -305,6 +305,29 @@ def data_kind(model, *, full, any_ndim=False):
     return Kind(tuple(listed), gen), d
 
 
+def batch_kind(D, paired=False):
+    """Stacks of ``c = 2`` replicate data sets (``D``) for the batch hooks; ``paired``: one
+    data set per row of a parameter stack, so one too few is an error too."""
+    listed = (("none", None, T, False), ("string", "abc", T, False),
+              ("nan", _poke(D, np.nan), V, True), ("inf", _poke(D, np.inf), V, True))
+    if paired:
+        listed += (("one replicate too few", D[:1], V, True),)
+    gen = st.tuples(st.integers(0, D.size - 1), st.sampled_from([np.nan, np.inf, -np.inf])).map(
+        lambda t: ("non-finite data", _set(D, *t), V, True))
+    return Kind(listed, gen)
+
+
+def theta_stack_kind(t):
+    """Stacks of ``c = 2`` parameter vectors (rows ``t``) for ``information_batch``."""
+    T2 = np.stack([t, t])
+    listed = (("none", None, T, False), ("1-d", np.asarray(t), V, True),
+              ("wrong p", np.ones((2, t.size + 1)), V, True), ("nan row", _poke(T2, np.nan), V, True),
+              ("complex", T2 + 1j, T, False))
+    gen = st.tuples(st.integers(0, T2.size - 1), st.sampled_from([np.nan, np.inf, -np.inf])).map(
+        lambda c: ("non-finite theta", _set(T2, *c), V, True))
+    return Kind(listed, gen)
+
+
 # ----------------------------------------------------------------------------- the table
 @dataclass(frozen=True)
 class Row:
@@ -412,6 +435,16 @@ def _model_rows(cls_name, make):
     row(f"{K}.fit", "start", Kind(tuple(c for c in bad_theta.listed if c[1] is not None)),
         lambda b: model.fit(d, x=x, start=b))
     theta_rows("singularities", lambda b: model.singularities(b))
+    theta_rows("strata", lambda b: model.strata(b))
+    # the batch hooks of simulation studies: c = 2 replicates of the example data
+    D = np.stack([np.asarray(d, dtype=float)] * 2)
+    row(f"{K}.fit_batch", "data", batch_kind(D), lambda b: model.fit_batch(b, x=x))
+    row(f"{K}.fit_batch", "start", Kind(tuple(c for c in bad_theta.listed if c[1] is not None)),
+        lambda b: model.fit_batch(D, x=x, start=b))
+    row(f"{K}.information_batch", "theta", theta_stack_kind(t),
+        lambda b: model.information_batch(b, D, x=x))
+    row(f"{K}.information_batch", "data", batch_kind(D, paired=True),
+        lambda b: model.information_batch(np.stack([t, t]), b, x=x))
     row(f"{K}.random_theta", "rng", rng_kind(), lambda b: model.random_theta(b))
     if reg:
         xk = x_kind(model)
@@ -433,6 +466,7 @@ def _model_rows(cls_name, make):
             f = getattr(model, meth)
             row(f"{K}.{meth}", "x", xk, lambda b, f=f: f(d, x=b))
         row(f"{K}.check_x", "x", xk, lambda b: model.check_x(b))
+        theta_rows("linear_mean_scale", lambda b: model.linear_mean_scale(b))
         for meth in ("point_factor", "point_information", "mean_jacobian", "predict",
                      "variance"):
             f = getattr(model, meth, None)
@@ -515,9 +549,9 @@ for _m, _t, _d, _x, _bt, _dk in MODELS["GaussianMixture"]:
         row("GaussianMixture.fisher_monte_carlo", _arg, _kind,
             lambda b, m=_m, t=_t, a=_arg: m.fisher_monte_carlo(
                 t, **{"n_samples": 64, "rng": 0, a: b}))
-    row("GaussianMixture.fit_em", "data", _dk, lambda b, m=_m: m.fit_em(b))
+    row("GaussianMixture.fit_em", "data", _dk, lambda b, m=_m: m.fit_em(b, rng=0))
     row("GaussianMixture.fit_em", "start", Kind(tuple(c for c in _bt.listed if c[1] is not None)),
-        lambda b, m=_m, d=_d: m.fit_em(d, start=b))
+        lambda b, m=_m, d=_d: m.fit_em(d, start=b, rng=0))
     for _arg, _kind in (("n_init", count(1)), ("max_iter", count(1)),
                         ("tol", real(0, low_open=False)), ("rng", rng_kind()),
                         ("polish", boolean()), ("strict", boolean())):
@@ -694,6 +728,15 @@ row("FisherInfo.__mul__", "c", Kind((("overflow", 1e308, V, True),)), lambda b: 
 row("FisherInfo.__mul__", "c", Kind((("stderr overflow", 1e308, V, True),)),
     lambda b: FisherInfo(np.eye(2) * 1e-10, ("a", "b"), stderr=np.full((2, 2), 10.0)) * b)
 row("FisherInfo.__rmul__", "c", real(0), lambda b: b * _info)
+# the InformationOperator methods of a dense FisherInfo
+_vector = array([1.0, 2.0], overflow=True, ndim_bad=np.ones((2, 2, 2)))
+row("FisherInfo.matvec", "v", _vector, lambda b: _info.matvec(b))
+row("FisherInfo.solve", "v", Kind(tuple(c for c in _vector.listed if c[0] != "1e308"),
+                                  _vector.generated), lambda b: _info.solve(b))
+row("FisherInfo.solve", "v", Kind((("overflow", [1e308, 1.0], V, True),)),
+    lambda b: FisherInfo(np.diag([1e-10, 1.0]), ("a", "b")).solve(b))
+row("FisherInfo.solve", "damping", real(0, low_open=False), lambda b: _info.solve([1.0, 2.0], b))
+row("FisherInfo.logdet", "damping", real(0, low_open=False), lambda b: _info.logdet(b))
 
 # --- asymptotics
 _ca = fisherstat.asymptotics.check_asymptotics
@@ -816,6 +859,11 @@ EXEMPT = {
     "EMResult()": "result record built by GaussianMixture.fit_em",
     "MissingInformation()": "result record built by GaussianMixture.missing_information",
     "Singularity()": "record returned by Model.singularities (diagnose checks its type)",
+    "Strata()": "record returned by Model.strata (fisher checks it against the model)",
+    "InformationOperator()": "typing.Protocol: not instantiable; its implementations "
+                             "(FisherInfo, the nn operators) have rows",
+    "InformationOperator.*": "protocol methods: rows on FisherInfo here and on every nn "
+                             "operator in test_bad_input_nn.py",
     "RegressionModel.*": "abstract base: every method runs on each concrete subclass "
                          "(GLMs, catalogue, NonlinearRegression, TwoUnitNetwork) here",
     "*.from_logpdf": "the classmethod Model.from_logpdf, inherited unchanged (rows there)",

@@ -234,7 +234,7 @@ def test_wrong_theta_dimension_names_theta():
 def test_optimal_weights_on_information_matrices_matches_the_model_route():
     X = np.column_stack([np.ones(21), GRID, GRID**2])
     Mx = np.einsum("ki,kj->kij", X, X)
-    a = design.optimal_weights(Mx, tol=1e-10)
+    a = design.optimal_weights(Mx, tol=1e-10, rng=0)
     b = design.optimal_design(QUAD, None, GRID, tol=1e-10, rng=0)
     np.testing.assert_allclose(GRID[a.design.points.astype(int)], b.design.points)
     assert a.value == pytest.approx(b.value, abs=1e-10)
@@ -245,17 +245,17 @@ def test_cost_normalised_weights_equal_the_design_of_information_per_unit_cost()
     F = rng.standard_normal((30, 3, 2))
     Mx = np.einsum("kir,kjr->kij", F, F)
     cost = rng.uniform(1.0, 5.0, 30)
-    a = design.optimal_weights(Mx, costs=cost, tol=1e-10)
-    b = design.optimal_weights(Mx / cost[:, None, None], tol=1e-10)
+    a = design.optimal_weights(Mx, costs=cost, tol=1e-10, rng=0)
+    b = design.optimal_weights(Mx / cost[:, None, None], tol=1e-10, rng=0)
     np.testing.assert_allclose(a.design.weights, b.design.weights, atol=1e-7)
     # with the cost fractions w, the information per unit cost is sum_i w_i M_i / c_i
     idx = a.design.points.astype(int)
     M = np.einsum("k,kij->ij", a.design.weights / cost[idx], Mx[idx])
     assert np.log(np.linalg.det(M)) == pytest.approx(a.value, rel=1e-10)
     with pytest.raises(ValueError, match="costs must be > 0"):
-        design.optimal_weights(Mx, costs=np.r_[0.0, np.ones(29)])
+        design.optimal_weights(Mx, costs=np.r_[0.0, np.ones(29)], rng=0)
     with pytest.raises(ValueError, match="positive semi-definite"):
-        design.optimal_weights(-Mx)
+        design.optimal_weights(-Mx, rng=0)
 
 
 def test_g_efficiency_is_the_ratio_of_largest_variances():

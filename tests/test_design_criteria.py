@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fisherstat import FisherInfo
+from fisherstat._validation import EPS
 from fisherstat.design import A, D, Ds, E, G, I, L, c
 from fisherstat.design._sdp import e_subgradient, spectraplex_minmax
 
@@ -183,3 +184,34 @@ def test_spectraplex_minmax_matches_a_two_point_closed_form():
 def test_bad_criterion_input_raises_clear_errors(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         bad()
+
+
+@pytest.mark.parametrize("crit", [D(), A(), E(), c([1.0, 0.0, 1.0]), L(np.diag([1.0, 2.0, 0.0])),
+                                  I(matrix=np.eye(3)), Ds(["b", "c"])], ids=repr)
+def test_values_and_derivative_of_a_stack_agree_with_value_and_gradient(crit):
+    """The vectorised ``values``/``derivative`` (population design's batch path) are the
+    criterion of ``value`` and the contraction tr(grad Phi(M) dM) of ``gradient``.
+
+    Both routes solve the same problems by backward-stable factorisations (a batched
+    eigen/Cholesky decomposition vs one per matrix), so they agree to a relative
+    O(cond(M) eps); the bound allows a factor 100 on it.
+    """
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(4, 3, 3))
+    Ms = X @ X.transpose(0, 2, 1) + 0.1 * np.eye(3)
+    names = ("a", "b", "c")
+    got = crit.values(Ms, param_names=names)
+    want = np.array([crit.value(M, param_names=names) for M in Ms])
+    cond = np.linalg.cond(Ms)
+    assert np.all(np.abs(got - want) <= 100 * cond * EPS * np.maximum(1.0, np.abs(want)))
+    dM = X[:2] + X[:2].transpose(0, 2, 1)
+    g = crit.gradient(Ms[0], param_names=names)
+    np.testing.assert_allclose(crit.derivative(Ms[0], dM, param_names=names),
+                               np.einsum("ij,vij->v", g, dM), rtol=100 * cond[0] * EPS,
+                               atol=100 * cond[0] * EPS * np.abs(g).max())
+
+
+def test_g_criterion_has_no_stack_values():
+    """G needs the region's points per matrix: ``values`` is a TypeError that says so."""
+    with pytest.raises(TypeError, match="points"):
+        G().values(np.eye(2)[None])

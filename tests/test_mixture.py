@@ -346,8 +346,8 @@ def test_fit_is_invariant_to_label_switching():
     pi, mu, cov = m._arrays(theta)
     permuted = m._pack(pi[perm], mu[perm], cov[perm])
     np.testing.assert_array_equal(m.sort_components(permuted), m.sort_components(theta))
-    a = m.fit_em(x, start=theta, n_init=0).theta
-    b = m.fit_em(x, start=permuted, n_init=0).theta
+    a = m.fit_em(x, start=theta, n_init=0, rng=0).theta
+    b = m.fit_em(x, start=permuted, n_init=0, rng=0).theta
     np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
     assert np.all(np.diff(a[2:5]) > 0)  # canonical: means increasing
 
@@ -374,7 +374,7 @@ def test_fit_raises_fit_error_when_a_component_collapses():
     x = np.concatenate([rng.standard_normal(200), np.full(6, 8.0)])
     m = GaussianMixture(2)
     with pytest.raises(fs.FitError, match="collapsed"):
-        m.fit_em(x, start=[0.9, 0.0, 8.0, 1.0, 0.5], n_init=0)
+        m.fit_em(x, start=[0.9, 0.0, 8.0, 1.0, 0.5], n_init=0, rng=0)
 
 
 def test_fit_needs_enough_distinct_observations():
@@ -537,6 +537,6 @@ def test_monte_carlo_and_fit_options_are_checked_naming_them():
             m.fisher_monte_carlo(theta, **{"n_samples": 100, **kwargs})
     x = m.sample(theta, 50, rng=0)
     with pytest.raises(ValueError, match="n_init"):
-        m.fit_em(x, n_init=0)
+        m.fit_em(x, n_init=0, rng=0)
     with pytest.raises(ValueError, match="tol"):
-        m.fit_em(x, tol=-1.0)
+        m.fit_em(x, tol=-1.0, rng=0)

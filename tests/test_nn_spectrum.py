@@ -132,7 +132,7 @@ def test_identical_inputs_give_equal_one_and_two_input_parameters():
 def test_leading_order_is_karakida_theorem_1():
     op = order_parameters("tanh", 3.0, 0.64, 4)
     M, C = 500, 10
-    s = predicted_statistics(op, M, C, finite_width=False)
+    s = predicted_statistics(op, M, C, finite_width=False, rng=0)
     k1, k2, a = op.kappa1, op.kappa2, op.alpha
     assert s.m1 == pytest.approx(k1 * C / M, rel=1e-12)
     assert s.m2 == pytest.approx(a * C * k2**2, rel=1e-12)
@@ -140,13 +140,13 @@ def test_leading_order_is_karakida_theorem_1():
     lo, hi = s.lambda_max_bounds
     assert lo <= s.lambda_max <= hi
     N = 50
-    f = predicted_statistics(op, M, C, n_samples=N, finite_width=False)
+    f = predicted_statistics(op, M, C, n_samples=N, finite_width=False, rng=0)
     assert f.m1 == pytest.approx(k1 * C / M, rel=1e-12)
     assert f.m2 == pytest.approx(a * C * (k2**2 + (k1**2 - k2**2) / N), rel=1e-12)
     assert f.lambda_max == pytest.approx(a * M * (k2 + (k1 - k2) / N), rel=1e-12)
-    big = predicted_statistics(op, M, C, n_samples=10**7, finite_width=False)
+    big = predicted_statistics(op, M, C, n_samples=10**7, finite_width=False, rng=0)
     assert big.m2 == pytest.approx(s.m2, rel=1e-5)
-    c = predicted_statistics(op, M, C, n_samples=N, center=True, finite_width=False)
+    c = predicted_statistics(op, M, C, n_samples=N, center=True, finite_width=False, rng=0)
     assert c.lambda_max == pytest.approx(a * M * (k1 - k2) / N, rel=1e-12)
     assert c.m1 == pytest.approx((1 - 1 / N) * (k1 - k2) * C / M, rel=1e-12)
 
@@ -173,7 +173,7 @@ def test_mean_field_formulas_equal_the_dense_mean_field_gram(output, center):
     op = order_parameters("tanh", 3.0, 0.64, 3)
     N, C, M = 15, 4, 100
     f = np.random.default_rng(0).normal(0.3, 1.2, (N, C))
-    s = predicted_statistics(op, M, C, output=output, logits=f, center=center)
+    s = predicted_statistics(op, M, C, output=output, logits=f, center=center, rng=0)
     theta1, theta2, P = op.kernel(M, C)
     g = f - f.mean(axis=0) if center else f
     if output == "softmax":
@@ -196,8 +196,8 @@ def test_softmax_at_uniform_probabilities_is_a_scaled_regression():
     outlier divided by C."""
     op = order_parameters("relu", 2.0, 0.1, 3)
     N, C = 20, 5
-    sm = predicted_statistics(op, 200, C, output="softmax", logits=np.zeros((N, C)))
-    lin = predicted_statistics(op, 200, C, n_samples=N)
+    sm = predicted_statistics(op, 200, C, output="softmax", logits=np.zeros((N, C)), rng=0)
+    lin = predicted_statistics(op, 200, C, n_samples=N, rng=0)
     assert sm.lambda_max == pytest.approx(lin.lambda_max / C, rel=1e-12)
     assert sm.outlier_mean == pytest.approx(lin.lambda_max / C, rel=1e-12)
     assert sm.m1 == pytest.approx(lin.m1 * (C - 1) / C**2, rel=1e-12)
@@ -316,7 +316,7 @@ def test_mean_eigenvalue_and_outliers_match_theory_at_width_512(output):
         X = rng.standard_normal((N, M))
         s = measured_statistics(net, theta, X)
         kw = {"logits": net.forward(theta, X)} if output == "softmax" else {"n_samples": N}
-        p = predicted_statistics(op, M, C, output=output, **kw)
+        p = predicted_statistics(op, M, C, output=output, rng=0, **kw)
         assert s.n_params == p.n_params
         assert s.lambda_max >= s.outlier_mean
         rel.append([s.m1 / p.m1 - 1, s.outlier_mean / p.outlier_mean - 1])
@@ -384,7 +384,7 @@ def test_width_sweep_summary_and_plot():
 
 def test_results_are_frozen():
     op = order_parameters("tanh", 1.0, 0.0, 2)
-    s = predicted_statistics(op, 10)
+    s = predicted_statistics(op, 10, rng=0)
     assert isinstance(op, OrderParameters) and isinstance(s, SpectrumStatistics)
     with pytest.raises(AttributeError):
         op.sigma_w2 = 2.0
@@ -412,22 +412,22 @@ def test_bad_input():
     with pytest.raises(ValueError, match="q2_input"):
         order_parameters("tanh", 1.0, 0.0, 2, q2_input=2.0)
     with pytest.raises(TypeError, match="order"):
-        predicted_statistics({"kappa1": 1.0}, 10)
+        predicted_statistics({"kappa1": 1.0}, 10, rng=0)
     with pytest.raises(ValueError, match="width"):
-        predicted_statistics(op, 0)
+        predicted_statistics(op, 0, rng=0)
     with pytest.raises(ValueError, match="output"):
-        predicted_statistics(op, 10, output="poisson")
+        predicted_statistics(op, 10, output="poisson", rng=0)
     with pytest.raises(ValueError, match="n_outputs"):
-        predicted_statistics(op, 10, 1, output="softmax")
+        predicted_statistics(op, 10, 1, output="softmax", rng=0)
     with pytest.raises(ValueError, match="n_samples"):
-        predicted_statistics(op, 10, center=True)
+        predicted_statistics(op, 10, center=True, rng=0)
     with pytest.raises(ValueError, match="logits"):
-        predicted_statistics(op, 10, 2, logits=np.zeros((3, 2)))
+        predicted_statistics(op, 10, 2, logits=np.zeros((3, 2)), rng=0)
     with pytest.raises(ValueError, match="logits"):
-        predicted_statistics(op, 10, 2, output="softmax", logits=np.zeros((3, 4)))
+        predicted_statistics(op, 10, 2, output="softmax", logits=np.zeros((3, 4)), rng=0)
     with pytest.raises(ValueError, match="n_samples"):
         predicted_statistics(op, 10, 2, output="softmax", logits=np.zeros((3, 2)),
-                             n_samples=4)
+                             n_samples=4, rng=0)
     net = MLP([2, 3, 1])
     with pytest.raises(TypeError, match="net"):
         measured_statistics("net", np.zeros(13), np.ones((2, 2)))

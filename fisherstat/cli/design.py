@@ -139,12 +139,13 @@ def run(args, out) -> None:
     if not 0 < args.tol < 1:
         raise UsageError(f"--tol must be in (0, 1), got {args.tol}")
     res = design.optimal_design(model, theta, grid, crit, args.algorithm, args.tol,
-                                None if (bounds is None or args.no_refine) else bounds)
+                                None if (bounds is None or args.no_refine) else bounds, rng=0)
     print(res.summary(), file=out)
     if args.runs is not None:
         if args.runs < 1:
             raise UsageError(f"--runs must be >= 1, got {args.runs}")
-        ex = design.exact_design(model, theta, grid, args.runs, crit, approximate=res)
+        ex = design.exact_design(model, theta, grid, args.runs, crit, approximate=res,
+                                 rng=0)
         print("", file=out)
         print(ex.summary(), file=out)
     if args.plot:

@@ -559,6 +559,9 @@ class Model:
         theta = as_float_array(theta, "theta", ndim=2)
         if theta.shape[1] != self.n_params:
             raise ValueError(f"theta must have shape (c, {self.n_params}), got {theta.shape}")
+        if data is None or isinstance(data, (str, bytes)) or not hasattr(data, "__len__"):
+            raise TypeError(f"data must be a sequence of {theta.shape[0]} data sets (one per "
+                            f"row of theta), got {type(data).__name__}")
         if len(data) != theta.shape[0]:
             raise ValueError(f"data must hold one data set per row of theta "
                              f"({theta.shape[0]}), got {len(data)}")
