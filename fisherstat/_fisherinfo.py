@@ -18,23 +18,25 @@ import numpy as np
 from scipy import linalg
 
 from ._validation import (
+    EPS,
     as_float_array,
+    check_choice,
     check_finite_result,
     check_int,
     check_names,
     check_scalar,
     check_square_matrix,
+    readonly,
 )
 from .exceptions import SingularFisherWarning
 
 METHODS = ("analytic", "monte_carlo", "empirical", "observed", "numeric", "combined")
-_EPS = np.finfo(np.float64).eps
 
 
 def default_rank_tol(eigenvalues: np.ndarray) -> float:
     """Default tolerance for the numerical rank: ``max|lambda| * p * eps`` (as ``matrix_rank``)."""
     # p * eps first (exact: eps is a power of 2), so that max|lambda| near 1e308 cannot overflow
-    return float(np.max(np.abs(eigenvalues), initial=0.0) * (eigenvalues.size * _EPS))
+    return float(np.max(np.abs(eigenvalues), initial=0.0) * (eigenvalues.size * EPS))
 
 
 def _equilibrated_pd(matrix: np.ndarray) -> bool:
@@ -90,12 +92,6 @@ def pinv_psd(matrix: np.ndarray, tol: float | None = None, *, what: str = "infor
         )
     inv = (V[:, keep] / w[keep]) @ V[:, keep].T
     return 0.5 * (inv + inv.T), rank
-
-
-def _readonly(a):
-    a = np.array(a, dtype=np.float64, copy=True)
-    a.flags.writeable = False
-    return a
 
 
 @runtime_checkable
@@ -216,24 +212,23 @@ class FisherInfo:
             raise ValueError(
                 f"param_names must be {m.shape[0]} strings (one per row), got {names!r}"
             )
-        if not isinstance(self.method, str) or self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        check_choice(self.method, "method", METHODS)
         n_obs = check_scalar(self.n_obs, "n_obs", low=0)
         se = self.stderr
         if se is not None:
             se = as_float_array(se, "stderr", shape=m.shape)
             if np.any(se < 0):
                 raise ValueError("stderr must be non-negative")
-            se = _readonly(se)
+            se = readonly(se)
         n_samples = None if self.n_samples is None else check_int(self.n_samples, "n_samples",
                                                                    low=1)
-        object.__setattr__(self, "matrix", _readonly(m))
+        object.__setattr__(self, "matrix", readonly(m))
         object.__setattr__(self, "param_names", names)
         object.__setattr__(self, "n_obs", n_obs)
         object.__setattr__(self, "stderr", se)
         object.__setattr__(self, "n_samples", n_samples)
         w, V = np.linalg.eigh(self.matrix)
-        object.__setattr__(self, "_eig", (_readonly(w), _readonly(V)))
+        object.__setattr__(self, "_eig", (readonly(w), readonly(V)))
 
     # ------------------------------------------------------------ spectrum
     @property

@@ -321,7 +321,8 @@ def theta_stack_kind(t):
     """Stacks of ``c = 2`` parameter vectors (rows ``t``) for ``information_batch``."""
     T2 = np.stack([t, t])
     listed = (("none", None, T, False), ("1-d", np.asarray(t), V, True),
-              ("wrong p", np.ones((2, t.size + 1)), V, True), ("nan row", _poke(T2, np.nan), V, True),
+              ("wrong p", np.ones((2, t.size + 1)), V, True),
+              ("nan row", _poke(T2, np.nan), V, True),
               ("complex", T2 + 1j, T, False))
     gen = st.tuples(st.integers(0, T2.size - 1), st.sampled_from([np.nan, np.inf, -np.inf])).map(
         lambda c: ("non-finite theta", _set(T2, *c), V, True))

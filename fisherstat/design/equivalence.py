@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 
 from .._validation import check_int, check_scalar
 from ._common import (
@@ -29,8 +28,13 @@ from ._common import (
     prior_thetas,
 )
 from ._problem import build_problem, resolve_targets
-from ._sensitivity import as_x, design_certificate, design_matrices, sensitivity_at, \
-    sensitivity_factors
+from ._sensitivity import (
+    as_x,
+    design_certificate,
+    design_matrices,
+    sensitivity_at,
+    sensitivity_factors,
+)
 from .criteria import Criterion, as_criterion
 from .designs import Design, ExactDesign
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+
 import numpy as np
 
 from .._validation import check_choice, check_int, check_random_state, check_scalar

@@ -413,8 +413,7 @@ class EWC(QuadraticPenalty):
     def __init__(self, anchor, precision, lam: float, *, kind: str = "given",
                  gamma: float = 1.0, n_tasks: int = 1):
         super().__init__(anchor, precision, lam)
-        if kind not in KINDS + ("given",):
-            raise ValueError(f"kind must be one of {KINDS + ('given',)}, got {kind!r}")
+        check_choice(kind, "kind", KINDS + ("given",))
         self._kind = kind
         self._gamma = check_scalar(gamma, "gamma", low=0, high=1, low_open=False,
                                    high_open=False)

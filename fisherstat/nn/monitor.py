@@ -82,7 +82,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import EPS, as_float_array, check_int, check_scalar
+from .._validation import EPS, as_float_array, check_choice, check_int, check_scalar
 from ..plot import check_axes
 from ._checks import check_bool, overflow_error
 from ._signals import signal_sq_norms
@@ -260,8 +260,7 @@ class MonitorRecord:
               "condition")
 
     def _name(self, name):
-        if not isinstance(name, str) or name not in self._NAMES:
-            raise ValueError(f"name must be one of {self._NAMES}, got {name!r}")
+        check_choice(name, "name", self._NAMES)
         return name
 
     def __len__(self) -> int:

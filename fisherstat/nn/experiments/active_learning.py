@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from ..._validation import check_int, check_random_state, check_scalar
+from ..._validation import check_choice, check_int, check_random_state, check_scalar
 from ...plot import check_axes
 from ..active import STRATEGIES, active_learning
 
@@ -72,8 +72,7 @@ class LearningCurves:
         return self.accuracy.shape[1]
 
     def _index(self, strategy, name="strategy"):
-        if not isinstance(strategy, str) or strategy not in self.strategies:
-            raise ValueError(f"{name} must be one of {self.strategies}, got {strategy!r}")
+        check_choice(strategy, name, self.strategies)
         return self.strategies.index(strategy)
 
     def mean(self, metric: str = "accuracy") -> np.ndarray:
@@ -223,8 +222,7 @@ def compare_strategies(net, X_pool, y_pool, X_test, y_test, *,
     if not strategies:
         raise ValueError("strategies must not be empty")
     for s in strategies:
-        if s not in STRATEGIES:
-            raise ValueError(f"strategies: each must be one of {STRATEGIES}, got {s!r}")
+        check_choice(s, "strategies", STRATEGIES)
     if len(set(strategies)) != len(strategies):
         raise ValueError(f"strategies must not repeat, got {strategies}")
     for key in ("strategy", "rng"):

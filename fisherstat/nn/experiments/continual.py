@@ -19,6 +19,7 @@ import numpy as np
 
 from ..._validation import (
     as_float_array,
+    check_choice,
     check_int,
     check_random_state,
     check_scalar,
@@ -273,8 +274,7 @@ class ContinualResult:
         return self.accuracy[self.methods[0]].shape[0]
 
     def _A(self, method):
-        if not isinstance(method, str) or method not in self.accuracy:
-            raise ValueError(f"method must be one of {self.methods}, got {method!r}")
+        check_choice(method, "method", self.methods)
         return self.accuracy[method]
 
     def first_task(self, method: str) -> np.ndarray:
@@ -440,8 +440,8 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
     uses_ewc = any(m in ("ewc", "online_ewc") for m in methods)
     if uses_ewc:
         check_kind(kind)
-    elif kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    elif kind is not None:
+        check_choice(kind, "kind", KINDS)
     penalised = [m for m in methods if m != "sgd"]
     lams = {}
     if penalised:
