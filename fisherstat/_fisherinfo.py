@@ -24,6 +24,7 @@ from ._validation import (
     check_finite_result,
     check_int,
     check_names,
+    check_operand,
     check_scalar,
     check_square_matrix,
     readonly,
@@ -273,11 +274,7 @@ class FisherInfo:
         return self
 
     def _vec(self, v, name="v"):
-        v = as_float_array(v, name, ndim=(1, 2))
-        if v.shape[0] != self.n_params:
-            raise ValueError(f"{name} must have {self.n_params} rows (one per parameter "
-                             f"{self.param_names}), got shape {v.shape}")
-        return v
+        return check_operand(v, name, self.n_params, f"one per parameter {self.param_names}")
 
     def matvec(self, v) -> np.ndarray:
         """``M v`` for ``v`` of shape (p,) or (p, k)."""

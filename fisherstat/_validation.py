@@ -499,6 +499,26 @@ def check_choice(value, name: str, choices, *, what: str | None = None):
     return value
 
 
+def check_operand(v, name: str, n: int, what: str) -> np.ndarray:
+    """A float64 vector (n,) or matrix (n, k) for an operator of size ``n`` (``matvec``,
+    ``solve``); ``what`` says what a row is, for the message.
+
+    Examples
+    --------
+    >>> from fisherstat._validation import check_operand
+    >>> check_operand([1, 2], "v", 2, "one per parameter").shape
+    (2,)
+    >>> check_operand([1, 2], "v", 3, "one per parameter")
+    Traceback (most recent call last):
+    ...
+    ValueError: v must have 3 rows (one per parameter), got shape (2,)
+    """
+    v = as_float_array(v, name, ndim=(1, 2))
+    if v.shape[0] != n:
+        raise ValueError(f"{name} must have {n} rows ({what}), got shape {v.shape}")
+    return v
+
+
 def readonly(a, dtype=np.float64) -> np.ndarray:
     """A read-only copy of ``a`` (as ``dtype``; ``dtype=None`` keeps the array's own).
 

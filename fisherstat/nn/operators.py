@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice, check_int, check_scalar
+from .._validation import as_float_array, check_choice, check_int, check_operand, check_scalar
 from ..information import FisherInfo
 from ._blocks import BLOCKS, KronBlock, RowFactorBlock, logdet_values, unit_scale
 from ._checks import finite_result
@@ -223,11 +223,7 @@ class FisherOperator:
                 f"n_inputs={self.n_inputs})")
 
     def _vec(self, v, name="v"):
-        v = as_float_array(v, name, ndim=(1, 2))
-        if v.shape[0] != self.n_params:
-            raise ValueError(f"{name} must have {self.n_params} rows (one per weight), "
-                             f"got shape {v.shape}")
-        return v
+        return check_operand(v, name, self.n_params, "one per weight")
 
     def _blockwise(self, v, f):
         v = self._vec(v)
