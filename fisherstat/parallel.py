@@ -588,7 +588,7 @@ def map_replicates(
     func: Callable,
     reps: int,
     *,
-    rng,
+    rng=None,
     executor=None,
     chunk_size: int | None = None,
     args: tuple = (),
@@ -606,8 +606,9 @@ def map_replicates(
         ``func(rng, count, *args)``; module-level (picklable) for process executors.
     reps : int
         Total number of replicates (>= 1).
-    rng : int, SeedSequence or Generator
-        Root seed; ``None`` is refused (results would not be reproducible).
+    rng : None, int, SeedSequence or Generator, default None
+        Root seed; ``None`` draws fresh OS entropy (as NumPy does: not reproducible), so
+        pass a seed for results that can be repeated.
     executor : None, int or Executor
         ``None`` serial; ``k`` processes; or any ``concurrent.futures``-style executor such
         as ``distributed.Client(...).get_executor()``.
@@ -635,9 +636,6 @@ def map_replicates(
     """
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
-    if rng is None:
-        raise TypeError("rng must be an int seed, a SeedSequence or a Generator (not None): "
-                        "the chunks are seeded from it")
     reps = check_count(reps, "reps")
     chunk_size = (default_chunk_size(reps) if chunk_size is None
                   else check_count(chunk_size, "chunk_size"))

@@ -215,9 +215,14 @@ def test_unpicklable_model_on_processes_is_a_clear_type_error():
         check_asymptotics(expo, [1.0], n=20, reps=10, rng=0, executor=2)
 
 
-def test_map_replicates_needs_a_reproducible_seed():
-    with pytest.raises(TypeError, match="not None"):
-        map_replicates(column_means, 5, rng=None, args=(3,))
+def test_map_replicates_without_a_seed_draws_fresh_entropy():
+    # rng=None is NumPy's default (fresh OS entropy): it runs, and two calls differ, while
+    # the same int seed repeats the result bitwise.
+    a = map_replicates(column_means, 5, args=(3,))
+    b = map_replicates(column_means, 5, rng=None, args=(3,))
+    assert not np.array_equal(np.concatenate(a), np.concatenate(b))
+    c, d = (map_replicates(column_means, 5, rng=4, args=(3,)) for _ in range(2))
+    assert np.array_equal(np.concatenate(c), np.concatenate(d))
 
 
 def test_plain_progress_prints_every_tenth_without_tqdm(monkeypatch, capsys):

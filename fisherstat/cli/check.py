@@ -9,6 +9,7 @@ Cramer-Rao bound and the estimates are skewed, from n = 400 on the theory holds.
 
 from __future__ import annotations
 
+from .._figures import require_matplotlib
 from ._common import (
     UsageError,
     add_model_arguments,
@@ -66,8 +67,6 @@ def run(args, out) -> None:
             import matplotlib
 
             matplotlib.use("Agg")  # files only, no display
-            from ..plot import require_matplotlib
-
             require_matplotlib()
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'fisherstat[plot]'") from None

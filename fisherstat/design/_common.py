@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._figures import axes_or_new
 from .._validation import as_float_array, check_weights
 from ..models.base import RegressionModel
-from ..plot import check_axes
 from .criteria import Criterion, G, I
 from .designs import Design
 from .polynomial import Polynomial
@@ -238,10 +238,7 @@ def plot_coords(P: np.ndarray):
 
 def plot_sensitivity(points, sens, bound, design, model, ax, title):
     """Sensitivity ``sens`` at ``points`` with its bound and the support of ``design``."""
-    import matplotlib.pyplot as plt
-
-    if check_axes(ax) is None:
-        _, ax = plt.subplots()
+    ax = axes_or_new(ax)
     P2, cols = plot_coords(np.asarray(points))
     D2 = None if design is None else (design.points[:, None] if design.points.ndim == 1
                                        else design.points)

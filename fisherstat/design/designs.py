@@ -19,10 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._figures import axes_or_new
 from .._validation import as_float_array, check_scalar, check_weights, readonly
 from ..information import FisherInfo
 from ..models.base import RegressionModel
-from ..plot import check_axes
 
 __all__ = ["Design", "ExactDesign"]
 
@@ -99,10 +99,7 @@ class _BaseDesign:
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if check_axes(ax) is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         P = self._points2d()
         h = self.weights if isinstance(self, Design) else self.counts
         label = "weight" if isinstance(self, Design) else "runs"

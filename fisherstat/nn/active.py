@@ -75,9 +75,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .._figures import check_axes
 from .._validation import as_float_array, check_choice, check_int, check_random_state, check_scalar
 from ..parallel import one_blas_thread
-from ..plot import check_axes
 from ._checks import finite_result
 from ._signals import raw_traces, signal_sq_norms
 from .mlp import MLP

@@ -82,8 +82,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._figures import check_axes
 from .._validation import EPS, as_float_array, check_choice, check_int, check_scalar
-from ..plot import check_axes
 from ._checks import check_bool, overflow_error
 from ._signals import signal_sq_norms
 from .mlp import MLP

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._figures import axes_or_new
 from .._validation import (
     EPS,
     check_choice,
@@ -241,10 +242,7 @@ class SpectrumReport:
         >>> ax.get_yscale()
         'log'
         """
-        from ..plot import check_axes, require_matplotlib
-
-        if check_axes(ax) is None:
-            _, ax = require_matplotlib().subplots()
+        ax = axes_or_new(ax)
         p = self.n_params
         k = np.arange(1, p + 1)
         floor = self.tol if self.tol > 0 else EPS

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..._figures import check_axes
 from ..._validation import check_choice, check_int, check_random_state, check_scalar
-from ...plot import check_axes
 from ..active import STRATEGIES, active_learning
 
 __all__ = ["LearningCurves", "compare_strategies", "make_redundant_pool"]

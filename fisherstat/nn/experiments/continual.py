@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ..._figures import check_axes
 from ..._validation import (
     as_float_array,
     check_choice,
@@ -25,7 +26,6 @@ from ..._validation import (
     check_scalar,
     readonly,
 )
-from ...plot import check_axes
 from .._checks import check_bool
 from .._signals import KINDS
 from ..continual import EWC, L2Anchor, check_kind, check_theta

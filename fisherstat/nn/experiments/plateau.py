@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..._figures import check_axes
 from ..._validation import (
     as_float_array,
     check_int,
@@ -74,7 +75,6 @@ from ..._validation import (
     readonly,
 )
 from ...exceptions import FitError
-from ...plot import check_axes
 from ..fisher import fisher
 from ..layers import Activation
 from ..mlp import MLP

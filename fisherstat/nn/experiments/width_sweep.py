@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..._figures import check_axes
 from ..._validation import check_choice, check_int, check_random_state
-from ...plot import check_axes
 from ..mean_field import (
     OUTPUTS,
     OrderParameters,
