@@ -335,9 +335,10 @@ class Criterion:
             return self._values(C, w, V)
 
     def derivative(self, M, dM, param_names=None) -> np.ndarray:
-        r"""Derivatives of :meth:`value` along directions ``dM``: :math:`\operatorname{tr}
-        \{
-abla\Phi(M)\, \partial M/\partial x_v\}`.
+        r"""Derivatives of :meth:`value` along directions ``dM``.
+
+        :math:`\operatorname{tr}\{\nabla\Phi(M)\, \partial M/\partial x_v\}` for each
+        direction :math:`v`.
 
         The chain rule for design variables :math:`x` (sampling times, doses, ...): given
         the derivatives of the information :math:`\partial M/\partial x_v` (e.g. by
