@@ -553,9 +553,9 @@ def structural_entries(prefix, mk, theta, dose, t):
            "dose": ("just", -70.0, np.nan, "70", [70.0, 1.0], np.inf, 1j),
            "response": ("just", "nope", 5, -1, 1.5, ["conc"] * 7, [None])}
     out = {}
-    for meth in ("predict", "jacobian", "hessian", "evaluate"):
+    for meth in ("predict", "jacobian", "hessian", "evaluate", "check_inputs"):
         out[meth] = Entry((lambda m: lambda **k: getattr(mk(), m)(**k))(meth), v, dict(bad))
-    out["evaluate"].bad = {**bad, "order": ("just", 0, 3, 1.5, "2", None)}
+    out["evaluate"].bad = {**bad, "order": ("just", -1, 3, 1.5, "2", None)}
     out["validate"] = Entry(lambda **k: mk().validate(**k), lambda: {"theta": theta},
                             {"theta": "pos_array"})
     out["check_times"] = Entry(lambda **k: mk().check_times(**k), lambda: {"t": t},
@@ -598,12 +598,12 @@ def pkpd_entries():
     out.update(structural_entries("pkpd.LinkedPD",
                                   lambda: pkpd.LinkedPD(pkpd.OneCompartment("bolus")),
                                   np.array([1.0, 10.0, 5.0, 20.0, 10.0]), 100.0, t4))
-    for meth in ("predict", "jacobian", "hessian", "evaluate", "validate"):
+    for meth in ("predict", "jacobian", "hessian", "evaluate", "check_inputs", "validate"):
         out[f"pkpd.LinkedPD.{meth}"].bad["theta"] = "array"  # E0 and EMAX are free
     out.update(structural_entries("pkpd.UserModel", lambda: f()["user"],
                                   np.array([2.0, 0.1]), 1.0, t4))
     # the user model takes any dose: its dose is not validated
-    for meth in ("predict", "jacobian", "hessian", "evaluate"):
+    for meth in ("predict", "jacobian", "hessian", "evaluate", "check_inputs"):
         out[f"pkpd.UserModel.{meth}"].bad.pop("dose")
     out["pkpd.UserModel.check_dose"] = E_(
         lambda **k: pkpd.UserModel(lambda t, th, d: t, ["a"], needs_dose=True).check_dose(**k),

@@ -416,3 +416,62 @@ def test_generic_model_names_and_examples():
     np.testing.assert_allclose(m.fisher(m.example_theta(), x=x)[:2, :2], expected, rtol=1e-13)
     with pytest.raises(NotImplementedError, match="example_theta"):
         NonlinearRegression(lambda x, b: x * b[0], param_names=["a"]).example_theta()
+
+
+# ------------------------------------------------ one model stack (issue 13)
+@pytest.mark.parametrize("route, cls, beta", [
+    ("oral", OneCompartmentOral, [0.15, 8.0, 1.0]),
+    ("bolus", OneCompartmentBolus, [2.0, 10.0]),
+])
+def test_catalogue_pk_models_are_the_structural_models(route, cls, beta):
+    """One Bateman function: the catalogue's one-compartment regression means are the
+    structural models of the population layer after the same single dose.
+
+    Tolerance: the two routes round the same products of at most four factors in a
+    different order, so they agree to a few ulps (8 eps relative).
+    """
+    from fisherstat.models.structural import OneCompartment
+
+    t = np.array([0.0, 0.25, 0.5, 1.0, 2.0, 6.0, 24.0, 72.0, 120.0])
+    m = cls(dose=70.0)
+    theta = beta + [0.25]
+    pk = OneCompartment(route)
+    tol = 8 * np.finfo(float).eps
+    np.testing.assert_allclose(m.predict(theta, t), pk.predict(t, beta, dose=70.0),
+                               rtol=tol, atol=0)
+    np.testing.assert_allclose(m.mean_jacobian(theta, t), pk.jacobian(t, beta, dose=70.0),
+                               rtol=tol, atol=1e-300)
+    # per-row doses (x = (time, dose) columns): linear in the dose after a single dose
+    doses = np.linspace(10.0, 100.0, t.size)
+    f_rows = cls().predict(theta, np.column_stack([t, doses]))
+    f_each = [pk.predict([ti], beta, dose=di)[0] for ti, di in zip(t, doses, strict=True)]
+    np.testing.assert_allclose(f_rows, f_each, rtol=tol, atol=0)
+
+
+def test_residual_error_objects_reparametrise_the_named_errors():
+    """``error=`` takes a shared ResidualError: the additive error in PFIM's standard
+    deviation convention (v = a^2) is a reparametrisation of PopED's variance convention
+    (sigma2 = a^2), so I_a = J^T I_sigma2 J with J = diag(1, ..., 2a) (the identity
+    I_eta = J^T I_theta J; both sides are closed forms, agreement to rounding, 1e-12).
+    """
+    from fisherstat.models.errors import Additive, Combined
+
+    mean = lambda x, b: b[0] * np.exp(-b[1] * x)  # noqa: E731
+    jac = lambda x, b: np.column_stack([np.exp(-b[1] * x),  # noqa: E731
+                                        -b[0] * x * np.exp(-b[1] * x)])
+    x = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+    var = NonlinearRegression(mean, jac, "additive", param_names=["A", "k"])
+    sd = NonlinearRegression(mean, jac, Additive(1.0, convention="sd"), param_names=["A", "k"])
+    assert sd.param_names == ("A", "k", "sd_add")
+    assert sd.mean_param_names == var.mean_param_names == ("A", "k")
+    a = 0.3
+    J = np.diag([1.0, 1.0, 2 * a])
+    I_var = fs.fisher(var, [10.0, 0.5, a * a], x=x).matrix
+    np.testing.assert_allclose(fs.fisher(sd, [10.0, 0.5, a], x=x).matrix, J.T @ I_var @ J,
+                               rtol=1e-12)
+    # and a PFIM combined error (v = (a + b f)^2) keeps its own names
+    pfim = NonlinearRegression(mean, jac, Combined(0.1, 0.1, convention="sd"),
+                               param_names=["A", "k"])
+    assert pfim.param_names == ("A", "k", "sd_add", "sd_prop")
+    with pytest.raises(ValueError, match="error must be one of"):
+        NonlinearRegression(mean, jac, "exponential", param_names=["A", "k"])

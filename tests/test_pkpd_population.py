@@ -171,7 +171,7 @@ def test_foce_is_the_average_over_its_draws_and_exact_for_linear_models():
                    bounds=[(-np.inf, np.inf)] * 2)
     lin = PopulationModel(st, [1.0, 0.5], [0.3, 0.05], Additive(0.2), eta_model="additive")
     gl = Group([0.0, 1.0, 2.0, 4.0], 10)
-    np.testing.assert_allclose(lin.fim(gl, approximation="FOCE", n_draws=20).matrix,
+    np.testing.assert_allclose(lin.fim(gl, approximation="FOCE", n_draws=20, rng=0).matrix,
                                lin.fim(gl).matrix, rtol=1e-9)
 
 
@@ -330,3 +330,18 @@ def test_bad_population_input_gets_a_clear_error():
         Additive(1.0, convention="cv")
     with pytest.raises(TypeError, match="design must be a Group"):
         model.fim([0.5, 1.0])
+
+
+def test_population_fim_holds_a_fisher_info():
+    """PopulationFIM is a FisherInfo (n_obs = subjects) plus population summaries: the
+    study SEs are the FisherInfo's Cramer-Rao bound at n = n_subjects, and half the
+    subjects give sqrt(2) times the SEs (both exact up to rounding in the inverse of a
+    matrix of condition number 4e4: cond * eps ~ 1e-11, so 1e-9 relative)."""
+    model, design = warfarin_example()
+    res = model.fim(design)
+    assert isinstance(res.info, fs.FisherInfo)
+    assert res.info.n_obs == res.n_subjects == 32
+    assert res.param_names == res.info.param_names
+    np.testing.assert_array_equal(res.matrix, res.info.matrix)
+    np.testing.assert_allclose(res.info.standard_errors(32), res.se, rtol=1e-9)
+    np.testing.assert_allclose(res.info.standard_errors(16), np.sqrt(2) * res.se, rtol=1e-9)

@@ -47,15 +47,10 @@ def mean_param_names(model) -> tuple:
     """The mean (design-relevant) parameters: all but the error parameters.
 
     What the model declares in ``mean_param_names`` (``LinearRegression``: the ``k``
-    coefficients; ``NonlinearRegression``: the ``n_beta`` mean parameters; other regression
-    models: all parameters).
+    coefficients; ``NonlinearRegression``: the mean parameters ``beta``; other regression
+    models: all parameters), named as the (possibly wrapping) ``model`` names them.
     """
-    inner = _declaring(model)
-    n_beta = getattr(inner, "n_beta", None)
-    if isinstance(n_beta, int) and inner.mean_param_names == inner.param_names:
-        # NonlinearRegression until it declares its mean_param_names itself
-        return tuple(model.param_names[:n_beta])
-    return tuple(model.param_names[: len(inner.mean_param_names)])
+    return tuple(model.param_names[: len(_declaring(model).mean_param_names)])
 
 
 def resolve_targets(model, params, criterion: Criterion) -> tuple:

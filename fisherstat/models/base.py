@@ -59,7 +59,7 @@ from .._validation import (
 )
 from ..exceptions import FitError
 
-__all__ = ["Model", "RegressionModel", "Singularity", "Strata"]
+__all__ = ["Parametric", "Model", "RegressionModel", "Singularity", "Strata"]
 
 #: Exceptions of one replicate's fit or information that leave it NaN in a batch.
 _BATCH_ERRORS = (FitError, ValueError, ArithmeticError, np.linalg.LinAlgError)
@@ -142,46 +142,28 @@ class Strata:
     transform: Callable
 
 
-class Model:
-    """Base class of parametric models ``p(data | theta)``.
+class Parametric:
+    """Named parameters in an open box: the part of the contract that every parametric
+    object of the package shares (:class:`Model`, and the structural PK/PD models of
+    :mod:`fisherstat.models.structural` that regression and population models build on).
 
     Parameters
     ----------
     param_names : sequence of str
-        Names of the parameters, in the order of ``theta``.
+        Distinct, non-empty names of the parameters, in the order of ``theta``.
     bounds : sequence of (float, float), optional
-        Open interval of each parameter (``-inf``/``inf`` for none). Used by ``validate``,
-        by the numeric derivatives (which never step outside) and by numeric fits.
-
-    Notes
-    -----
-    Shapes: ``theta`` is (p,); data has the observations on the first axis; ``loglik``
-    returns (n,), ``score`` (n, p), ``hessian`` the summed (p, p) (or (n, p, p) with
-    ``individual=True``), ``fisher`` the (p, p) expected information of ONE observation.
+        Open interval of each parameter (``-inf``/``inf`` for none; default: the real
+        line).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from fisherstat.models import Normal
-    >>> m = Normal()
-    >>> m.param_names
-    ('mu', 'sigma2')
-    >>> m.fisher([0.0, 2.0])
-    array([[0.5  , 0.   ],
-           [0.   , 0.125]])
+    >>> from fisherstat.models.base import Parametric
+    >>> Parametric(["mu", "sigma2"], [(-float("inf"), float("inf")), (0, float("inf"))]
+    ...            ).validate([0.0, -1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: theta: sigma2 must be > 0, got -1.0
     """
-
-    #: True when :meth:`fisher` has a closed form or exact quadrature.
-    has_analytic_fisher: bool = False
-    #: True for models of ``y | x`` that need covariates ``x``.
-    is_regression: bool = False
-    #: Extra keyword arguments of :meth:`fisher` that :func:`fisherstat.fisher` passes
-    #: through (e.g. ``("n",)`` for the exact information of a time series of length n).
-    fisher_context: tuple[str, ...] = ()
-    #: True when ``sample(theta, n)`` returns ``n`` independent, identically distributed
-    #: observations, so that ``c`` replicates of ``n`` observations are one draw of ``c n``
-    #: reshaped to ``(c, n, ...)`` (how :func:`fisherstat.check_asymptotics` draws them).
-    iid_draws: bool = False
 
     def __init__(self, param_names: Sequence[str], bounds: Sequence[tuple] | None = None):
         if isinstance(param_names, (str, bytes)) or not np.iterable(param_names):
@@ -248,6 +230,48 @@ class Model:
 
     def _check_theta(self, theta: np.ndarray) -> None:
         """Joint constraints beyond the box bounds (e.g. positive definiteness)."""
+
+
+class Model(Parametric):
+    """Base class of parametric models ``p(data | theta)``.
+
+    Parameters
+    ----------
+    param_names : sequence of str
+        Names of the parameters, in the order of ``theta``.
+    bounds : sequence of (float, float), optional
+        Open interval of each parameter (``-inf``/``inf`` for none). Used by ``validate``,
+        by the numeric derivatives (which never step outside) and by numeric fits.
+
+    Notes
+    -----
+    Shapes: ``theta`` is (p,); data has the observations on the first axis; ``loglik``
+    returns (n,), ``score`` (n, p), ``hessian`` the summed (p, p) (or (n, p, p) with
+    ``individual=True``), ``fisher`` the (p, p) expected information of ONE observation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat.models import Normal
+    >>> m = Normal()
+    >>> m.param_names
+    ('mu', 'sigma2')
+    >>> m.fisher([0.0, 2.0])
+    array([[0.5  , 0.   ],
+           [0.   , 0.125]])
+    """
+
+    #: True when :meth:`fisher` has a closed form or exact quadrature.
+    has_analytic_fisher: bool = False
+    #: True for models of ``y | x`` that need covariates ``x``.
+    is_regression: bool = False
+    #: Extra keyword arguments of :meth:`fisher` that :func:`fisherstat.fisher` passes
+    #: through (e.g. ``("n",)`` for the exact information of a time series of length n).
+    fisher_context: tuple[str, ...] = ()
+    #: True when ``sample(theta, n)`` returns ``n`` independent, identically distributed
+    #: observations, so that ``c`` replicates of ``n`` observations are one draw of ``c n``
+    #: reshaped to ``(c, n, ...)`` (how :func:`fisherstat.check_asymptotics` draws them).
+    iid_draws: bool = False
 
     def check_data(self, data, x=None):
         """Validate data (and covariates); return them as float64 arrays.

@@ -15,6 +15,7 @@ from .._validation import check_in_interval, check_scalar
 from ..exceptions import FitError
 from .base import Singularity
 from .nonlinear import NonlinearRegression
+from .structural import OneCompartment, Regimen
 
 __all__ = [
     "Emax",
@@ -84,7 +85,7 @@ class _Catalogue(NonlinearRegression):
 
     def _example_theta(self):
         return list(self._example_beta) + [self._example_error[n]
-                                           for n in self._error.param_names]
+                                           for n in self.residual_error.param_names]
 
     def _example_x(self):
         return np.array(self._example_covariate, dtype=float)
@@ -387,13 +388,36 @@ class BoxLucas(_Catalogue):
 
 
 class _Pharmacokinetic(_Catalogue):
-    """Shared dose handling: ``x`` is the time (dose given) or (time, dose) columns."""
+    """A one-compartment model of :mod:`fisherstat.models.structural` as a regression on
+    the sampling time: ``x`` is the time (dose given) or (time, dose) columns.
+
+    After a single dose at time 0 the concentration is linear in the dose, so the mean is
+    ``D f_1(t)`` with ``f_1`` the structural model's prediction after a unit dose (the
+    same function, Jacobian and numerical safeguards as the population models use).
+    """
 
     _covariate = "time"
+    _route = "oral"
 
     def __init__(self, dose: float | None = None, error: str = "additive"):
         self.dose = None if dose is None else check_scalar(dose, "dose", low=0)
+        #: The structural model (:class:`~fisherstat.models.structural.OneCompartment`).
+        self.structural = OneCompartment(self._route)
+        self._unit_dose = Regimen(1.0)
         super().__init__(error)
+
+    def _unit(self, t, beta, order):
+        """The structural prediction (and Jacobian) after a unit dose at time 0."""
+        return self.structural.evaluate(t, beta, self._unit_dose, np.zeros(t.size, int),
+                                        order, validate=False, check_finite=False)
+
+    def _f(self, x, beta):
+        t, dose = self._time_dose(x)
+        return dose * self._unit(t, beta, 0)
+
+    def _jac(self, x, beta):
+        t, dose = self._time_dose(x)
+        return np.reshape(dose, (-1, 1)) * self._unit(t, beta, 1)[1]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(dose={self.dose!r}, error={self.error!r})"
@@ -474,19 +498,6 @@ class OneCompartmentOral(_Pharmacokinetic):
     _example_beta = (0.15, 8.0, 1.0)
     _example_covariate = (0.5, 1.0, 2.0, 6.0, 24.0, 36.0, 72.0, 120.0)
 
-    def _f(self, x, beta):
-        cl, v, ka = beta
-        t, dose = self._time_dose(x)
-        return dose * ka / v * _expdiff(cl / v, ka, t)[0]
-
-    def _jac(self, x, beta):
-        cl, v, ka = beta
-        t, dose = self._time_dose(x)
-        g, g_a, g_b = _expdiff(cl / v, ka, t)
-        c = dose * ka / v * np.ones_like(t)
-        return np.column_stack([c * g_a / v, -c * g / v - c * g_a * cl / v**2,
-                                dose / v * (g + ka * g_b)])
-
     def singularities(self, theta) -> list[Singularity]:
         """The flip-flop set ``KA = CL/V`` (rank drop 1), distance ``|log(KA V / CL)|``.
 
@@ -548,22 +559,12 @@ class OneCompartmentBolus(_Pharmacokinetic):
     array([10.    ,  3.6788])
     """
 
+    _route = "bolus"
     _beta_names = ("CL", "V")
     _beta_bounds = (_POS, _POS)
     _example_beta = (2.0, 10.0)
     _example_error = {"sigma2": 0.25, "sigma2_add": 0.05, "sigma2_prop": 0.01}
     _example_covariate = (0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0)
-
-    def _f(self, x, beta):
-        cl, v = beta
-        t, dose = self._time_dose(x)
-        return dose / v * np.exp(-cl / v * t)
-
-    def _jac(self, x, beta):
-        cl, v = beta
-        t, _ = self._time_dose(x)
-        f = self._f(x, beta)
-        return np.column_stack([-t / v * f, (cl * t / v**2 - 1.0 / v) * f])
 
     def _start_beta(self, y, x):
         t, dose = self._time_dose(x)

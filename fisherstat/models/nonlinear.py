@@ -18,9 +18,10 @@ parameters are *variances*, Nyberg et al. 2012):
 ``'combined'``      :math:`\sigma^2_a + \sigma^2_p f^2`    ``sigma2_add``, ``sigma2_prop``
 ==================  =====================================  ==============================
 
-Each error model is one small *variance function* ``(f, eta) -> (v, dv/df, dv/deta)`` in
-:data:`ERROR_MODELS`; another convention (e.g. PFIM's standard deviation ``a + b f``) is one
-more entry there.
+The error models are the :class:`~fisherstat.models.errors.ResidualError` objects shared with
+the population models (:mod:`fisherstat.models.errors`); ``error=`` takes one of the names of
+:data:`ERROR_MODELS` or any such object, e.g. PFIM's standard-deviation convention
+``Combined(a, b, convention='sd')`` (its values are unused; ``theta`` carries them).
 
 The information of one observation at :math:`x` (a Gaussian with parametrised mean and
 variance) is
@@ -43,16 +44,16 @@ of Retout & Mentré (2003, *J. Biopharm. Stat.* 13, 209-227).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
 
 from .. import _numdiff
 from .._optimize import maximize
-from .._validation import as_float_array, validate_theta
+from .._validation import as_float_array, check_choice, validate_theta
 from ..exceptions import FitError
 from .base import RegressionModel
+from .errors import Additive, Combined, Proportional, ResidualError
 
 __all__ = [
     "ERROR_MODELS",
@@ -65,37 +66,13 @@ _LOG_2PI = np.log(2 * np.pi)
 
 
 # ------------------------------------------------------------------ error models
-@dataclass(frozen=True)
-class _ErrorModel:
-    """A residual-variance model ``v(f, eta)``.
-
-    ``variance(f, eta)`` returns ``v`` (n,), ``dv/df`` (n,) and ``dv/deta`` (n, q).
-    """
-
-    param_names: tuple
-    variance: Callable
-
-
-def _additive(f, eta):
-    n = f.shape[0]
-    return np.full(n, eta[0]), np.zeros(n), np.ones((n, 1))
-
-
-def _proportional(f, eta):
-    f2 = f * f
-    return eta[0] * f2, 2 * eta[0] * f, f2[:, None]
-
-
-def _combined(f, eta):
-    f2 = f * f
-    return eta[0] + eta[1] * f2, 2 * eta[1] * f, np.column_stack([np.ones_like(f), f2])
-
-
-#: The residual-variance models (PopED's variance convention), keyed by ``error``.
+#: The residual-variance models by name (PopED's variance convention), as
+#: :class:`~fisherstat.models.errors.ResidualError` templates: their parameter names are
+#: those of the model, their values are unused (the model's ``theta`` carries them).
 ERROR_MODELS = {
-    "additive": _ErrorModel(("sigma2",), _additive),
-    "proportional": _ErrorModel(("sigma2_prop",), _proportional),
-    "combined": _ErrorModel(("sigma2_add", "sigma2_prop"), _combined),
+    "additive": Additive(1.0, name="sigma2"),
+    "proportional": Proportional(1.0, name="sigma2_prop"),
+    "combined": Combined(1.0, 1.0, names=("sigma2_add", "sigma2_prop")),
 }
 
 
@@ -111,8 +88,10 @@ class NonlinearRegression(RegressionModel):
         ``jacobian(x, beta)`` returning the (n, p_beta) matrix ``d f(x_i) / d beta_j``.
         Without it the Jacobian is computed by Richardson-extrapolated central differences
         that stay inside the ``beta`` bounds (:func:`fisherstat._numdiff.jacobian`).
-    error : {'additive', 'proportional', 'combined'}
-        Residual-variance model, in PopED's variance convention (see Notes).
+    error : {'additive', 'proportional', 'combined'} or ResidualError
+        Residual-variance model: a name (PopED's variance convention, see Notes) or a
+        :class:`~fisherstat.models.errors.ResidualError` (any convention; its parameter
+        names are appended to ``param_names``, its values are not used).
     param_names : sequence of str
         Names of the mean parameters ``beta``; the error parameters' names are appended.
     bounds : sequence of (float, float), optional
@@ -195,14 +174,18 @@ class NonlinearRegression(RegressionModel):
                 f"jacobian must be callable (jacobian(x, beta) -> (n, p_beta)) or None, "
                 f"got {jacobian!r}"
             )
-        if not isinstance(error, str) or error not in ERROR_MODELS:
-            raise ValueError(f"error must be one of {tuple(ERROR_MODELS)}, got {error!r}")
+        if not isinstance(error, ResidualError):
+            check_choice(error, "error", tuple(ERROR_MODELS), what="or a ResidualError")
         if isinstance(param_names, str) or not np.iterable(param_names):
             raise TypeError("param_names must be a sequence of str (the mean parameters), got "
                             f"{param_names!r}")
         beta_names = tuple(param_names)
         self.error = error
-        self._error = ERROR_MODELS[error]
+        #: The residual-error model (a :class:`~fisherstat.models.errors.ResidualError`).
+        self.residual_error = res = error if isinstance(error, ResidualError) \
+            else ERROR_MODELS[error]
+        # the additive variance of PopED's convention has the closed-form MLE RSS / n
+        self._rss_mle = isinstance(res, Additive) and res.convention == "variance"
         self.n_beta = len(beta_names)
         if self.n_beta == 0:
             raise TypeError("param_names must name at least one mean parameter")
@@ -213,8 +196,8 @@ class NonlinearRegression(RegressionModel):
                 f"bounds must have shape ({self.n_beta}, 2) (one interval per mean "
                 f"parameter), got {np.shape(bounds)}"
             )
-        names = beta_names + self._error.param_names
-        super().__init__(names, list(bounds) + [_POS] * len(self._error.param_names))
+        names = beta_names + res.param_names
+        super().__init__(names, list(bounds) + [_POS] * len(res.param_names))
         self._mean_fn, self._jac_fn = mean, jacobian
         if example_theta is not None:
             example_theta = validate_theta(
@@ -234,6 +217,18 @@ class NonlinearRegression(RegressionModel):
         if self._example_x_value is None:
             raise NotImplementedError("pass example_x= to NonlinearRegression")
         return self._example_x_value
+
+    @property
+    def mean_param_names(self) -> tuple[str, ...]:
+        """The mean parameters ``beta`` (the error parameters follow them in ``theta``).
+
+        Examples
+        --------
+        >>> import fisherstat as fs
+        >>> fs.models.Emax(error="combined").mean_param_names
+        ('E0', 'Emax', 'ED50')
+        """
+        return self.param_names[: self.n_beta]
 
     # ---------------------------------------------------------- mean, variance
     def _eval_mean(self, x, beta):
@@ -261,7 +256,7 @@ class NonlinearRegression(RegressionModel):
         """Mean ``f`` (n,), variance ``v`` (n,), ``dv/df`` (n,) and ``dv/deta`` (n, q)."""
         beta, eta = theta[: self.n_beta], theta[self.n_beta :]
         f = self._eval_mean(x, beta)
-        v, dv_df, dv_deta = self._error.variance(f, eta)
+        v, dv_df, dv_deta = self.residual_error.variance(f, eta, validate=False)
         if check:
             bad = ~np.isfinite(f)
             if bad.any():
@@ -385,13 +380,13 @@ class NonlinearRegression(RegressionModel):
             raise FitError(
                 f"need more observations ({data.shape[0]}) than mean parameters ({pb})"
             )
-        if start is not None and self.error != "additive":
+        if start is not None and not self._rss_mle:
             return self._fit_mle(data, x, start)
         beta0 = self._start_beta(data, x) if start is None else start[:pb]
         beta = self._least_squares(data, x, np.asarray(beta0, dtype=float))
         f = self._eval_mean(x, beta)
         r2 = (data - f) ** 2
-        if self.error == "additive":
+        if self._rss_mle:
             s2 = r2.mean()
             if not s2 > 0:
                 raise FitError("the mean fits the data exactly (RSS = 0): the MLE of sigma2 "
@@ -428,8 +423,8 @@ class NonlinearRegression(RegressionModel):
 
     def _error_start(self, f, r2):
         """Error parameters from squared residuals: NNLS of ``r^2`` on ``dv/deta``."""
-        q = len(self._error.param_names)
-        D = self._error.variance(f, np.ones(q))[2]
+        q = len(self.residual_error.param_names)
+        D = self.residual_error.variance(f, np.ones(q), validate=False)[2]
         scale = D.mean(axis=0)
         if not np.all(scale > 0):
             raise FitError("cannot start the error parameters: the variance does not depend "

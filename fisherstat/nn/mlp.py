@@ -143,8 +143,6 @@ class MLP(Backprop, FisherScoring, RegressionModel):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise TypeError(f"sizes must be a sequence of int widths, got {sizes!r}")
         sizes = tuple(check_int(s, "sizes", low=1) for s in sizes)
-        if not isinstance(output, str):
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least (d_in, C), got {sizes}")
         check_choice(output, "output", OUTPUTS)

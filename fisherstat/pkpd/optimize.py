@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_random_state
-from ..plot import check_axes
+from .._figures import check_axes
 from ._criterion import CRITERIA, criterion_name, natural
 from ._evaluator import Evaluator, get_var
 from ._search import continuous, exchange

@@ -82,7 +82,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_random_state, check_scalar
+from .._validation import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_random_state,
+    check_scalar,
+)
 from ..information import FisherInfo, pinv_psd
 from .errors import ResidualError
 from .structural import StructuralModel
@@ -171,38 +177,48 @@ def as_groups(design) -> tuple:
 # ---------------------------------------------------------------------- result object
 @dataclass(frozen=True, eq=False)
 class PopulationFIM:
-    """Population Fisher information of a design, with its derived summaries.
+    """Population Fisher information of a design, with what is specific to populations.
+
+    The information itself is a :class:`~fisherstat.FisherInfo` (``info``), the result
+    type of every information computation of the package: its ``n_obs`` is the number of
+    subjects, so ``info.covariance(n)`` is the bound for a study of ``n`` subjects with
+    the same design proportions. This object adds the parameter values, RSE% and
+    shrinkage, and the study-level summaries that PopED prints (``ofv``, ``se``).
 
     Attributes
     ----------
-    matrix : ndarray, shape (k, k)
-        The FIM of the estimated parameters for the whole study.
-    param_names : tuple of str
-        Names of the estimated parameters (fixed effects, ``om2_*``/``om_*_*``, error).
+    info : FisherInfo
+        The FIM of the estimated parameters for the whole study (``n_obs`` = subjects).
     values : ndarray, shape (k,)
-        Their values.
+        The values of the estimated parameters.
     fim : {'full', 'reduced'}
     approximation : str
         ``'FO'`` or ``'FOCE'``.
-    n_subjects : float
-        Total number of subjects.
     shrinkage : dict
         ``{'var': {name: value}, 'sd': {name: value}}`` for each random effect, averaged
         over groups weighted by size (PopED's convention).
     """
 
-    matrix: np.ndarray
-    param_names: tuple
+    info: FisherInfo
     values: np.ndarray
     fim: str
     approximation: str
-    n_subjects: float
     shrinkage: dict = field(default_factory=dict)
 
     @property
-    def info(self) -> FisherInfo:
-        """The matrix as a :class:`~fisherstat.FisherInfo` (``n_obs`` = subjects)."""
-        return FisherInfo(self.matrix, self.param_names, n_obs=self.n_subjects)
+    def matrix(self) -> np.ndarray:
+        """The FIM (k, k) of the whole study (``info.matrix``)."""
+        return self.info.matrix
+
+    @property
+    def param_names(self) -> tuple:
+        """Names of the estimated parameters (fixed effects, ``om2_*``/``om_*_*``, error)."""
+        return self.info.param_names
+
+    @property
+    def n_subjects(self) -> float:
+        """Total number of subjects (``info.n_obs``)."""
+        return self.info.n_obs
 
     @property
     def ofv(self) -> float:
@@ -216,12 +232,14 @@ class PopulationFIM:
         return float(np.exp(self.ofv))
 
     def covariance(self) -> np.ndarray:
-        """Inverse of the FIM: the Cramer-Rao bound of the study."""
+        """Inverse of the FIM: the Cramer-Rao bound of the study (of ``n_subjects``
+        subjects; ``info.covariance(n)`` scales it to ``n`` subjects)."""
         return pinv_psd(self.matrix)[0]
 
     @property
     def se(self) -> np.ndarray:
-        """Standard errors (square roots of the diagonal of the inverse FIM)."""
+        """Standard errors of the study (square roots of the diagonal of the inverse FIM;
+        ``info.standard_errors(n)`` for a study of ``n`` subjects)."""
         return np.sqrt(np.clip(np.diag(self.covariance()), 0.0, None))
 
     @property
@@ -409,8 +427,7 @@ class PopulationModel:
         else:
             raise TypeError("eta_model must be a string or a mapping {name: model}")
         for n, k in kinds.items():
-            if k not in ETA_MODELS:
-                raise ValueError(f"eta_model for {n} must be one of {ETA_MODELS}, got {k!r}")
+            check_choice(k, f"eta_model for {n}", ETA_MODELS)
         self.eta_model = kinds
         mult = np.array([kinds[n] != "additive" for n in rnames], dtype=bool)
         self._g = np.where(mult, self.beta[ridx], 1.0)  # d phi / d eta at eta = 0
@@ -512,7 +529,8 @@ class PopulationModel:
     # ------------------------------------------------------------ FIM engine
     def _check_group(self, g: Group):
         """Validated dose and response indices of a group (raises on bad input)."""
-        _, _, dose, resp = self.structural._prepare(g.times, self.beta, g.dose, g.response)
+        _, _, dose, resp = self.structural.check_inputs(g.times, self.beta, g.dose,
+                                                       g.response)
         return dose, resp
 
     def _phi(self, eta):
@@ -552,13 +570,15 @@ class PopulationModel:
         phi, c, g, d = self._phi(eta)
         if eta is not None:
             st.validate(phi)
-        f, Jp = st._checked_eval(tt, phi, dose, rr, True)
+        second = full or eta is not None
+        out = st.evaluate(tt, phi, dose, rr, order=2 if second else 1, validate=False)
+        f, Jp = out[0], out[1]
         ridx = self.random_idx
         Jf = Jp * c
         Z = Jp[:, ridx] * g
         J, dZ = Jf, None
-        if full or eta is not None:
-            H = st._hess(tt, phi, dose, rr)  # (Bn, p, p) at phi
+        if second:
+            H = out[2]  # (Bn, p, p) at phi
             dZ = H[:, ridx, :] * c[None, None, :] * g[None, :, None]
             dZ[:, np.arange(ridx.size), ridx] += Jp[:, ridx] * d
             if eta is not None:
@@ -672,12 +692,11 @@ class PopulationModel:
 
     # ------------------------------------------------------------ public FIMs
     def _check_fim(self, fim):
-        if not isinstance(fim, str) or fim not in FIM_TYPES:
-            raise ValueError(f"fim must be one of {FIM_TYPES} ('reduced' is PopED's default "
-                             f"block-diagonal FIM), got {fim!r}")
+        check_choice(fim, "fim", FIM_TYPES,
+                     what="('reduced' is PopED's default block-diagonal FIM)")
 
     def fim(self, design, fim: str = "reduced", approximation: str = "FO", *,
-            n_draws: int = 1000, rng=0) -> PopulationFIM:
+            n_draws: int = 1000, rng=None) -> PopulationFIM:
         r"""Population FIM of a design by first-order linearisation (FO or FOCE).
 
         Parameters
@@ -700,8 +719,9 @@ class PopulationModel:
             shrinkage is the FO one.
         n_draws : int
             Number of random-effect draws for FOCE (PopED's ``iFOCENumInd``, 1000).
-        rng : int or Generator
-            Seed of the FOCE draws.
+        rng : None, int or Generator
+            Seed of the FOCE draws (default None: fresh entropy, as everywhere in the
+            package; pass a seed for a reproducible FOCE FIM). Unused by FO.
 
         Returns
         -------
@@ -719,7 +739,7 @@ class PopulationModel:
         >>> model, design = warfarin_example()
         >>> round(model.fim(design).ofv, 4)
         52.448
-        >>> foce = model.fim(design, approximation="FOCE", n_draws=50)
+        >>> foce = model.fim(design, approximation="FOCE", n_draws=50, rng=0)
         >>> foce.approximation, bool(foce.ofv > 0)
         ('FOCE', True)
         """
@@ -769,8 +789,9 @@ class PopulationModel:
             shrinkage = {"var": dict(zip(self.random_names, sv.tolist(), strict=True)),
                          "sd": dict(zip(self.random_names, (1 - np.sqrt(1 - sv)).tolist(),
                                         strict=True))}
-        return PopulationFIM(M[np.ix_(est, est)], self.estimated_names, self.values[est], fim,
-                             approximation, float(sum(g.size for g in groups)), shrinkage)
+        info = FisherInfo(M[np.ix_(est, est)], self.estimated_names,
+                          n_obs=float(sum(g.size for g in groups)))
+        return PopulationFIM(info, self.values[est], fim, approximation, shrinkage)
 
     def individual_fim(self, times, dose=None, response=None, fim: str = "full") -> FisherInfo:
         r"""FIM of one subject's parameters (fixed effects and error, no random effects).
