@@ -37,6 +37,7 @@ import fisherstat as fs
 import fisherstat.asymptotics
 import fisherstat.information
 import fisherstat.interop
+import fisherstat.pkpd
 import fisherstat.plot
 import fisherstat.singular
 from fisherstat import FisherInfo, models
@@ -375,6 +376,15 @@ def _nonlinear():
                                       example_x=np.linspace(0.1, 4, 8))
 
 
+def _structural_regression():
+    from fisherstat.models.structural import Regimen, TwoCompartment
+
+    return models.StructuralRegression(
+        TwoCompartment("oral"), dose=Regimen.repeated(100.0, tau=12.0, n_doses=2),
+        error="combined", example_theta=[2.0, 10.0, 3.0, 20.0, 1.5, 0.05, 0.01],
+        example_x=[0.5, 1.0, 2.0, 6.0, 12.5, 14.0, 24.0])
+
+
 #: one or more instances per public model class: every method of the class runs on each
 MODEL_INSTANCES = {
     **{name: [cls] for name, cls in REGISTRY.items()},
@@ -382,6 +392,7 @@ MODEL_INSTANCES = {
     "MultivariateNormal": [models.MultivariateNormal],
     "ARMA": [lambda: models.ARMA(1, 1), lambda: models.ARMA(0, 2, mean=True)],
     "NonlinearRegression": [_nonlinear],
+    "StructuralRegression": [_structural_regression],
     "Model": [_logpdf_model],
     "TwoUnitNetwork": [TwoUnitNetwork],
     "LocationMixture": [LocationMixture],
@@ -637,6 +648,19 @@ row("NonlinearRegression()", "example_x", Kind(tuple(
     c for c in array(np.linspace(0.1, 4, 8), fixed=False, optional=True,
                      ndim_bad=np.ones((2, 2, 2))).listed if c[0] != "ragged")),
     lambda b: models.NonlinearRegression(_decay, param_names=["a", "k"], example_x=b))
+row("StructuralRegression()", "structural", instance_kind(),
+    lambda b: models.StructuralRegression(b, dose=70.0))
+row("StructuralRegression()", "dose", Kind((("negative", -70.0, V, True), ("nan", np.nan, V, True),
+                                            ("string", "70", T, False), ("none", None, V, True),
+                                            ("list", [70.0, 1.0], T, False))),
+    lambda b: models.StructuralRegression(fisherstat.pkpd.OneCompartment("oral"), dose=b))
+row("StructuralRegression()", "error", choice(_ERRORS),
+    lambda b: models.StructuralRegression(fisherstat.pkpd.OneCompartment("oral"), dose=70.0,
+                                          error=b))
+row("StructuralRegression()", "response", Kind((("unknown", "effect", V, True),
+                                                ("index", 3, V, True), ("float", 1.5, T, False))),
+    lambda b: models.StructuralRegression(fisherstat.pkpd.OneCompartment("oral"), dose=70.0,
+                                          response=b))
 row("get_model", "name", Kind((("unknown", "NoSuchModel", V, True), ("int", 3, T, False),
                                ("none", None, T, False), ("empty", "", V, True)),
                               st.text(min_size=1, max_size=10).filter(

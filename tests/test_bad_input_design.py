@@ -560,6 +560,9 @@ def structural_entries(prefix, mk, theta, dose, t):
                             {"theta": "pos_array"})
     out["check_times"] = Entry(lambda **k: mk().check_times(**k), lambda: {"t": t},
                                {"t": ("nonneg_array", TL)})
+    out["check_schedule"] = Entry(lambda **k: mk().check_schedule(**k),
+                                  lambda: {"t": t, "dose": mk().check_dose(dose)},
+                                  {"t": ("nonneg_array", TL)})
     out["check_response"] = Entry(lambda **k: mk().check_response(**k),
                                   lambda: {"response": None, "n": 3},
                                   {"response": ("just", "nope", 9, ["conc"] * 2, 1.5),

@@ -475,3 +475,56 @@ def test_residual_error_objects_reparametrise_the_named_errors():
     assert pfim.param_names == ("A", "k", "sd_add", "sd_prop")
     with pytest.raises(ValueError, match="error must be one of"):
         NonlinearRegression(mean, jac, "exponential", param_names=["A", "k"])
+
+
+def _two_compartment_regression(error="additive"):
+    from fisherstat.models.structural import Regimen, TwoCompartment
+
+    pk = TwoCompartment("oral")
+    dose = Regimen.repeated(100.0, tau=12.0, n_doses=3)
+    return pk, dose, fs.models.StructuralRegression(pk, dose=dose, error=error)
+
+
+def test_structural_regression_is_the_structural_mean():
+    """StructuralRegression observes the structural model itself: same mean and Jacobian
+    (the same code path, so bit-identical), and with additive error the information is
+    the closed form diag(J^T J / sigma2, n / (2 sigma2^2)) (Seber & Wild 1989, chapter 2;
+    agreement to rounding of one matrix product, 1e-12 relative)."""
+    pk, dose, m = _two_compartment_regression()
+    beta = np.array([2.0, 10.0, 3.0, 20.0, 1.5])
+    t = np.array([0.5, 1.0, 2.0, 6.0, 12.5, 14.0, 24.5, 30.0, 48.0])
+    theta = np.append(beta, 0.04)
+    np.testing.assert_array_equal(m.predict(theta, t), pk.predict(t, beta, dose=dose))
+    np.testing.assert_array_equal(m.mean_jacobian(theta, t), pk.jacobian(t, beta, dose=dose))
+    J = pk.jacobian(t, beta, dose=dose)
+    expected = linalg.block_diag(J.T @ J / 0.04, [[t.size / (2 * 0.04**2)]])
+    info = fs.fisher(m, theta, x=t)
+    assert info.n_obs == t.size and info.param_names == ("CL", "V1", "Q", "V2", "KA", "sigma2")
+    np.testing.assert_allclose(info.matrix, expected, rtol=1e-12)
+
+
+def test_structural_regression_score_is_the_gradient_of_the_loglik():
+    """Analytic score vs Richardson central differences of the log-likelihood (error about
+    eps^(4/5) ~ 3e-13 of the scale of the terms; 1e-7 relative leaves a wide margin)."""
+    _, _, m = _two_compartment_regression("combined")
+    theta = np.array([2.0, 10.0, 3.0, 20.0, 1.5, 0.05, 0.01])
+    t = np.array([0.5, 1.0, 2.0, 6.0, 12.5, 14.0, 24.5, 30.0, 48.0])
+    y = m.sample(theta, x=t, rng=3)
+    fd = _numdiff.jacobian(lambda th: np.atleast_1d(m.loglik(th, y, x=t).sum()), theta,
+                           m.lower, m.upper)[0]
+    np.testing.assert_allclose(m.score(theta, y, x=t).sum(axis=0), fd, rtol=1e-7, atol=1e-9)
+
+
+def test_structural_regression_rejects_bad_input_naming_it():
+    from fisherstat.models.structural import OneCompartment, Regimen
+
+    with pytest.raises(TypeError, match="structural must be a StructuralModel"):
+        fs.models.StructuralRegression(lambda t, b: t, dose=70)
+    with pytest.raises(ValueError, match="dose is missing"):
+        fs.models.StructuralRegression(OneCompartment("oral"))
+    m = fs.models.StructuralRegression(OneCompartment("bolus"),
+                                       dose=Regimen(100, times=2.0, tau=12.0))
+    with pytest.raises(ValueError, match="x: sampling times must not precede"):
+        m.predict([2.0, 10.0, 0.1], [1.0, 3.0])
+    with pytest.raises(ValueError, match="x: entry 0 must be >= 0"):
+        m.predict([2.0, 10.0, 0.1], [-1.0, 3.0])

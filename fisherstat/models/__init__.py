@@ -1,20 +1,28 @@
 """Parametric models: iid families and regression families (see :mod:`fisherstat.models.base`).
 
-=========================  ===============================================================
-module                     models
-=========================  ===============================================================
-:mod:`.univariate`         Normal, Gamma, Weibull, StudentT, Poisson, Binomial
-:mod:`.multivariate`       MultivariateNormal
-:mod:`.glm`                LinearRegression, LogisticRegression, ProbitRegression,
-                           PoissonRegression
-:mod:`.mixture`            GaussianMixture (EM, Louis' information, variance-reduced Monte Carlo)
-:mod:`.arma`               ARMA (Gaussian ARMA(p, q) time series; in REGISTRY as ARMA(1, 1))
-:mod:`.nonlinear`          NonlinearRegression (any mean function, three error models)
-:mod:`.catalogue`          Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay, BoxLucas,
-                           OneCompartmentOral, OneCompartmentBolus
-:mod:`.toy`                TwoUnitNetwork, LocationMixture (singular toy models)
-:mod:`.registry`           REGISTRY (name -> ModelEntry), get_model
-=========================  ===============================================================
+=============================  ===========================================================
+module                         models
+=============================  ===========================================================
+:mod:`.univariate`             Normal, Gamma, Weibull, StudentT, Poisson, Binomial
+:mod:`.multivariate`           MultivariateNormal
+:mod:`.glm`                    LinearRegression, LogisticRegression, ProbitRegression,
+                               PoissonRegression
+:mod:`.mixture`                GaussianMixture (EM, Louis' information, variance-reduced
+                               Monte Carlo)
+:mod:`.arma`                   ARMA (Gaussian ARMA(p, q) time series; in REGISTRY as
+                               ARMA(1, 1))
+:mod:`.nonlinear`              NonlinearRegression (any mean function, any residual error)
+:mod:`.catalogue`              Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay,
+                               BoxLucas, OneCompartmentOral, OneCompartmentBolus
+:mod:`.structural_regression`  StructuralRegression (a structural PK/PD model observed
+                               with residual error)
+:mod:`.toy`                    TwoUnitNetwork, LocationMixture (singular toy models)
+:mod:`.registry`               REGISTRY (name -> ModelEntry), get_model
+=============================  ===========================================================
+
+Building blocks shared with the population models of :mod:`fisherstat.pkpd`:
+:mod:`.structural` (structural PK/PD models with analytic Jacobians, dosing regimens) and
+:mod:`.errors` (residual-error models in PopED's and PFIM's conventions).
 """
 
 from .arma import ARMA
@@ -33,6 +41,7 @@ from .mixture import EMResult, GaussianMixture, MissingInformation
 from .multivariate import MultivariateNormal
 from .nonlinear import NonlinearRegression
 from .registry import REGISTRY, get_model
+from .structural_regression import StructuralRegression
 from .toy import LocationMixture, TwoUnitNetwork
 from .univariate import Binomial, Gamma, Normal, Poisson, StudentT, Weibull
 
@@ -43,5 +52,5 @@ __all__ = [
     "ARMA", "GaussianMixture", "EMResult", "MissingInformation",
     "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
     "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus", "TwoUnitNetwork", "LocationMixture",
-    "REGISTRY", "get_model",
+    "StructuralRegression", "REGISTRY", "get_model",
 ]

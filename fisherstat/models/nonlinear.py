@@ -261,7 +261,9 @@ class NonlinearRegression(RegressionModel):
             bad = ~np.isfinite(f)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"mean(x, beta) is not finite at row {i} of x: {f[i]}")
+                raise ValueError(f"mean(x, beta) is not finite at row {i} of x: {f[i]} (theta = "
+                                 f"{theta.tolist()}); theta must be within the range where the "
+                                 "mean can be evaluated")
             bad = ~(v > 0)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])

@@ -342,8 +342,8 @@ class StructuralModel(Parametric):
                 out[i] = self.responses.index(r)
             elif isinstance(r, (numbers.Integral, np.integer)) and not isinstance(r, bool):
                 if not 0 <= int(r) < k:
-                    raise ValueError(f"response: index {r} out of range for {k} responses "
-                                     f"{self.responses}")
+                    raise ValueError(f"response: index {r} out of range: must be >= 0 and < {k} "
+                                     f"(the responses {self.responses})")
                 out[i] = int(r)
             else:
                 raise TypeError(f"response entries must be names {self.responses} or "
@@ -370,10 +370,30 @@ class StructuralModel(Parametric):
         """
         return self._prepare(t, theta, dose, response)
 
+    def check_schedule(self, t, dose, name: str = "t") -> np.ndarray:
+        """Sampling times (:meth:`check_times`) that are valid for the checked ``dose``:
+        not before the dose of a steady-state :class:`Regimen`.
+
+        Examples
+        --------
+        >>> from fisherstat.pkpd import OneCompartment, Regimen
+        >>> OneCompartment("bolus").check_schedule([1.0, 2.0],
+        ...                                        Regimen(100, times=1.5, tau=12))
+        Traceback (most recent call last):
+        ...
+        ValueError: t: sampling times must not precede the steady-state dose at time 1.5, got 1
+        """
+        t = self.check_times(t, name)
+        if isinstance(dose, Regimen) and dose.tau is not None and t.size \
+                and t.min() < dose.times[0]:
+            raise ValueError(f"{name}: sampling times must not precede the steady-state dose "
+                             f"at time {dose.times[0]:g}, got {t.min():g}")
+        return t
+
     def _prepare(self, t, theta, dose, response):
         t = self.check_times(t)
-        return (t, self.validate(theta), self.check_dose(dose),
-                self.check_response(response, t.size))
+        theta, dose = self.validate(theta), self.check_dose(dose)
+        return (self.check_schedule(t, dose), theta, dose, self.check_response(response, t.size))
 
     def predict(self, t, theta, dose=None, response=None) -> np.ndarray:
         """Predicted response at times ``t`` (n,).
@@ -509,13 +529,6 @@ class _LinearCompartment(StructuralModel):
             raise ValueError(f"dose: infusion durations must be 0 for route={self.route!r} "
                              "(use route='infusion')")
         return reg
-
-    def _prepare(self, t, theta, dose, response):
-        t, theta, reg, resp = super()._prepare(t, theta, dose, response)
-        if reg.tau is not None and t.size and t.min() < reg.times[0]:
-            raise ValueError(f"t: sampling times must not precede the steady-state dose at "
-                             f"time {reg.times[0]:g}, got {t.min():g}")
-        return t, theta, reg, resp
 
     def _disposition(self, theta):
         """Macro constants ``A`` (e,), ``lam`` (e,) and their Jacobians (e, p)."""

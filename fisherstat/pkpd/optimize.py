@@ -52,8 +52,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_random_state
 from .._figures import check_axes
+from .._validation import as_float_array, check_int, check_random_state
 from ._criterion import CRITERIA, criterion_name, natural
 from ._evaluator import Evaluator, get_var
 from ._search import continuous, exchange
