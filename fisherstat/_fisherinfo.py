@@ -387,9 +387,71 @@ class FisherInfo:
             cov = self.inverse() * (self.n_obs / n)
         return check_finite_result(cov, "n", "inverse() * n_obs / n")
 
+    @property
+    def unidentified(self) -> np.ndarray:
+        r"""Which parameters have a component in the null space of a singular information.
+
+        Parameter :math:`j` is locally unidentified when :math:`e_j` is not in the range of
+        the information, i.e. :math:`\|N^{\mathsf T} e_j\| > 0` for an orthonormal basis
+        :math:`N` of its numerical null space (the eigenvectors dropped by :attr:`rank`);
+        then no unbiased estimator of :math:`\theta_j` has finite variance (the Cramér-Rao
+        bound of :math:`e_j^{\mathsf T}\theta` is infinite; Stoica & Marzetta 2001, *IEEE
+        Trans. Signal Process.* 49, 87-90). The row norm :math:`\|N^{\mathsf T} e_j\|`
+        does not depend on the choice of basis. A computed eigenvector carries an error
+        of about :math:`p\,\epsilon\,\lambda_{max}/\mathrm{gap}` (Davis & Kahan
+        1970; the gap is the smallest eigenvalue kept), so components below 100 times
+        that (at least :math:`\sqrt\epsilon`) count as zero.
+
+        Returns
+        -------
+        ndarray of bool, shape (p,)
+            All False when the information has full rank.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat import FisherInfo
+        >>> FisherInfo(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 2.0]]),
+        ...            ["a", "b", "c"]).unidentified  # only a + b is identified
+        array([ True,  True, False])
+        """
+        p = self.n_params
+        if self.rank == p:
+            return np.zeros(p, dtype=bool)
+        w, V = self._eig
+        tol = default_rank_tol(w)
+        drop = np.abs(w) <= tol
+        kept = np.abs(w[~drop])
+        scale = np.max(np.abs(w), initial=0.0)
+        gap = kept.min() if kept.size else scale
+        comp_tol = np.sqrt(EPS) if not gap > 0 else max(
+            np.sqrt(EPS), 100.0 * p * EPS * scale / gap)
+        return np.linalg.norm(V[:, drop], axis=1) > min(comp_tol, 0.5)
+
     def standard_errors(self, n: float | None = None) -> np.ndarray:
-        """Square roots of the diagonal of :meth:`covariance`."""
-        return np.sqrt(np.clip(np.diag(self.covariance(n)), 0.0, None))
+        """Square roots of the diagonal of :meth:`covariance`; ``inf`` for the parameters
+        that a singular information does not identify (:attr:`unidentified`).
+
+        The pseudo-inverse :meth:`covariance` bounds only the identified combinations;
+        a parameter with a component in the null space has no finite Cramér-Rao bound,
+        so its standard error is reported as ``inf`` (with the
+        :class:`~fisherstat.SingularFisherWarning` that gives the rank), never as a
+        finite number from the pseudo-inverse.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import numpy as np
+        >>> from fisherstat import FisherInfo
+        >>> info = FisherInfo(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 2.0]]),
+        ...                   ["a", "b", "c"])
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     info.standard_errors()
+        array([       inf,        inf, 0.70710678])
+        """
+        se = np.sqrt(np.clip(np.diag(self.covariance(n)), 0.0, None))
+        return np.where(self.unidentified, np.inf, se)
 
     # ----------------------------------------------------- transformations
     def reparametrize(self, jacobian, names: Sequence[str]) -> FisherInfo:
@@ -562,6 +624,11 @@ class FisherInfo:
                      "this information describes:")
         lines.append("".join(f"{n:>{width}}" for n in names))
         lines.append("".join(fmt(v) for v in se))
+        if np.isinf(se).any():
+            lines.append("inf: not identified (a component in the null space of the singular "
+                         "information; no finite Cramer-Rao bound): "
+                         + ", ".join(n for n, u in zip(names, self.unidentified, strict=True)
+                                     if u))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -159,3 +159,20 @@ def test_console_entry_point_never_prints_a_traceback():
                            "nan", "1"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "theta" in proc.stderr
+
+
+def test_info_reports_unidentified_parameters_as_inf_at_a_singularity(capsys):
+    """ARMA(1, 1) with a common root (phi = -theta): phi1 and theta1 are not identified,
+    so their standard errors are inf (never the finite pseudo-inverse value sqrt(3/16)),
+    sigma2 keeps its exact SE sqrt(2 sigma2^2) = sqrt(2); issue 17, point 2."""
+    argv = ["info", "ARMA", "--option", "p=1", "--option", "q=1", "--theta", "0.5", "-0.5", "1"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "numerical rank 2 < 3" in captured.err  # the warning with the rank is kept
+    se_line = out.splitlines()[out.splitlines().index(
+        next(ln for ln in out.splitlines() if ln.startswith("Cramer-Rao standard errors"))) + 2]
+    se = [float(v) for v in se_line.split()]
+    assert se[:2] == [np.inf, np.inf]
+    np.testing.assert_allclose(se[2], np.sqrt(2.0), rtol=1e-5)  # printed to 6 digits
+    assert "not identified" in out and "phi1, theta1" in out

@@ -683,13 +683,18 @@ def test_mixture_with_nearly_identical_components(delta):
         warnings.simplefilter("error", RuntimeWarning)
         r = fs.analyze(info)
     assert r.rank == expected_rank
-    # the inverse (Cramer-Rao bound) warns with the rank instead of crashing or returning inf
+    # the inverse (Cramer-Rao bound) warns with the rank instead of crashing; a parameter
+    # with a component in the null space has no finite bound: its SE is inf, the others'
+    # are the finite pseudo-inverse ones (never 0 for an unidentified parameter)
     with pytest.warns(fs.SingularFisherWarning, match=r"rank \d < 5"):
         se = info.standard_errors()
-    assert np.all(np.isfinite(se))
+    assert info.unidentified.any()
+    np.testing.assert_array_equal(np.isinf(se), info.unidentified)
+    assert np.all(se[~info.unidentified] > 0)
     if delta == 0:
         names = [str(d) for d in r.null_directions]
         assert names == ["w1", "mu1 - 0.429 mu2", "sigma2_1 - 0.429 sigma2_2"]
+        assert info.unidentified.all()  # every parameter appears in a null direction
 
 
 # ==================================================================== near-singular designs
@@ -782,11 +787,15 @@ def test_fisherinfo_inverse_near_singular_and_singular():
     assert np.max(np.abs(inv - adj / det)) <= 8 * EPS * np.abs(adj / det).max()
     assert info.rank == 2 and np.isfinite(info.condition_number)
 
-    # exactly singular: rank 1 with a warning naming it, the pseudo-inverse, finite SEs
+    # exactly singular: rank 1 with a warning naming it, the pseudo-inverse as the
+    # covariance, and infinite SEs: a and b each have a component in the null direction
+    # a - b, so neither has a finite Cramer-Rao bound (only a + b is identified)
     S = fs.FisherInfo(np.ones((2, 2)), ("a", "b"))
     with pytest.warns(fs.SingularFisherWarning, match="rank 1 < 2"):
+        np.testing.assert_allclose(S.covariance(), np.full((2, 2), 0.25), rtol=4 * EPS)
+    with pytest.warns(fs.SingularFisherWarning, match="rank 1 < 2"):
         se = S.standard_errors()
-    np.testing.assert_allclose(se, [0.5, 0.5], rtol=4 * EPS)  # pinv(11^T) = 11^T / 4
+    np.testing.assert_array_equal(se, [np.inf, np.inf])
     assert S.rank == 1 and S.condition_number == np.inf
 
     # full rank up to units: diag(1, 1e-20) is a well-determined information in different

@@ -311,3 +311,58 @@ def test_a_variance_reduction_needs_strata():
     with pytest.raises(ValueError, match="n_scrambles"):
         fs.fisher(fs.models.GaussianMixture(), [0.4, -1.5, 1.5, 1.0, 1.25], n_samples=64,
                   rng=0, variance_reduction="qmc", n_scrambles=1)
+
+
+# ----------------------------------------- unidentified parameters (issue 17, point 2)
+def test_standard_errors_are_inf_exactly_for_unidentified_parameters():
+    """Linear regression with collinear columns x2 = 2 x1 and a third column orthogonal to
+    both: beta1 and beta2 are not identified (only beta1 + 2 beta2 is), so their SEs are
+    inf; beta3 and sigma2 keep their closed-form bounds sigma / |x3| and sqrt(2) sigma2 /
+    sqrt(n) (the pseudo-inverse is exact on the identified block: cond 1, agreement to
+    rounding, 1e-12)."""
+    x1 = np.array([1.0, -1.0, 1.0, -1.0, 2.0, -2.0])
+    x3 = np.array([1.0, 1.0, -1.0, -1.0, 0.0, 0.0])  # orthogonal to x1
+    X = np.column_stack([x1, 2 * x1, x3])
+    s2 = 0.5
+    info = fs.fisher(fs.models.LinearRegression(3), [1.0, 1.0, 1.0, s2], x=X)
+    np.testing.assert_array_equal(info.unidentified, [True, True, False, False])
+    with pytest.warns(SingularFisherWarning, match="rank 3 < 4"):
+        se = info.standard_errors()
+    assert se[0] == se[1] == np.inf
+    np.testing.assert_allclose(se[2:], [np.sqrt(s2 / (x3 @ x3)), np.sqrt(2 / X.shape[0]) * s2],
+                               rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFisherWarning)
+        text = info.summary()
+    assert "inf: not identified" in text and "beta_1, beta_2" in text
+    # full rank: nothing is flagged and the SEs are those of the inverse
+    full = fs.fisher(fs.models.LinearRegression(2), [1.0, 1.0, s2], x=X[:, [0, 2]])
+    assert not full.unidentified.any()
+    assert np.all(np.isfinite(full.standard_errors()))
+
+
+def test_a_zero_row_is_unidentified_and_the_rest_keeps_its_bound():
+    info = FisherInfo(np.diag([4.0, 0.0]), ("a", "b"))
+    with pytest.warns(SingularFisherWarning):
+        np.testing.assert_array_equal(info.standard_errors(), [0.5, np.inf])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 6), st.integers(0, 10**6))
+def test_unidentified_is_invariant_under_the_null_space_basis(p, seed):
+    """A rank-deficient block A A^T (A of shape (p, p - 1), a generic null direction)
+    beside an identified parameter: every parameter the null direction touches is flagged,
+    the orthogonal one (block diagonal) is not, whatever the eigenvector basis."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((p, p - 1))
+    M = np.zeros((p + 1, p + 1))
+    M[:p, :p] = A @ A.T  # rank p - 1 on the first p parameters: a generic null direction
+    M[p, p] = 3.0  # an orthogonal, identified parameter
+    info = FisherInfo(M, [f"t{j}" for j in range(p + 1)])
+    flags = info.unidentified
+    # the null direction of A A^T is generic: it touches every one of the first p
+    # parameters (its entries are nonzero with probability 1; at least 1e-3 here or skip)
+    w, V = np.linalg.eigh(A @ A.T)
+    if np.min(np.abs(V[:, 0])) > 1e-3:
+        assert flags[:p].all()
+    assert not flags[p]

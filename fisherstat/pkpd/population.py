@@ -239,8 +239,9 @@ class PopulationFIM:
     @property
     def se(self) -> np.ndarray:
         """Standard errors of the study (square roots of the diagonal of the inverse FIM;
-        ``info.standard_errors(n)`` for a study of ``n`` subjects)."""
-        return np.sqrt(np.clip(np.diag(self.covariance()), 0.0, None))
+        ``info.standard_errors(n)`` for a study of ``n`` subjects); ``inf`` for a
+        parameter that a singular FIM does not identify."""
+        return self.info.standard_errors()
 
     @property
     def rse(self) -> np.ndarray:
