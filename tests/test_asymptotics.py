@@ -435,3 +435,26 @@ def test_a_numerically_singular_replicate_gives_nan_not_an_exception():
     np.testing.assert_allclose(d[0], [1.0, 1.0])
     assert np.all(np.isnan(d[1]))
     np.testing.assert_allclose(d[2], [0.5, 0.5])
+
+
+def test_anderson_darling_p_values_stay_in_range_without_warnings():
+    """Issue 17, point 7: statsmodels' p-value formula for A^2 >= 0.6 is a parabola that
+    turns up beyond a* = 153.5 and overflows (RuntimeWarning, NaN) for a huge statistic.
+    The p-values are in [0, 1], no warning leaks, and they never increase with A^2."""
+    import warnings
+
+    from fisherstat._asymptotics.statistics import anderson_darling
+
+    rng = np.random.default_rng(0)
+    m = 1000
+    Z = np.column_stack([rng.standard_normal(m), rng.standard_exponential(m),
+                         rng.standard_exponential(m) ** 2, np.r_[np.zeros(m - 1), 1.0],
+                         np.exp(5 * rng.standard_normal(m))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = anderson_darling(Z)
+    a2, p = out[:, 0], out[:, 1]
+    assert np.all((p >= 0) & (p <= 1))
+    order = np.argsort(a2, kind="stable")
+    assert np.all(np.diff(p[order]) <= 0)  # monotone: a larger statistic, a smaller p
+    assert p[0] > 0.05 and p[3] == 0.0  # normal data accepted; the spike rejected

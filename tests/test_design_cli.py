@@ -37,6 +37,16 @@ def test_linear_regression_region_uses_powers_of_t_and_exact_runs(capsys):
     assert "N = 8 runs" in out and "efficiency vs approximate optimum: 1.0000" in out
 
 
+def test_polynomial_coefficients_print_with_readable_names(capsys):
+    """The constant term's coefficient is 'Intercept' (issue 17, point 7): the parameters
+    read 'Intercept = 0.5, t = -1', not '1 = 0.5, t = -1'."""
+    assert cli.main(["design", "LinearRegression", "--option", "k=2"]) == 0
+    out = capsys.readouterr().out
+    assert "theta: Intercept = 0.5, t = -1, sigma2 = 0.5" in out
+    assert "parameters of interest: Intercept, t" in out
+    assert "1 = 0.5" not in out
+
+
 def test_c_and_ds_criteria_and_plot(tmp_path, capsys):
     png = tmp_path / "sens.png"
     assert cli.main(["design", "Emax", "--criterion", "Ds:ED50", "--plot", str(png)]) == 0

@@ -66,12 +66,18 @@ def bonett_variance_ci(z, conf):
 
 
 def anderson_darling(Z):
-    """Anderson-Darling tests of normality (estimated mean and variance) of the columns of Z.
+    r"""Anderson-Darling tests of normality (estimated mean and variance) of the columns of Z.
 
     Returns (p, 2): ``A^2`` and its p-value from the modified statistic
     ``A^2 (1 + 0.75/m + 2.25/m^2)`` (D'Agostino & Stephens, *Goodness-of-Fit Techniques*,
     1986, Table 4.9), via statsmodels' ``normal_ad``; NaN for fewer than 8 rows, and
     ``(inf, 0)`` for a constant column.
+
+    The last piece of that table, :math:`p = \exp(1.2937 - 5.709 a + 0.0186 a^2)` for
+    :math:`a \ge 0.6`, is a parabola whose minimum is at :math:`a^* = 5.709 / 0.0372
+    \approx 153.5` (p about 1e-190); beyond it the formula would *increase* again (and
+    overflow to inf/NaN with a RuntimeWarning for a huge or infinite statistic), so the
+    p-value is held at its minimum for :math:`a > a^*` and is 0 for :math:`A^2 = \infty`.
     """
     from statsmodels.stats.diagnostic import normal_ad
 
@@ -82,9 +88,18 @@ def anderson_darling(Z):
     const = ~(np.std(Z, axis=0) > 0)
     out[const] = (np.inf, 0.0)
     if not const.all():
-        a2, pv = normal_ad(Z[:, ~const], axis=0)
+        with np.errstate(all="ignore"):  # huge A^2: the p-value is replaced below
+            a2, pv = normal_ad(Z[:, ~const], axis=0)
+        a2a = a2 * (1.0 + 0.75 / m + 2.25 / m**2)
+        pv = np.where(a2a > _AD_VERTEX, _AD_P_MIN, pv)
+        pv = np.where(np.isinf(a2), 0.0, pv)
         out[~const] = np.column_stack([a2, pv])
     return out
+
+
+#: Where exp(1.2937 - 5.709 a + 0.0186 a^2) (D'Agostino & Stephens 1986, Table 4.9) is least
+_AD_VERTEX = 5.709 / (2 * 0.0186)
+_AD_P_MIN = float(np.exp(1.2937 - 5.709 * _AD_VERTEX + 0.0186 * _AD_VERTEX**2))
 
 
 def mardia(Z):

@@ -150,7 +150,7 @@ class Design(_BaseDesign):
              0  0.333333
              1  0.333333
     >>> model = fs.design.polynomial(1, degree=2).model()
-    >>> info = d.information(model, model.example_theta(), params=["1", "x", "x^2"])
+    >>> info = d.information(model, model.example_theta(), params=["Intercept", "x", "x^2"])
     >>> round(float(np.linalg.det(info.matrix)), 6)  # 4/27 (sigma2 = 1)
     0.148148
     """

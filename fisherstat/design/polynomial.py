@@ -166,11 +166,16 @@ class Polynomial:
         --------
         >>> from fisherstat.design import polynomial
         >>> polynomial(1, degree=2).model().param_names
-        ('1', 'x', 'x^2', 'sigma2')
+        ('Intercept', 'x', 'x^2', 'sigma2')
+
+        The coefficients are named after their regression functions, the constant
+        ``1`` as ``Intercept`` (as statsmodels and R name it), so that a parameter
+        reads ``Intercept = 0.5`` rather than ``1 = 0.5``.
         """
         check_choice(family, "family", tuple(_FAMILIES))
         sigma2 = check_scalar(sigma2, "sigma2", low=0)
-        inner = _FAMILIES[family](self.n_terms, param_names=self.terms)
+        names = tuple("Intercept" if t == "1" else t for t in self.terms)
+        inner = _FAMILIES[family](self.n_terms, param_names=names)
         ex = None
         if family == "linear":
             ex = np.append(np.zeros(self.n_terms), sigma2)
