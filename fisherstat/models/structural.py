@@ -272,6 +272,15 @@ def as_regimen(dose, name: str = "dose") -> Regimen:
     raise TypeError(f"{name} must be a number or a Regimen, got {type(dose).__name__}")
 
 
+def _after_steady_state(t, dose, name):
+    """``t`` (checked times), if none precedes the dose of a steady-state Regimen."""
+    if isinstance(dose, Regimen) and dose.tau is not None and t.size \
+            and t.min() < dose.times[0]:
+        raise ValueError(f"{name}: sampling times must not precede the steady-state dose "
+                         f"at time {dose.times[0]:g}, got {t.min():g}")
+    return t
+
+
 # ------------------------------------------------------------------- base class
 class StructuralModel(Parametric):
     """Base class of structural models ``f(t, theta, dose)`` with a Jacobian.
@@ -383,17 +392,13 @@ class StructuralModel(Parametric):
         ...
         ValueError: t: sampling times must not precede the steady-state dose at time 1.5, got 1
         """
-        t = self.check_times(t, name)
-        if isinstance(dose, Regimen) and dose.tau is not None and t.size \
-                and t.min() < dose.times[0]:
-            raise ValueError(f"{name}: sampling times must not precede the steady-state dose "
-                             f"at time {dose.times[0]:g}, got {t.min():g}")
-        return t
+        return _after_steady_state(self.check_times(t, name), dose, name)
 
     def _prepare(self, t, theta, dose, response):
         t = self.check_times(t)
         theta, dose = self.validate(theta), self.check_dose(dose)
-        return (self.check_schedule(t, dose), theta, dose, self.check_response(response, t.size))
+        return (_after_steady_state(t, dose, "t"), theta, dose,
+                self.check_response(response, t.size))
 
     def predict(self, t, theta, dose=None, response=None) -> np.ndarray:
         """Predicted response at times ``t`` (n,).
@@ -456,11 +461,7 @@ class StructuralModel(Parametric):
             raise ValueError(f"order must be 0, 1 or 2, got {order!r}")
         args = (self._prepare(t, theta, dose, response) if validate
                 else (t, theta, dose, response))
-        if not check_finite:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                f, J = self._eval(*args, order > 0)
-        else:
-            f, J = self._checked_eval(*args, order > 0)
+        f, J = self._checked_eval(*args, order > 0, check_finite)
         if order == 0:
             return f
         if order == 1:
@@ -468,14 +469,17 @@ class StructuralModel(Parametric):
         return f, J, self._hess(*args)
 
     # ------------------------------------------------------------ internals
-    def _checked_eval(self, t, theta, dose, resp, jac):
+    def _checked_eval(self, t, theta, dose, resp, jac, check_finite=True):
         # overflow (theta or doses near 1e308) gives inf/NaN, reported below with theta
+        # (or returned as such with check_finite=False)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             f, J = self._eval(t, theta, dose, resp, jac)
         f = np.asarray(f, dtype=float)
         if f.shape != t.shape:
             raise ValueError(f"the model returned shape {f.shape}; expected {t.shape} (one "
                              "value per sampling time)")
+        if not check_finite:
+            return f, J
         if not np.all(np.isfinite(f)):
             i = int(np.flatnonzero(~np.isfinite(f))[0])
             raise ValueError(f"the model prediction is not finite at t = {t[i]!r} (theta = "
