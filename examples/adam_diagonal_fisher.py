@@ -54,8 +54,8 @@ each fails somewhere:
     (early in training: large residuals) :math:`\operatorname{tr} F_{emp} \gg
     \operatorname{tr} F`; for the misspecified noise it stays wrong at the optimum:
     :math:`\operatorname{diag}F_{emp} \approx \frac1N\sum_n s^2(x_n)J_n^2/\sigma^4`, the
-    Fisher reweighted by :math:`s^2(x)/\sigma^2`, which inflates the weights fed by
-    :math:`x_1` and deflates the others.
+    Fisher reweighted by :math:`s^2(x)/\sigma^2`, which on this run inflates most
+    weights fed by :math:`x_1` and deflates the others.
 
 On this run (``python examples/adam_diagonal_fisher.py``, seed 1, about 1 s of training),
 in both settings: the mean-gradient share is 0.81-0.83 at step 1 and 0.03-0.05 at step
@@ -67,8 +67,10 @@ and cos(F_emp, F) 1.000 by step 3000, except for two hidden units that switch of
 :math:`\hat v/c_B` stays 1e-3-1e-1 where their Fisher is 1e-16-1e-5 (right-hand panel).
 Misspecified, Adam's :math:`\hat v` follows the empirical Fisher (cosine 0.995) while
 both stay at cosine 0.91-0.92 from the Fisher: :math:`F_{emp}/F` is 1.4-2.6 for the
-first-layer weights of :math:`x_1` and 0.3-1.3 for the others (the closed form: about 3
-and 1 where the hidden units are near-linear). The tests in
+first-layer weights of :math:`x_1` and 0.3-1.3 for the others (in the closed form, for a
+unit in its linear range: :math:`E[x_1^4]/E[x_1^2] = 3` for its :math:`x_1` weight and 1
+for its :math:`x_2` weight; saturation, :math:`\tanh'` small where :math:`|x_1|` is
+large, pulls the ratio down). The tests in
 ``tests/test_nn_adam_fisher.py`` check the relationship above exactly (full batch) and
 the closed forms of (c) within Monte Carlo error.
 
@@ -149,8 +151,8 @@ class AdamFisherRecord:
     """Adam's second moment and the three diagonals at checkpoints, arrays (k, P).
 
     ``second_moment[i]`` is v_hat after step ``steps[i]``; the diagonals are evaluated at
-    the parameters where that step's gradient was computed (``theta_{t-1}``, the newest
-    point in the average). ``loss`` is the full-data training loss there.
+    the parameters ``theta[i]`` where that step's gradient was computed (``theta_{t-1}``,
+    the newest point in the average). ``loss`` is the full-data training loss there.
     """
 
     setting: str
@@ -159,6 +161,7 @@ class AdamFisherRecord:
     n: int
     beta2: float
     steps: np.ndarray
+    theta: np.ndarray
     loss: np.ndarray
     second_moment: np.ndarray
     empirical: np.ndarray
@@ -210,7 +213,8 @@ class AdamFisherRecorder:
     def on_step(self, step, theta, batch_loss, grad, *, X=None, y=None, theta_before=None):
         if step in self.checkpoints:
             d = diagonals(self.net, theta_before, self.X, self.y, self.batch_size)
-            self.rows.append((step, self.net.loss(theta_before, self.X, self.y),
+            self.rows.append((step, theta_before.copy(),
+                              self.net.loss(theta_before, self.X, self.y),
                               self.opt.second_moment.copy(), d))
         return False
 
@@ -219,8 +223,8 @@ class AdamFisherRecorder:
         return AdamFisherRecord(
             setting, tuple(self.net.param_names), self.batch_size, self.X.shape[0],
             self.opt.beta2, steps,
-            np.array([r[1] for r in self.rows]), np.array([r[2] for r in self.rows]),
-            *(np.array([r[3][k] for r in self.rows])
+            *(np.array([r[i] for r in self.rows]) for i in (1, 2, 3)),
+            *(np.array([r[4][k] for r in self.rows])
               for k in ("empirical", "exact", "mean_sq", "expected")))
 
 
