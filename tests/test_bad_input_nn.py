@@ -579,6 +579,12 @@ add("train", lambda: nn.train, G(net=CLS, theta=T_CLS, X=X, y=Y_CLS, optimizer=S
                                  n_steps=2, y_test=Y_CLS, X_test=X),
     {"X_test": x_bad, "y_test": y_bad}, {"X_test": r"\bX_test\b", "y_test": r"\by_test\b"})
 
+add("expected_squared_batch_gradient", lambda: nn.expected_squared_batch_gradient,
+    G(grads=np.ones((6, 3)), batch_size=2),
+    {"grads": lambda: array(np.ones((6, 3)), huge=True),
+     "batch_size": lambda: st.one_of(pos_int(), st.just((7, ValueError))),  # N = 6 rows
+     "replace": bool_bad})
+
 # --- continual learning
 add("QuadraticPenalty", lambda: QuadraticPenalty, G(anchor=np.zeros(3), precision=np.ones(3),
                                                     lam=1.0), {

@@ -8,7 +8,8 @@ module                 contents
 :mod:`.mlp`            :class:`MLP`, a :class:`~fisherstat.models.RegressionModel`
 :mod:`.fisher`         :func:`fisher` (kinds x structures), :func:`per_sample_traces`
 :mod:`.operators`      the operators: dense, diagonal, block, K-FAC, EKFAC, implicit
-:mod:`.optim`          :class:`SGD`, :class:`Adam`, :class:`NaturalGradient`, :func:`train`
+:mod:`.optim`          :class:`SGD`, :class:`Adam`, :class:`NaturalGradient`, :func:`train`,
+                       :func:`expected_squared_batch_gradient`
 :mod:`.continual`      :class:`EWC` (and online EWC), :class:`L2Anchor`,
                        :func:`fisher_diagonal`
 :mod:`.active`         expected gradient length, uncertainty scores, the active-learning loop
@@ -76,7 +77,15 @@ from .operators import (
     ImplicitOperator,
     KFACOperator,
 )
-from .optim import SGD, Adam, NaturalGradient, Optimizer, TrainResult, train
+from .optim import (
+    SGD,
+    Adam,
+    NaturalGradient,
+    Optimizer,
+    TrainResult,
+    expected_squared_batch_gradient,
+    train,
+)
 from .spectrum import (
     OrderParameters,
     SpectrumStatistics,
@@ -109,6 +118,7 @@ __all__ = [
     "NaturalGradient",
     "TrainResult",
     "train",
+    "expected_squared_batch_gradient",
     # continual learning
     "Penalty",
     "PenaltySum",

@@ -11,15 +11,18 @@ one row drawn uniformly (with replacement) at a fixed ``theta``, its bias-correc
 :math:`\hat v_t` has expectation exactly :math:`\operatorname{diag}` of the empirical
 Fisher :math:`\frac1N\sum_n g_n g_n^T`, which is why Adam is often described as a
 diagonal (square-root) empirical-Fisher method. With batches of ``B`` rows,
-:math:`E[\bar g^2] = \bar g_\infty^2 + (\operatorname{diag}F_{emp} -
-\bar g_\infty^2)/B` (:math:`\bar g_\infty` the full-batch gradient): away from a minimum the
-squared mean gradient dominates, not the Fisher. And the empirical Fisher itself is not the
+:math:`E[\bar g_B^2] = \bar g^2 + c_B(\operatorname{diag}F_{emp} - \bar g^2)`
+(:math:`\bar g` the full-batch gradient, :math:`c_B = 1/B` with replacement,
+:math:`(N-B)/(B(N-1))` without, as :func:`train` draws them;
+:func:`expected_squared_batch_gradient`): away from a minimum the squared mean gradient
+dominates, not the Fisher. And the empirical Fisher itself is not the
 Fisher: Kunstner, Balles & Hennig (2019, "Limitations of the empirical Fisher approximation
 for natural gradient descent", NeurIPS, Fig. 1) show on linear least squares that the
 Fisher (there equal to the Hessian) preconditions the gradient into the exact Newton step,
 while the empirical Fisher :math:`\frac1N\sum_n r_n^2 x_n x_n^T` weights each row by its
 squared residual and turns the gradient away from the minimum. Both facts are tested in
-``tests/test_nn_optim.py``.
+``tests/test_nn_optim.py``; ``examples/adam_diagonal_fisher.py`` follows the three
+diagonals over training.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from .fisher import KINDS, STRUCTURES, fisher
 from .mlp import MLP
 from .operators import conjugate_gradient
 
-__all__ = ["Optimizer", "SGD", "Adam", "NaturalGradient", "TrainResult", "train"]
+__all__ = ["Optimizer", "SGD", "Adam", "NaturalGradient", "TrainResult", "train",
+           "expected_squared_batch_gradient"]
 
 
 class Optimizer:
@@ -204,6 +208,80 @@ class Adam(Optimizer):
         self._checked_update(new, m, v)  # g^2 overflows for |g| > 1e154
         self.t, self._m, self._v = t, m, v
         return new
+
+
+def expected_squared_batch_gradient(grads, batch_size: int, *,
+                                    replace: bool = False) -> np.ndarray:
+    r"""Expected squared mini-batch gradient :math:`E[\bar g_B \odot \bar g_B]` at fixed theta.
+
+    The target of Adam's bias-corrected second moment :math:`\hat v_t` while the parameters
+    stand still: the mean of ``batch_size`` rows of ``grads`` drawn uniformly, squared
+    entrywise, in expectation over the draw.
+
+    Parameters
+    ----------
+    grads : array_like, shape (N, P)
+        Per-sample gradients :math:`g_n` (e.g. :meth:`MLP.per_sample_grad`).
+    batch_size : int
+        Rows per batch, :math:`B` (at most ``N`` unless ``replace``).
+    replace : bool, default False
+        Rows drawn with replacement; ``False`` is a simple random sample without
+        replacement, as every batch of :func:`train` is (a slice of a random permutation).
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        :math:`(1 - c_B)\,\bar g^2 + c_B \operatorname{diag} F_{\mathrm{emp}}`, see Notes.
+
+    Notes
+    -----
+    With :math:`\bar g = \frac1N\sum_n g_n` and the population variance
+    :math:`\sigma^2 = \frac1N\sum_n (g_n - \bar g)^2` (entrywise), the mean of a simple
+    random sample of :math:`B` rows without replacement has variance
+    :math:`\frac{S^2}{B}(1 - \frac BN)` with :math:`S^2 = \frac{N}{N-1}\sigma^2` (Cochran
+    1977, *Sampling Techniques*, 3rd ed., Theorem 2.2), i.e. :math:`c_B \sigma^2` with
+    :math:`c_B = \frac{N-B}{B(N-1)}`; with replacement :math:`c_B = 1/B`. Hence
+
+    .. math::
+
+        E[\bar g_B^2] = \bar g^2 + c_B \sigma^2
+                      = (1 - c_B)\,\bar g^2 + c_B \operatorname{diag} F_{\mathrm{emp}},
+        \qquad \operatorname{diag} F_{\mathrm{emp}} = \tfrac1N \textstyle\sum_n g_n^2 .
+
+    Adam's :math:`\hat v_t = \sum_{s \le t} w_{ts}\, \bar g_{B,s}^2` with weights
+    :math:`w_{ts} = (1-\beta_2)\beta_2^{t-s}/(1-\beta_2^t)` summing to one (Kingma & Ba
+    2015, Algorithm 1 and Sec. 3), so at fixed parameters :math:`E[\hat v_t]` is this
+    vector: the diagonal empirical Fisher scaled by :math:`c_B` only where the squared mean
+    gradient is negligible, i.e. near a stationary point (Kunstner, Balles & Hennig 2019,
+    Sec. 5). It is computed in the centred (two-pass) form, without the cancellation of
+    :math:`\frac1N\sum g_n^2 - \bar g^2`.
+
+    Examples
+    --------
+    >>> import itertools
+    >>> import numpy as np
+    >>> from fisherstat.nn import expected_squared_batch_gradient
+    >>> G = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0], [2.0, 0.0]])
+    >>> enum = np.mean([G[list(b)].mean(axis=0) ** 2               # all 6 batches of 2
+    ...                 for b in itertools.combinations(range(4), 2)], axis=0)
+    >>> bool(np.allclose(expected_squared_batch_gradient(G, 2), enum))
+    True
+    >>> expected_squared_batch_gradient(G, 1), np.mean(G**2, axis=0)  # diag F_emp
+    (array([3.75  , 1.3125]), array([3.75  , 1.3125]))
+    """
+    G = as_float_array(grads, "grads", ndim=2)
+    N = G.shape[0]
+    replace = check_bool(replace, "replace")
+    B = check_int(batch_size, "batch_size", low=1, high=None if replace else N)
+    c = 1.0 / B if replace else (0.0 if N == 1 else (N - B) / (B * (N - 1.0)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        gbar = G.mean(axis=0)
+        var = np.mean((G - gbar) ** 2, axis=0)
+        out = gbar * gbar + c * var
+    if not np.all(np.isfinite(out)):
+        raise ValueError("grads too large: their squares overflow float64 (entries must "
+                         "stay below about 1e154 in absolute value)")
+    return out
 
 
 class NaturalGradient(Optimizer):
