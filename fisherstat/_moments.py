@@ -62,19 +62,20 @@ class Moments:
     def add_terms(self, T):
         """Add explicit terms, shape (c, p, p) (two-pass within the chunk).
 
-        Entries that are constant over the chunk keep their exact value and zero deviation
-        (the Hessian estimator of a location parameter, say, is non-random). The mean is
-        corrected by the mean deviation from it (the corrected two-pass algorithm, Chan,
-        Golub & LeVeque 1983, eq. 1.7): a sum along the first axis of a (c, p, p) array is
-        not pairwise in NumPy, and its error of order ``c eps |T|`` (1e-12 relative for a
-        million terms) would otherwise pass for Monte Carlo spread.
+        The corrected two-pass algorithm (Chan, Golub & LeVeque 1983, eq. 1.7): the mean
+        plus the mean deviation from it, and the squared deviations minus ``c`` times that
+        correction squared. A sum along the first axis of a (c, p, p) array is not pairwise
+        in NumPy; its error, of order ``c eps |T|`` (1e-12 relative for a million terms),
+        would otherwise pass for Monte Carlo spread. Entries that are constant over the
+        chunk (the Hessian estimator of a location parameter, say, is non-random) keep
+        their exact value: the correction removes the rounding of their mean, and their
+        remaining deviation is rounding, which :meth:`stderr` reports as 0.
         """
-        const = T.min(axis=0) == T.max(axis=0)
         mean = T.mean(axis=0)
         d = T - mean
         corr = d.mean(axis=0)
-        mean = np.where(const, T[0], mean + corr)
-        m2 = np.where(const, 0.0, ((d - corr) ** 2).sum(axis=0))
+        mean = mean + corr
+        m2 = np.maximum((d * d).sum(axis=0) - T.shape[0] * corr**2, 0.0)
         self.add(T.shape[0], mean, m2)
 
     def add_scores(self, s):
