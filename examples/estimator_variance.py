@@ -8,6 +8,11 @@ of the Fisher information for deep learning") analyse the two estimators; this t
 the pattern on classical models: in exponential families with natural or location
 parameters the Hessian is (nearly) constant, so the Hessian estimator wins by orders of
 magnitude, while for scale and shape parameters of heavy-tailed families neither dominates.
+Where the Hessian does not depend on the data at all (location parameters, GLMs with a
+canonical link, the linear coefficients of a nonlinear regression) the Hessian estimator
+has no variance: its standard error is exactly 0 (fisherstat sets a spread of rounding
+size, below 2^10 eps relative, to 0; see ``fisherstat._moments.ROUNDING_SPREAD``) and the
+ratio column reads "exact" instead of a meaningless 1e13.
 
 Run: ``python examples/estimator_variance.py`` (about ten seconds).
 """
@@ -18,8 +23,22 @@ import fisherstat as fs
 from fisherstat.models import REGISTRY
 
 
+def ratio_text(se_score: float, se_hessian: float) -> str:
+    """``se_score / se_hessian``, or "exact" where the Hessian estimator has no variance.
+
+    fisherstat reports a standard error of exactly 0 for terms that vary only by rounding,
+    so a zero test is enough here.
+
+    >>> ratio_text(0.01, 0.0), ratio_text(0.0, 0.0), ratio_text(0.3, 0.1)
+    ('exact', 'both exact', '3')
+    """
+    if se_hessian == 0:
+        return "both exact" if se_score == 0 else "exact"
+    return f"{se_score / se_hessian:.3g}"
+
+
 def main(n_samples: int = 20_000) -> None:
-    print(f"{'model':<22}{'parameter':<12}{'se(score)':>12}{'se(hessian)':>12}{'ratio':>9}")
+    print(f"{'model':<22}{'parameter':<12}{'se(score)':>12}{'se(hessian)':>12}{'ratio':>11}")
     for name, cls in REGISTRY.items():
         model = cls()
         theta = model.example_theta()
@@ -32,8 +51,8 @@ def main(n_samples: int = 20_000) -> None:
         }
         for j, p in enumerate(model.param_names):
             a, b = se["score"][j, j], se["hessian"][j, j]
-            ratio = "exact" if b == 0 else f"{a / b:.3g}"
-            print(f"{name:<22}{p:<12}{a:>12.3g}{b:>12.3g}{ratio:>9}")
+            ratio = ratio_text(a, b)
+            print(f"{name:<22}{p:<12}{a:>12.3g}{b:>12.3g}{ratio:>11}")
 
 
 if __name__ == "__main__":

@@ -613,6 +613,10 @@ class FisherInfo:
             lines += ["Monte Carlo standard errors", head]
             for i, n in enumerate(names):
                 lines.append(f"{n:>{width}}" + "".join(fmt(v) for v in self.stderr[i]))
+            if np.any(self.stderr == 0):
+                lines.append("0: the terms did not vary over the draws (to rounding): exact "
+                             "where the term does not depend on the data (e.g. the Hessian "
+                             "of a location parameter)")
         w = self._eig[0]
         lines.append(f"rank {self.rank} of {self.n_params}; condition number "
                      f"{self.condition_number:.4g}; eigenvalues "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._moments import Moments
+from ._moments import Moments, rounding_zero
 from ._validation import EPS
 
 __all__ = ["VARIANCE_REDUCTIONS", "plain", "stratified", "quasi"]
@@ -138,7 +138,7 @@ def quasi(model, theta, strata, n, rng, estimator, R):
             total += pi[j] * acc.mean
         est[r] = total
     mean = est.mean(axis=0)
-    se = est.std(axis=0, ddof=1) / np.sqrt(R)
+    se = rounding_zero(est.std(axis=0, ddof=1), mean) / np.sqrt(R)
     return 0.5 * (mean + mean.T), 0.5 * (se + se.T), int(R * np.sum(2 ** mj))
 
 

@@ -159,6 +159,34 @@ def test_monte_carlo_information_agrees_with_closed_form_within_standard_errors(
         assert mc.stderr[0, 0] == 0 and mc.matrix[0, 0] == pytest.approx(exact[0, 0])
 
 
+class _RoundingNormal(Normal):
+    """Normal whose per-draw Hessians carry a different rounding in every draw (as with a
+    BLAS whose summation order depends on alignment): each entry times (1 + k eps), k a
+    fixed pseudo-random integer in [-4, 4], so the mu-mu entry -1/sigma2 is still constant
+    up to rounding."""
+
+    def _hessian(self, theta, data, x):
+        H = super()._hessian(theta, data, x)
+        k = np.random.default_rng(0).integers(-4, 5, size=H.shape)
+        return H * (1.0 + k * np.finfo(float).eps)
+
+
+# one chunk; two merged chunks (plain Monte Carlo draws in chunks of 4e6 / p^2 = 10^6)
+@pytest.mark.parametrize("n_samples", [5000, 1_200_000])
+def test_monte_carlo_standard_error_is_zero_when_the_terms_vary_only_by_rounding(n_samples):
+    """A Hessian term that is constant up to a few ulp has no Monte Carlo error: its
+    standard error is exactly 0 (not ~1e-17, whose ratio to another standard error would
+    read 1e13), its estimate is 1/sigma2 to 8 eps (the terms' 4 eps plus the rounding of
+    their mean); the random sigma2-sigma2 entry keeps its standard error."""
+    theta = [1.0, 3.0]
+    mc = fs.fisher(_RoundingNormal(), theta, method="monte_carlo", estimator="hessian",
+                   n_samples=n_samples, rng=3)
+    assert mc.stderr[0, 0] == 0.0
+    assert mc.matrix[0, 0] == pytest.approx(1.0 / 3.0, rel=8 * np.finfo(float).eps)
+    assert mc.stderr[1, 1] > 1e-6 * mc.matrix[1, 1]
+    assert "0: the terms did not vary over the draws" in mc.summary()
+
+
 def test_monte_carlo_standard_error_matches_spread_over_repeated_runs():
     runs = [fs.fisher(Normal(), [0.0, 1.0], method="monte_carlo", n_samples=2000, rng=s)
             for s in range(200)]

@@ -366,6 +366,52 @@ def test_mean_subtraction_removes_the_outliers_and_keeps_the_bulk():
     assert drops[256] > 2.0 * drops[64]
 
 
+@pytest.mark.parametrize("M, N", [(64, 32), (256, 16)])
+def test_mean_subtracted_theory_is_the_centred_bulk_mean_and_a_lower_bound(M, N):
+    """Linear output, mean subtracted: the mean-field value (theta1 - theta2)/N is the mean
+    of the (N - 1) C non-zero centred eigenvalues (a trace: matches the measurement within
+    N_SE standard errors over the networks, like m1 at width 512), hence a lower bound of
+    lambda_max (max >= mean for every network, to rounding of the eigensolver), and it is
+    reported as a bound, not as the prediction of lambda_max."""
+    C, R = 2, 8
+    op = order_parameters("tanh", 3.0, 0.64, 3)
+    net = MLP([M, M, M, C], "tanh")
+    pred = predicted_statistics(op, M, C, n_samples=N, center=True)
+    assert pred.is_lower_bound and not predicted_statistics(op, M, C, n_samples=N).is_lower_bound
+    assert "largest eigenvalue (lower bound)" in pred.summary()
+    rng = np.random.default_rng(M + N)
+    bulk, top = np.empty(R), np.empty(R)
+    for r in range(R):
+        theta, X = net.init(rng, 3.0, 0.64), rng.standard_normal((N, M))
+        c = measured_statistics(net, theta, X, center=True)
+        assert not c.is_lower_bound  # a measurement is what it is
+        bulk[r] = c.m1 * c.n_params / ((N - 1) * C)  # tr G / rank
+        top[r] = c.lambda_max
+        # largest >= mean of the non-zero ones; eigvalsh is backward stable (1e-12 rel)
+        assert top[r] >= bulk[r] * (1 - 1e-12)
+    se = bulk.std(ddof=1) / np.sqrt(R)
+    assert abs(bulk.mean() - pred.lambda_max) <= N_SE * se, (bulk.mean(), pred.lambda_max, se)
+    # the bound is not tight here (N C is not << M): the measured largest eigenvalue lies
+    # above it by more than N_SE of its standard errors over the networks (by 2.7x and
+    # 1.4x the bound at these sizes: a real gap, not noise)
+    se_top = top.std(ddof=1) / np.sqrt(R)
+    assert top.mean() - pred.lambda_max > N_SE * se_top, (top.mean(), pred.lambda_max, se_top)
+
+
+def test_width_sweep_labels_the_mean_subtracted_theory_as_a_lower_bound():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sw = width_sweep([16, 32], depth=1, n_outputs=2, n_samples=6, n_networks=2, rng=0)
+    assert "lower bd" in sw.summary().splitlines()[2]
+    labels = [line.get_label() for line in sw.plot()[2].get_lines()]
+    assert "mean-field lower bound, $\\lambda_{\\max}$, mean-subtracted" in labels
+    assert not any(lab.startswith("theory") and "mean-subtracted" in lab for lab in labels)
+    plt.close("all")
+
+
 def test_width_sweep_summary_and_plot():
     sw = width_sweep([16, 32], depth=1, output="softmax", n_outputs=3, n_samples=6,
                      n_networks=2, n_mc=4, rng=0)

@@ -351,7 +351,9 @@ class AsymptoticReport:
         theory's standard deviation (points on the diagonal when the theory holds), the
         coverage of the Wald intervals with their confidence intervals, and a chi-square QQ
         plot of the Mahalanobis distances. A list of sample sizes: how the variance ratio
-        and the coverage converge with ``n`` (``n=`` picks one size instead).
+        and the coverage converge with ``n``, one coverage panel per parameter with the
+        exact Clopper-Pearson intervals (:func:`plot_convergence`; ``n=`` picks one size
+        instead).
 
         Returns
         -------
@@ -479,9 +481,12 @@ def plot_convergence(report, fig=None):
     """Variance ratio and Wald coverage against ``n`` for a convergence study.
 
     Left: the variance ratio of every parameter with its simultaneous confidence
-    interval (1 is the Cramér-Rao bound). Right: the coverage of the Wald intervals of
-    each information estimator, averaged over the parameters (bars: smallest and largest
-    parameter).
+    interval (1 is the Cramér-Rao bound). Right: one panel per parameter (titled with its
+    name) with the coverage of the Wald intervals of each information estimator against
+    ``n``, its exact Clopper-Pearson interval (Clopper & Pearson 1934, *Biometrika* 26,
+    404-413; the ``coverage_ci`` of the report: simultaneous over the checks of each ``n``,
+    Bonferroni) and the nominal level (dashed). A method without standard errors for a
+    parameter (``coverage`` NaN) has no points in its panel.
 
     Examples
     --------
@@ -490,46 +495,75 @@ def plot_convergence(report, fig=None):
     >>> import fisherstat as fs
     >>> from fisherstat.asymptotics import check_asymptotics
     >>> rep = check_asymptotics(fs.models.Poisson(), [3.0], n=[10, 40], reps=100, rng=0)
-    >>> len(rep.plot().axes)
-    2
+    >>> [ax.get_title() for ax in rep.plot().axes]       # variance ratio, coverage of lam
+    ['', 'lam']
     """
     _check_report(report, single=False)
     plt = require_matplotlib()
     check_figure(fig)
 
+    names = report.param_names
+    p = len(names)
+    rows = -(-p // 3)                       # coverage panels: at most 3 per row
+    cols = -(-p // rows)
     if fig is None:
-        fig = plt.figure(figsize=(9, 3.6), layout="constrained")
+        fig = plt.figure(figsize=(4.5 + 2.8 * cols, max(3.6, 2.6 * rows)),
+                         layout="constrained")
     else:
         fig.clear()
-    ax1, ax2 = fig.subplots(1, 2)
+    gs = fig.add_gridspec(rows, 1 + cols, width_ratios=[1.5] + [1.0] * cols)
+    ax1 = fig.add_subplot(gs[:, 0])
     ns = np.array(report.sizes, dtype=float)
     order = np.argsort(ns)
     ns = ns[order]
     res = [report._results[i] for i in order]
-    p = len(report.param_names)
     shift = np.exp(np.linspace(-0.03, 0.03, p)) if p > 1 else np.ones(1)
-    for j, nm in enumerate(report.param_names):
+    for j, nm in enumerate(names):
         ratio = np.array([r["variance_ratio"][j] for r in res])
         ci = np.array([r["variance_ratio_ci"][j] for r in res])
         ax1.errorbar(ns * shift[j], ratio, yerr=[ratio - ci[:, 0], ci[:, 1] - ratio], fmt="o-",
                      ms=3, capsize=2, lw=1, label=nm)
     ax1.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax1.set_xscale("log")
+    _sizes_axis(ax1, ns)
     ax1.set_xlabel("n")
     ax1.set_ylabel("variance / Cramér-Rao bound")
     ax1.legend(fontsize=7)
-    for k, m in enumerate(COVERAGE_METHODS):
-        cov = np.array([r["coverage"][k] for r in res])  # (sizes, p)
-        if not np.isfinite(cov).any():
-            continue
-        mean = np.nanmean(cov, axis=1)
-        ax2.errorbar(ns, mean, yerr=[mean - np.nanmin(cov, axis=1), np.nanmax(cov, axis=1) - mean],
-                     fmt="o-", ms=3, capsize=2, lw=1, color=_COLORS[m], label=m)
-    ax2.axhline(report.level, color="k", lw=0.8, ls="--")
-    ax2.set_xscale("log")
-    ax2.set_xlabel("n")
-    ax2.set_ylabel(f"coverage of {report.level:.0%} Wald intervals")
-    ax2.legend(fontsize=7)
-    fig.suptitle(f"{report.model}: convergence with n ({report.reps} replicates each)",
+    cov = np.array([r["coverage"] for r in res])        # (sizes, 4, p)
+    ci = np.array([r["coverage_ci"] for r in res])      # (sizes, 4, p, 2)
+    k_m = len(COVERAGE_METHODS)
+    mshift = np.exp(np.linspace(-0.06, 0.06, k_m))     # methods side by side at each n
+    first = None
+    for j, nm in enumerate(names):
+        ax = fig.add_subplot(gs[j // cols, 1 + j % cols], sharey=first)
+        first = first or ax
+        for k, m in enumerate(COVERAGE_METHODS):
+            c, lo, hi = cov[:, k, j], ci[:, k, j, 0], ci[:, k, j, 1]
+            good = np.isfinite(c)
+            if not good.any():
+                continue
+            ax.errorbar(ns[good] * mshift[k], c[good], yerr=[c[good] - lo[good],
+                                                               hi[good] - c[good]],
+                        fmt="o-", ms=3, capsize=2, lw=1, color=_COLORS[m], label=m)
+        ax.axhline(report.level, color="k", lw=0.8, ls="--", label=f"nominal {report.level:g}")
+        _sizes_axis(ax, ns)
+        ax.set_title(nm, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if j // cols == rows - 1:
+            ax.set_xlabel("n", fontsize=8)
+        if j % cols == 0:
+            ax.set_ylabel(f"coverage of {report.level:.0%} Wald intervals", fontsize=8)
+        if j == 0:
+            ax.legend(fontsize=6, loc="best")
+    fig.suptitle(f"{report.model}: convergence with n ({report.reps} replicates each); "
+                 f"coverage bars: exact Clopper-Pearson, simultaneous {report.level:.0%}",
                  fontsize=10)
     return fig
+
+
+def _sizes_axis(ax, ns):
+    """A log axis of sample sizes, ticked at the sizes (no overlapping minor labels)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.set_xticks(ns, [f"{v:g}" for v in ns])
+    ax.xaxis.set_minor_formatter(NullFormatter())

@@ -54,7 +54,8 @@ class WidthSweep:
         ``'m1'``, ``'m2'``, ``'lambda_max'``, ``'outlier_mean'`` and
         ``'lambda_max_centered'`` (mean-subtracted output) -> (n_widths, n_networks).
     predicted, leading : dict
-        The same keys -> (n_widths,).
+        The same keys -> (n_widths,); ``'lambda_max_centered'`` is a lower bound, not a
+        prediction (:attr:`~fisherstat.nn.SpectrumStatistics.is_lower_bound`).
     seconds : float
         Wall time of the sweep.
 
@@ -130,11 +131,12 @@ class WidthSweep:
             f"{self.output} output, C = {self.n_outputs}, N = {self.n_samples}, "
             f"{self.n_networks} networks per width ({self.seconds:.1f} s)",
             f"kappa1 = {o.kappa1:.4g}, kappa2 = {o.kappa2:.4g}, alpha = {o.alpha:.4g}; "
-            "measured: mean (standard error); theory: finite-width [leading order]",
+            "measured: mean (standard error); theory: finite-width [leading order]; "
+            "centred max: the theory is a lower bound (the mean-field bulk)",
             f"{'M':>5} {'P':>9} | {'m1 measured':>19} {'theory':>9} | "
             f"{'m2 measured':>17} {'theory':>8} | {'lambda_max meas.':>18} "
             f"{'theory':>8} {'[leading]':>9} | {'outlier mean':>16} {'theory':>8} | "
-            f"{'centred max':>16} {'theory':>8}"]
+            f"{'centred max':>16} {'lower bd':>8}"]
         for i, M in enumerate(self.widths):
             def ms(k, fmt, i=i):
                 return f"{self.mean(k)[i]:{fmt}} ({self.stderr(k)[i]:.2g})"
@@ -157,10 +159,12 @@ class WidthSweep:
     def plot(self, ax=None):
         """Log-log theory lines and measured points (mean and standard error).
 
-        Solid lines: the finite-width predictions; dotted: Karakida's leading order. The
-        mean-subtracted prediction is the mean-field bulk, which the measurement follows
-        only for N C << M (module notes). ``ax``: None (a new figure with three panels)
-        or a sequence of three Axes. Returns the array of Axes.
+        Solid lines: the finite-width predictions; dotted: Karakida's leading order. For
+        the mean-subtracted output the (dashed) line is a *lower bound*, labelled so: the largest
+        eigenvalue of the mean-field Gram matrix, where the centred bulk is degenerate
+        (:attr:`SpectrumStatistics.is_lower_bound`); the measurement lies above it, close
+        only for N C << M. ``ax``: None (a new figure with three panels) or a sequence of
+        three Axes. Returns the array of Axes.
         """
         import matplotlib.pyplot as plt
         from matplotlib.ticker import NullFormatter
@@ -173,15 +177,18 @@ class WidthSweep:
         for a in ax:
             check_axes(a, "ax")
         M = self.widths
-        panels = [("m1", [("m1", "C0", r"$m_\lambda$")], r"mean eigenvalue $m_\lambda$"),
-                  ("m2", [("m2", "C1", r"$s_\lambda$")], r"second moment $s_\lambda$"),
-                  ("lambda_max", [("lambda_max", "C2", r"$\lambda_{\max}$"),
+        panels = [("m1", [("m1", "C0", r"$m_\lambda$", "theory")],
+                   r"mean eigenvalue $m_\lambda$"),
+                  ("m2", [("m2", "C1", r"$s_\lambda$", "theory")], r"second moment $s_\lambda$"),
+                  ("lambda_max", [("lambda_max", "C2", r"$\lambda_{\max}$", "theory"),
                                   ("lambda_max_centered", "C3",
-                                   r"$\lambda_{\max}$, mean-subtracted")],
+                                   r"$\lambda_{\max}$, mean-subtracted",
+                                   "mean-field lower bound,")],
                    "largest eigenvalue")]
         for a, (_, series, title) in zip(ax, panels, strict=True):
-            for key, color, label in series:
-                a.plot(M, self.predicted[key], "-", color=color, label=f"theory {label}")
+            for key, color, label, kind in series:
+                style = "-" if kind == "theory" else "--"  # a bound: dashed
+                a.plot(M, self.predicted[key], style, color=color, label=f"{kind} {label}")
                 a.plot(M, self.leading[key], ":", color=color, lw=1)
                 a.errorbar(M, self.mean(key), yerr=self.stderr(key), fmt="o", color=color,
                            ms=4, capsize=2, label=f"measured {label}")
