@@ -71,7 +71,7 @@ class Progress:
             if self.total is None:
                 self._next = 1.0
             return
-        self._bar = tqdm(total=self.total, desc=desc, unit=_TQDM_UNITS.get(unit, unit),
+        self._bar = tqdm(total=self.total, desc=desc, unit=_TQDM_UNITS.get(unit, f" {unit}s"),
                          file=self.file, dynamic_ncols=True)
 
     def update(self, k: int = 1, postfix: str | None = None) -> None:
