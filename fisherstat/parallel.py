@@ -52,7 +52,6 @@ import pickle
 import queue
 import sys
 import threading
-import time
 import types
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -60,6 +59,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._progress import Progress
 from ._validation import check_int
 from .exceptions import WorkerLostWarning
 
@@ -332,46 +332,6 @@ def shutdown_pools() -> None:
         pools += [_RETIRED.popitem()[1] for _ in range(len(_RETIRED))]
     for pool in pools:
         pool.shutdown(wait=True)
-
-
-class Progress:
-    """A progress bar: ``tqdm`` when installed, else a plain text line every ~10 %.
-
-    Writes to ``sys.stderr``. ``enabled=False`` makes every call a no-op.
-    """
-
-    def __init__(self, total: int, desc: str = "", enabled: bool = True, file=None):
-        self.total, self.desc, self.enabled = int(total), desc, bool(enabled)
-        self.file = sys.stderr if file is None else file
-        self.done, self._bar, self._next = 0, None, 0.0
-        if not self.enabled:
-            return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            self._t0 = time.perf_counter()
-            return
-        self._bar = tqdm(total=self.total, desc=desc, unit="rep", file=self.file,
-                         dynamic_ncols=True)
-
-    def update(self, k: int) -> None:
-        self.done += int(k)
-        if not self.enabled:
-            return
-        if self._bar is not None:
-            self._bar.update(int(k))
-            return
-        frac = self.done / max(self.total, 1)
-        if frac >= self._next or self.done >= self.total:
-            elapsed = time.perf_counter() - self._t0
-            print(f"{self.desc}: {self.done}/{self.total} replicates ({100 * frac:.0f}%, "
-                  f"{elapsed:.1f} s)", file=self.file, flush=True)
-            self._next = math.floor(frac * 10 + 1) / 10
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 def map_chunks(

@@ -55,6 +55,7 @@ import numpy as np
 from scipy import linalg, optimize
 from scipy.linalg import blas
 
+from .._progress import progress_bar
 from ._problem import Problem, lmat_of
 from .criteria import quad_rows, sqrt_psd
 
@@ -550,8 +551,14 @@ def _can_prune(problem: Problem) -> bool:
 
 
 def run_algorithm(problem: Problem, algorithm: str, *, tol: float, max_iter: int,
-                  max_time: float, rng, prune: bool = True, w0=None) -> tuple[np.ndarray, RunInfo]:
-    """Run one algorithm; returns the weights (length ``n``) and a :class:`RunInfo`."""
+                  max_time: float, rng, prune: bool = True, w0=None,
+                  progress: bool = False) -> tuple[np.ndarray, RunInfo]:
+    """Run one algorithm; returns the weights (length ``n``) and a :class:`RunInfo`.
+
+    ``progress=True`` shows the iterations on stderr with the equivalence-theorem gap
+    ``1 - efficiency bound`` (tqdm if installed, plain text otherwise); the bar is updated
+    at the checks of the bound, so it costs nothing when off.
+    """
     if problem.family not in ("D", "L"):
         raise ValueError(f"algorithm {algorithm!r} needs a differentiable criterion; "
                          f"{problem.crit.name} is solved by its own exact method")
@@ -567,10 +574,29 @@ def run_algorithm(problem: Problem, algorithm: str, *, tol: float, max_iter: int
         algorithm]
     if max_iter is None:
         max_iter = {"rex": 10**4, "multiplicative": 10**7, "fedorov_wynn": 10**8}[algorithm]
-    w = fn(problem, np.array(w0, dtype=float), tol, max_iter, max_time, rng,
-           prune and _can_prune(problem), info, t0)
+    bar = progress_bar(progress, f"{algorithm} ({problem.crit.name}, {problem.n} candidates)")
+    try:
+        w = fn(problem, np.array(w0, dtype=float), tol, max_iter, max_time, rng,
+               prune and _can_prune(problem), info, t0, bar)
+    finally:
+        if bar is not None:
+            bar.update(info.iterations - bar.done)
+            bar.close(_gap_text(info.efficiency_bound, tol)
+                      + (", converged" if info.converged else ", stopped before converging"))
     info.seconds = time.perf_counter() - t0
     return w, info
+
+
+def _gap_text(eff: float, tol: float) -> str:
+    """The equivalence-theorem gap ``1 - efficiency bound`` against the stopping ``tol``."""
+    return f"gap {1.0 - eff:.2e}, tol {tol:.0e}"
+
+
+def _record(info: RunInfo, t0: float, eff: float, bar, tol: float) -> None:
+    """Trace one check of the efficiency bound (and show it when progress is on)."""
+    info.trace.append((time.perf_counter() - t0, eff))
+    if bar is not None:
+        bar.update(info.iterations - bar.done, _gap_text(eff, tol))
 
 
 def _rank_error(problem: Problem, rank: int) -> ValueError:
@@ -584,12 +610,12 @@ def _rank_error(problem: Problem, rank: int) -> ValueError:
     )
 
 
-def _check(problem, st, act, info, tol, t0, d=None):
+def _check(problem, st, act, info, tol, t0, bar=None):
     """Efficiency bound on the active set, verified on all candidates when pruned."""
-    d = act.sensitivity(st) if d is None else d
+    d = act.sensitivity(st)
     maxd = float(d.max())
     eff = st.b / maxd
-    info.trace.append((time.perf_counter() - t0, eff))
+    _record(info, t0, eff, bar, tol)
     if eff >= 1.0 - tol and act.idx is not None:
         d_all = problem.sensitivity(st)
         maxd_all = float(d_all.max())
@@ -614,14 +640,14 @@ def _prune(problem, act, d, maxd, w, info):
     return d
 
 
-def _rex(problem, w, tol, max_iter, max_time, rng, prune, info, t0, gamma=4):
+def _rex(problem, w, tol, max_iter, max_time, rng, prune, info, t0, bar, gamma=4):
     act = _Active(problem)
     pair_fn = _pairs_fast if problem.fast else _pairs_general
     while True:
         st = problem.state(w)
         if not st.ok:
             raise RuntimeError("rex: the information became singular (please report)")
-        d, maxd, eff, done = _check(problem, st, act, info, tol, t0)
+        d, maxd, eff, done = _check(problem, st, act, info, tol, t0, bar)
         if done or info.iterations >= max_iter or time.perf_counter() - t0 > max_time:
             break
         info.iterations += 1
@@ -643,7 +669,7 @@ def _rex(problem, w, tol, max_iter, max_time, rng, prune, info, t0, gamma=4):
     return w
 
 
-def _multiplicative(problem, w, tol, max_iter, max_time, rng, prune, info, t0):
+def _multiplicative(problem, w, tol, max_iter, max_time, rng, prune, info, t0, bar):
     # lambda = 1 for D (Silvey et al. 1978), 1/2 otherwise (Fellman 1974, Yu 2010); with
     # nuisance parameters (Ds) the undamped update can oscillate, so it is damped too
     plain_d = problem.family == "D" and all(lc.N.size == 0 for lc in problem.locals)
@@ -653,7 +679,7 @@ def _multiplicative(problem, w, tol, max_iter, max_time, rng, prune, info, t0):
     while True:
         rows = act.rows()
         st = problem.state(w[rows], idx=rows)
-        d, maxd, eff, done = _check(problem, st, act, info, tol, t0)
+        d, maxd, eff, done = _check(problem, st, act, info, tol, t0, bar)
         if done or info.iterations >= max_iter or time.perf_counter() - t0 > max_time:
             break
         info.iterations += 1
@@ -670,18 +696,18 @@ def _multiplicative(problem, w, tol, max_iter, max_time, rng, prune, info, t0):
     return w
 
 
-def _fedorov_wynn(problem, w, tol, max_iter, max_time, rng, prune, info, t0):
+def _fedorov_wynn(problem, w, tol, max_iter, max_time, rng, prune, info, t0, bar):
     if _can_prune(problem):
-        return _fw_d_rank_one(problem, w, tol, max_iter, max_time, prune, info, t0)
+        return _fw_d_rank_one(problem, w, tol, max_iter, max_time, prune, info, t0, bar)
     if (problem.family == "L" and len(problem.locals) == 1 and problem.locals[0].r == 1):
-        return _fw_l_rank_one(problem, w, tol, max_iter, max_time, info, t0)
+        return _fw_l_rank_one(problem, w, tol, max_iter, max_time, info, t0, bar)
     while True:
         st = problem.state(w)
         d = problem.sensitivity(st)
         j = int(np.argmax(d))
         maxd = float(d[j])
         eff = st.b / maxd
-        info.trace.append((time.perf_counter() - t0, eff))
+        _record(info, t0, eff, bar, tol)
         info.efficiency_bound, info.max_sensitivity, info.bound = eff, maxd, st.b
         if eff >= 1.0 - tol:
             info.converged = True
@@ -702,7 +728,8 @@ def _fedorov_wynn(problem, w, tol, max_iter, max_time, rng, prune, info, t0):
     return w
 
 
-def _fw_d_rank_one(problem, w, tol, max_iter, max_time, prune, info, t0, refresh=200):
+def _fw_d_rank_one(problem, w, tol, max_iter, max_time, prune, info, t0, bar,
+                   refresh=200):
     """Wynn-Fedorov for D with rank-one factors: O(n m) Sherman-Morrison updates."""
     lc = problem.locals[0]
     m = problem.s
@@ -711,7 +738,7 @@ def _fw_d_rank_one(problem, w, tol, max_iter, max_time, prune, info, t0, refresh
     while True:
         if k % refresh == 0:  # recompute from scratch (no drift), check, delete candidates
             st = problem.state(w)
-            d, maxd, eff, done = _check(problem, st, act, info, tol, t0)
+            d, maxd, eff, done = _check(problem, st, act, info, tol, t0, bar)
             if done:
                 break
             if prune:
@@ -722,7 +749,7 @@ def _fw_d_rank_one(problem, w, tol, max_iter, max_time, prune, info, t0, refresh
         k += 1
         if info.iterations >= max_iter or time.perf_counter() - t0 > max_time:
             st = problem.state(w)
-            _check(problem, st, act, info, tol, t0)
+            _check(problem, st, act, info, tol, t0, bar)
             break
         j = int(np.argmax(d))
         dj = float(d[j])
@@ -762,7 +789,7 @@ def _fw_l_step(phi0, d, h):
     return beta / (1.0 + beta)
 
 
-def _fw_l_rank_one(problem, w, tol, max_iter, max_time, info, t0, refresh=200):
+def _fw_l_rank_one(problem, w, tol, max_iter, max_time, info, t0, bar, refresh=200):
     """Wynn-Fedorov for A/L/I/c with rank-one factors: O(n m) updates per iteration."""
     lc = problem.locals[0]
     F = lc.F
@@ -776,7 +803,7 @@ def _fw_l_rank_one(problem, w, tol, max_iter, max_time, info, t0, refresh=200):
             h = problem.sensitivity(st)
             maxd = float(h.max())
             eff = st.b / maxd
-            info.trace.append((time.perf_counter() - t0, eff))
+            _record(info, t0, eff, bar, tol)
             info.efficiency_bound, info.max_sensitivity, info.bound = eff, maxd, st.b
             if eff >= 1.0 - tol:
                 break

@@ -54,7 +54,7 @@ __all__ = ["bayesian_design", "maximin_design", "MaximinResult"]
 def bayesian_design(model, prior_sample, candidates=None, criterion="D", prior_weights=None,
                     algorithm: str = "rex", tol: float = 1e-6, x_bounds=None, *,
                     params=None, max_iter: int | None = None, max_time: float = 600.0,
-                    rng=None) -> DesignResult:
+                    rng=None, progress: bool = False) -> DesignResult:
     r"""Pseudo-Bayesian optimal design: the criterion averaged over a prior sample.
 
     Parameters
@@ -62,7 +62,7 @@ def bayesian_design(model, prior_sample, candidates=None, criterion="D", prior_w
     model : RegressionModel or Polynomial
     prior_sample : array_like, shape (J, p)
         Parameter vectors drawn from (or representing) the prior.
-    candidates, criterion, algorithm, tol, x_bounds, params, max_iter, max_time, rng
+    candidates, criterion, algorithm, tol, x_bounds, params, max_iter, max_time, rng, progress
         As in :func:`~fisherstat.design.optimal_design` (``E`` is not supported).
     prior_weights : array_like, shape (J,), optional
         Weights of the prior points (default uniform).
@@ -87,7 +87,7 @@ def bayesian_design(model, prior_sample, candidates=None, criterion="D", prior_w
     _validate_rows(as_model(model), ps, "prior_sample")
     return optimal_design(model, ps, candidates, criterion, algorithm, tol, x_bounds,
                           params=params, prior_weights=prior_weights, max_iter=max_iter,
-                          max_time=max_time, rng=rng)
+                          max_time=max_time, rng=rng, progress=progress)
 
 
 def _validate_rows(model, th, name):

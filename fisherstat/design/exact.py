@@ -29,7 +29,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_random_state, check_scalar
+from .._progress import progress_bar
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_random_state,
+    check_scalar,
+)
 from ._common import DesignResult, as_model, check_candidates, prior_thetas
 from ._problem import build_problem, resolve_targets
 from ._sensitivity import design_matrices
@@ -157,8 +164,12 @@ def _scores(problem, Ms):
     return Bs
 
 
-def _exchange(problem, counts, N, method, max_exchanges=10_000):
-    """Best-improvement exchanges of one run until no examined exchange improves."""
+def _exchange(problem, counts, N, method, bar=None, max_exchanges=10_000):
+    """Best-improvement exchanges of one run until no examined exchange improves.
+
+    ``bar`` (a :class:`~fisherstat._progress.Progress` or None) counts the exchanges and
+    shows the criterion's improvement of the last one.
+    """
     n = problem.n
     q = problem.q
     n_ex = 0
@@ -193,6 +204,8 @@ def _exchange(problem, counts, N, method, max_exchanges=10_000):
             counts[best[1]] -= 1
             counts[best[2]] += 1
             n_ex += 1
+            if bar is not None:
+                bar.update(1, f"relative det gain {best[0]:.2e}")
             continue
         nK = supp.size if method == "fedorov" else min(supp.size, max(2, q))
         Kset = supp[np.argsort(d[supp])[:nK]]
@@ -216,6 +229,8 @@ def _exchange(problem, counts, N, method, max_exchanges=10_000):
         counts[best[1]] -= 1
         counts[best[2]] += 1
         n_ex += 1
+        if bar is not None:
+            bar.update(1, f"loss {loss0 - best[0]:.8g}, gain {best[0]:.2e}")
     return counts, n_ex
 
 
@@ -227,7 +242,7 @@ def d_unnorm(F, Mi):
 def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
                  approximate: DesignResult | None = None, exchange: str = "kl",
                  params: Sequence[str] | str | None = None, prior_weights=None,
-                 tol: float = 1e-9, rng=None) -> ExactDesignResult:
+                 tol: float = 1e-9, rng=None, progress: bool = False) -> ExactDesignResult:
     r"""Exact design of ``n_runs`` runs: efficient rounding + exchange (see module docs).
 
     Parameters
@@ -241,6 +256,12 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
     exchange : {'kl', 'fedorov'}
     tol : float
         Tolerance of the approximate optimum (its efficiency bound).
+    rng : None, int or Generator
+        For the approximate optimum (see :func:`~fisherstat.design.optimal_design`).
+    progress : bool, default False
+        Show on stderr the iterations of the approximate optimum (unless given) and then
+        the exchanges with the improvement of each (tqdm if installed, plain text
+        otherwise); the result is the same as without.
 
     Returns
     -------
@@ -264,6 +285,7 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
     N = _check_runs(n_runs)
     tol = check_scalar(tol, "tol", low=0, high=1)
     rng = check_random_state(rng)
+    progress = check_bool(progress, "progress")
     if approximate is not None and not isinstance(approximate, DesignResult):
         raise TypeError(f"approximate must be a DesignResult (from optimal_design) or None, "
                         f"got {type(approximate).__name__}")
@@ -279,7 +301,8 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
     if approximate is None:
         approximate = optimal_design(model, thetas if bayes else thetas[0], X, crit,
                                      tol=tol, params=params,
-                                     prior_weights=prior if bayes else None, rng=rng)
+                                     prior_weights=prior if bayes else None, rng=rng,
+                                     progress=progress)
     targets = resolve_targets(model, params, crit)
     rounded = efficient_rounding(approximate.design, N)
     # the exchange works on the candidates plus the rounded support points
@@ -292,7 +315,13 @@ def exact_design(model, theta, candidates, n_runs: int, criterion="D", *,
                          f"design must estimate) for the {crit.name}-criterion, got {N}")
     counts = np.zeros(Xall.shape[0], dtype=int)
     counts[X.shape[0]:] = rounded.counts
-    counts, n_ex = _exchange(problem, counts, N, exchange)
+    bar = progress_bar(progress, f"exact design ({exchange} exchange, {N} runs)",
+                       unit="exchange")
+    try:
+        counts, n_ex = _exchange(problem, counts, N, exchange, bar)
+    finally:
+        if bar is not None:
+            bar.close()
     supp = np.flatnonzero(counts > 0)
     names = approximate.design.names
     ed = ExactDesign(Xall[supp], counts[supp], names)

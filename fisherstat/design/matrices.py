@@ -107,7 +107,7 @@ def _factor_of(information, factor):
 def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
                     param_names: Sequence[str] | None = None, params=None,
                     algorithm: str = "rex", tol: float = 1e-6, max_iter: int | None = None,
-                    max_time: float = 600.0, rng=None):
+                    max_time: float = 600.0, rng=None, progress: bool = False):
     r"""Optimal approximate design over candidates given by their information matrices.
 
     Parameters
@@ -125,7 +125,7 @@ def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
     params : sequence of str or 'all', optional
         Parameters of interest (default all; a :class:`~fisherstat.design.Ds` criterion
         names its own).
-    algorithm, tol, max_iter, max_time, rng
+    algorithm, tol, max_iter, max_time, rng, progress
         As in :func:`~fisherstat.design.optimal_design`.
 
     Returns
@@ -166,4 +166,4 @@ def optimal_weights(information=None, *, factor=None, criterion="D", costs=None,
         params = "all"
     return optimal_design(model, np.zeros(p), np.arange(k, dtype=float), criterion,
                           algorithm, tol, params=params,
-                          max_iter=max_iter, max_time=max_time, rng=rng)
+                          max_iter=max_iter, max_time=max_time, rng=rng, progress=progress)

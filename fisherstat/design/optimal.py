@@ -18,7 +18,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_random_state, check_scalar
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_random_state,
+    check_scalar,
+)
 from ._common import (  # noqa: F401  (as_model ... are re-exported: their home until 0.x)
     DesignResult,
     as_model,
@@ -53,6 +59,7 @@ def optimal_design(
     max_time: float = 600.0,
     prune: bool = True,
     rng=None,
+    progress: bool = False,
 ) -> DesignResult:
     r"""Locally optimal (or pseudo-Bayesian) approximate design on a candidate set.
 
@@ -94,6 +101,10 @@ def optimal_design(
     rng : None, int or Generator
         Randomness of ``rex`` (the pair order); ``None`` (default) draws fresh entropy, so
         pass a seed for reproducible iteration counts.
+    progress : bool, default False
+        Show the iterations of the first-order algorithm on stderr (tqdm if installed,
+        plain text otherwise) with the equivalence-theorem gap ``1 - efficiency bound``
+        against ``tol``; the result is the same as without.
 
     Returns
     -------
@@ -141,6 +152,7 @@ def optimal_design(
         max_iter = check_int(max_iter, "max_iter", low=1)
     max_time = check_scalar(max_time, "max_time", low=0)
     rng = check_random_state(rng)
+    progress = check_bool(progress, "progress")
     thetas, prior, bayes = prior_thetas(model, theta, prior_weights)
     bounds = None
     if candidates is None:
@@ -165,7 +177,7 @@ def optimal_design(
         w, algo_name, iterations = _exact(problem, tol, rng)
     else:
         w, info = run_algorithm(problem, algorithm, tol=tol, max_iter=max_iter,
-                                max_time=max_time, rng=rng, prune=prune)
+                                max_time=max_time, rng=rng, prune=prune, progress=progress)
         algo_name, iterations, n_deleted = algorithm, info.iterations, info.n_deleted
         trace = tuple(info.trace)
     w = np.where(w > 1e-10, w, 0.0)  # e.g. the vanishing weights of 'multiplicative'

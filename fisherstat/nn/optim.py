@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._progress import progress_bar
 from .._validation import as_float_array, check_choice, check_int, check_random_state, check_scalar
 from ._checks import NonFiniteError, check_bool
 from .fisher import KINDS, STRUCTURES, fisher
@@ -479,7 +480,8 @@ def _full_loss(net, theta, X, y, penalty):
 def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
           batch_size: int | None = None, rng=None, X_test=None, y_test=None,
           record_every: int = 1, target_loss: float | None = None,
-          penalty: Callable | None = None, callback: Callable | None = None) -> TrainResult:
+          penalty: Callable | None = None, callback: Callable | None = None,
+          progress: bool = False) -> TrainResult:
     r"""Minimise the mean negative log-likelihood of ``net`` with ``optimizer``.
 
     Parameters
@@ -514,6 +516,9 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
         as ``callback.on_step(step, theta, batch_loss, grad, X=Xb, y=yb,
         theta_before=...)``: it also sees the mini-batch ``Xb, yb`` of the step and the
         parameters ``theta_before`` at which ``batch_loss`` and ``grad`` were computed.
+    progress : bool, default False
+        Show the steps on stderr with the mini-batch loss (tqdm if installed, plain text
+        otherwise); the result is the same as without.
 
     Returns
     -------
@@ -558,6 +563,7 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
             raise ValueError(f"penalty must be for net.n_params = {net.n_params} parameters, "
                              f"got a penalty of {n_pen}")
     rng = check_random_state(rng)
+    progress = check_bool(progress, "progress")
     on_step = getattr(callback, "on_step", None)
     if callback is not None and on_step is None and not callable(callback):
         raise TypeError("callback must be callable or have an on_step method, got "
@@ -588,6 +594,7 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
         raise ValueError(f"theta, X_test and y_test give a non-finite initial test loss {tl[0]} "
                          "(float64 overflow; rescale the inputs or the starting weights)")
     order, pos = rng.permutation(N), 0
+    bar = progress_bar(progress, f"train ({type(optimizer).__name__})", n_steps, unit="step")
     for step in range(1, n_steps + 1):
         if reached is not None:
             break
@@ -614,7 +621,11 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
                 except StepOverflow:
                     diverged = True
         batch_losses.append(float(loss))
+        if bar is not None:
+            bar.update(1, f"batch loss {float(loss):.6g}")
         if diverged or not np.all(np.isfinite(theta)):
+            if bar is not None:
+                bar.close("diverged")
             raise FloatingPointError(f"training diverged at step {step} (non-finite loss "
                                      "or parameters): lower the learning rate")
         if on_step is not None:
@@ -626,6 +637,8 @@ def train(net, theta, X, y, optimizer: Optimizer, *, n_steps: int = 100,
             record(step)
         if stop:
             break
+    if bar is not None:
+        bar.close()
     arr = np.asarray
     return TrainResult(theta, arr(steps), arr(losses), arr(accs),
                        arr(tl) if has_test else None, arr(ta) if has_test else None,

@@ -19,7 +19,13 @@ from .sampling import random_feasible, respace, window_grid
 __all__ = ["continuous", "exchange", "exchange_core"]
 
 
-def continuous(ev, times0, doses0, wins, spacing, svars, n_starts, rng, maxiter):
+def _show(bar, what: str, u: float) -> None:
+    """One step on the progress bar (``bar`` None: progress is off)."""
+    if bar is not None:
+        bar.update(1, f"{what}, utility {u:.8g}")
+
+
+def continuous(ev, times0, doses0, wins, spacing, svars, n_starts, rng, maxiter, bar=None):
     sizes = [t.size for t in times0]
     kinds = tuple(k for k, _, _ in svars)
     G = len(doses0)
@@ -97,26 +103,29 @@ def continuous(ev, times0, doses0, wins, spacing, svars, n_starts, rng, maxiter)
         return tl, dl, ev.utility(tl, dl)
 
     best = None
-    for xs in x_start:
+    for i, xs in enumerate(x_start):
         r = local(xs)
         if r is not None and (best is None or r[2] > best[2]):
             best = r
+        _show(bar, f"start {i + 1}/{len(x_start)}", -np.inf if best is None else best[2])
     if best is None:
         return times0, doses0, -np.inf
     # global polish: exchange samples over a grid of each window, then refine locally
     grids = [window_grid(w) for w in wins]
-    for _ in range(10):
+    for k in range(10):
         tl, dl, u = best
         tx, ux = exchange_core(ev, [t.copy() for t in tl], dl, wins, spacing, grids, 3)
         if not ux > u + 1e-10 * max(1.0, abs(u)):
+            _show(bar, f"polish {k + 1}: no gain", u)
             break
         r = local(pack(tx, dl))
         best = r if r is not None and r[2] >= ux else (tx, dl, ux)
+        _show(bar, f"polish {k + 1}", best[2])
     tl, dl, u = best
     return [np.asarray(t, dtype=float) for t in tl], dl, u
 
 
-def exchange(ev, times0, doses0, wins, spacing, candidates, maxiter):
+def exchange(ev, times0, doses0, wins, spacing, candidates, maxiter, bar=None):
     cand = np.unique(as_float_array(candidates, "candidates", ndim=1))
     if np.any(cand < 0):
         raise ValueError("candidates must be >= 0")
@@ -127,13 +136,16 @@ def exchange(ev, times0, doses0, wins, spacing, candidates, maxiter):
                              "candidates")
     grids = [[cand[(cand >= lo) & (cand <= hi)] for lo, hi in w] for w in wins]
     return exchange_core(ev, [t.copy() for t in times0], doses0, wins, spacing, grids,
-                          maxiter)
+                         maxiter, bar)
 
 
-def exchange_core(ev, times, doses, wins, spacing, grids, sweeps):
-    """Replace samples one at a time by the best admissible grid value until no gain."""
+def exchange_core(ev, times, doses, wins, spacing, grids, sweeps, bar=None):
+    """Replace samples one at a time by the best admissible grid value until no gain.
+
+    ``bar`` (a :class:`~fisherstat._progress.Progress` or None) advances by one per sample.
+    """
     u = ev.utility(times, doses)
-    for _ in range(sweeps):
+    for sweep in range(sweeps):
         improved = False
         for gi, g in enumerate(ev.groups):
             for j in range(times[gi].size):
@@ -149,6 +161,8 @@ def exchange_core(ev, times, doses, wins, spacing, grids, sweeps):
                         hi = others[j] if j < others.size else np.inf
                         ok &= (cand > lo) & (cand < hi)
                 cs = cand[ok]
+                if bar is not None:
+                    bar.update(1, f"sweep {sweep + 1}, utility {u:.8g}")
                 if cs.size == 0:
                     continue
                 batch = np.repeat(t[None, :], cs.size, axis=0)

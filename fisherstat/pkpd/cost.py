@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_float_array, check_scalar
+from .._validation import as_float_array, check_bool, check_scalar
 from ..design.matrices import optimal_weights
 from ..information import pinv_psd
 from ._criterion import criterion_name, population_criterion
@@ -35,7 +35,8 @@ from .population import Group, PopulationModel, as_groups
 __all__ = ["cost_design", "CostDesignResult", "approximate_weights"]
 
 
-def approximate_weights(model, mus, crit_name, params, cvec, algorithm, tol):
+def approximate_weights(model, mus, crit_name, params, cvec, algorithm, tol,
+                        progress=False):
     """Optimal weights over candidates with (normalised) information ``mus`` (k, P, P)."""
     names = model.estimated_names
     # rescale each parameter so that the problem is well conditioned (criteria are
@@ -50,7 +51,7 @@ def approximate_weights(model, mus, crit_name, params, cvec, algorithm, tol):
         cv = cvec
     crit = population_criterion(crit_name, names, params, cv)
     res = optimal_weights(mus_s, criterion=crit, param_names=names, algorithm=algorithm,
-                          tol=tol, rng=0)
+                          tol=tol, rng=0, progress=progress)
     w = np.zeros(mus.shape[0])
     pts = np.asarray(res.design.points, dtype=float).reshape(-1)
     w[pts.astype(int)] = res.design.weights
@@ -165,6 +166,7 @@ def cost_design(
     derived=None,
     algorithm: str = "rex",
     tol: float = 1e-7,
+    progress: bool = False,
 ) -> CostDesignResult:
     r"""Cost-normalised optimal approximate design over candidate sampling sequences.
 
@@ -190,6 +192,9 @@ def cost_design(
     algorithm : {'rex', 'multiplicative', 'fedorov_wynn'}
     tol : float
         Stop when the efficiency bound is ``>= 1 - tol``.
+    progress : bool, default False
+        Show the iterations of the design algorithm on stderr (as in
+        :func:`fisherstat.design.optimal_design`); the result is the same as without.
 
     Returns
     -------
@@ -217,6 +222,7 @@ def cost_design(
         raise TypeError("sequences must be a non-empty sequence of Groups (e.g. from "
                         "candidate_sequences)") from None
     crit_name = criterion_name(criterion)
+    progress = check_bool(progress, "progress")
     k = len(seqs)
     if callable(costs):
         c = np.array([float(costs(g)) for g in seqs])
@@ -251,7 +257,8 @@ def cost_design(
         full[: model.n_beta] = gb
         cvec = full[est]
     norm = mus / c[:, None, None]
-    w, res = approximate_weights(model, norm, crit_name, params, cvec, algorithm, tol)
+    w, res = approximate_weights(model, norm, crit_name, params, cvec, algorithm, tol,
+                                 progress)
     info = np.einsum("k,kij->ij", w, norm)
     crit = population_criterion(crit_name, model.estimated_names, params, cvec)
     val = float(crit.values(info[None], model.estimated_names)[0])

@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._figures import check_axes
-from .._validation import as_float_array, check_int, check_random_state
+from .._progress import progress_bar
+from .._validation import as_float_array, check_bool, check_int, check_random_state
 from ._criterion import CRITERIA, criterion_name, natural
 from ._evaluator import Evaluator, get_var
 from ._search import continuous, exchange
@@ -224,6 +225,7 @@ def optimize_design(
     n_starts: int = 3,
     rng=None,
     maxiter: int = 500,
+    progress: bool = False,
 ) -> OptimizationResult:
     r"""Optimise the sampling times (and doses, group sizes) of a population design.
 
@@ -270,6 +272,11 @@ def optimize_design(
         For the random starts (``None``: fresh entropy; pass a seed to reproduce them).
     maxiter : int
         Iterations per local optimisation (sweeps for the exchange).
+    progress : bool, default False
+        Show the steps on stderr (tqdm if installed, plain text otherwise) with the best
+        utility so far (the maximised criterion, e.g. ln det for ``'D'``): each local
+        optimisation and polish round (continuous mode) or each sample examined by the
+        exchange (candidates); the result is the same as without.
 
     Returns
     -------
@@ -302,6 +309,7 @@ def optimize_design(
     n_starts = check_int(n_starts, "n_starts", low=1)
     maxiter = check_int(maxiter, "maxiter", low=1)
     rng = check_random_state(rng)
+    progress = check_bool(progress, "progress")
     wins = sampling_windows(windows, groups)
     check_start(groups, wins, spacing)
     svars = []
@@ -328,15 +336,22 @@ def optimize_design(
         raise ValueError("design: the criterion is not finite at the start design (singular "
                          "FIM); start from a design that identifies the parameters")
 
-    if candidates is not None:
-        if svars:
-            raise ValueError("dose_bounds and duration_bounds are for continuous "
-                             "optimisation; with candidates, give each group its dose")
-        times, u = exchange(ev, times0, doses0, wins, spacing, candidates, maxiter)
-        doses = doses0
-    else:
-        times, doses, u = continuous(ev, times0, doses0, wins, spacing, svars, n_starts,
-                                      rng, maxiter)
+    if candidates is not None and svars:
+        raise ValueError("dose_bounds and duration_bounds are for continuous "
+                         "optimisation; with candidates, give each group its dose")
+    bar = progress_bar(progress, f"optimize_design ({crit_name}, "
+                       f"{'exchange' if candidates is not None else 'continuous'})",
+                       unit="step")
+    try:
+        if candidates is not None:
+            times, u = exchange(ev, times0, doses0, wins, spacing, candidates, maxiter, bar)
+            doses = doses0
+        else:
+            times, doses, u = continuous(ev, times0, doses0, wins, spacing, svars, n_starts,
+                                          rng, maxiter, bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if u < u0:  # never return a worse design than the start
         times, doses, u = times0, doses0, u0
     times = [np.sort(t) if spacing == 0 and np.all(w == w[0]) else t

@@ -15,7 +15,8 @@ import numpy as np
 from scipy import special
 
 from ..._figures import check_axes
-from ..._validation import check_choice, check_int, check_random_state, check_scalar
+from ..._progress import progress_bar
+from ..._validation import check_bool, check_choice, check_int, check_random_state, check_scalar
 from ..active import STRATEGIES, active_learning
 
 __all__ = ["LearningCurves", "compare_strategies", "make_redundant_pool"]
@@ -179,7 +180,7 @@ class LearningCurves:
 
 def compare_strategies(net, X_pool, y_pool, X_test, y_test, *,
                        strategies=("egl", "entropy", "random"), n_seeds: int = 5, rng=None,
-                       **kwargs) -> LearningCurves:
+                       progress: bool = False, **kwargs) -> LearningCurves:
     r"""Run :func:`active_learning` for several strategies over paired seeds.
 
     Seed ``s`` (a child of ``np.random.SeedSequence`` from ``rng``) gives every strategy
@@ -194,6 +195,9 @@ def compare_strategies(net, X_pool, y_pool, X_test, y_test, *,
         Members of :data:`STRATEGIES` (no repeats).
     n_seeds : int, default 5
     rng : int or np.random.Generator, optional
+    progress : bool, default False
+        Show the finished runs (strategy x seed) on stderr (tqdm if installed, plain text
+        otherwise); the result is the same as without.
     **kwargs
         Passed to :func:`active_learning` (``n_initial``, ``batch_size``, ``n_rounds``,
         ``optimizer``, ``n_steps``, ``l2``, ``warm_start``, ``sigma_w2``).
@@ -229,18 +233,25 @@ def compare_strategies(net, X_pool, y_pool, X_test, y_test, *,
         if key in kwargs:
             raise TypeError(f"compare_strategies does not take {key!r} in kwargs")
     n_seeds = check_int(n_seeds, "n_seeds", low=1)
+    progress = check_bool(progress, "progress")
     ss = np.random.SeedSequence(int(check_random_state(rng).integers(2**63)))
     seeds = ss.spawn(n_seeds)
     acc, loss, secs, sizes, chosen = [], [], [], None, []
+    bar = progress_bar(progress, "compare_strategies", len(strategies) * n_seeds, unit="run")
     for s in strategies:
-        runs = [active_learning(net, X_pool, y_pool, X_test, y_test, strategy=s,
-                                rng=seed, **kwargs)
-                for seed in seeds]
+        runs = []
+        for seed in seeds:
+            runs.append(active_learning(net, X_pool, y_pool, X_test, y_test, strategy=s,
+                                        rng=seed, **kwargs))
+            if bar is not None:
+                bar.update(1, f"strategy {s}")
         acc.append([r.test_accuracy for r in runs])
         loss.append([r.test_loss for r in runs])
         secs.append(sum(r.seconds for r in runs))
         chosen.append([r.labelled for r in runs])
         sizes = runs[0].n_labelled
+    if bar is not None:
+        bar.close()
     return LearningCurves(strategies, sizes, np.asarray(acc), np.asarray(loss),
                           np.asarray(secs), np.asarray(chosen, dtype=np.intp))
 

@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..._figures import check_axes
+from ..._progress import progress_bar
 from ..._validation import (
     as_float_array,
     check_choice,
@@ -354,7 +355,7 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
                        kind: str | None = None, lam=None, gamma: float = 1.0,
                        optimizer: Optimizer | None = None, n_steps: int = 1000,
                        batch_size: int | None = 32, theta0=None, n_samples: int = 1,
-                       rng=None) -> ContinualResult:
+                       rng=None, progress: bool = False) -> ContinualResult:
     r"""Train ``net`` on ``tasks`` in sequence with each method; the accuracy matrices.
 
     Every method starts from the same ``theta0`` and, task by task, sees the same
@@ -398,6 +399,9 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
     n_samples : int, default 1
         Labels per input for ``kind='monte_carlo'``.
     rng : int or np.random.Generator, optional
+    progress : bool, default False
+        Show the tasks trained (method x task) on stderr (tqdm if installed, plain text
+        otherwise); the result is the same as without.
 
     Returns
     -------
@@ -461,6 +465,7 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
         raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
     n_steps = check_int(n_steps, "n_steps", low=1)
     n_samples = check_int(n_samples, "n_samples", low=1)
+    progress = check_bool(progress, "progress")
     rng = check_random_state(rng)
     theta0 = net.init(rng) if theta0 is None else check_theta(net, theta0, "theta0")
     data = []
@@ -475,6 +480,7 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
 
     T = len(tasks)
     acc, thetas, seconds = {}, {}, {}
+    bar = progress_bar(progress, "continual_learning", len(methods) * T, unit="task")
     for m in methods:
         t0 = time.perf_counter()
         theta = theta0.copy()
@@ -489,6 +495,8 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
             Th[i] = theta
             for j, (_, _, Xt, yt) in enumerate(data):
                 A[i, j] = net._accuracy(theta, Xt, yt)
+            if bar is not None:
+                bar.update(1, f"{m}, task {i + 1}: accuracy {A[i, i]:.3f}")
             if i == T - 1 or m == "sgd":
                 continue
             if m == "l2":
@@ -509,5 +517,7 @@ def continual_learning(net, tasks, *, methods: Sequence[str] = ("sgd", "l2", "ew
                 penalty = new if penalty is None else penalty + new
         acc[m], thetas[m] = A, Th
         seconds[m] = time.perf_counter() - t0
+    if bar is not None:
+        bar.close()
     return ContinualResult(methods, acc, thetas, lams, kind if uses_ewc else None, gamma,
                            n_steps, None if batch_size is None else int(batch_size), seconds)

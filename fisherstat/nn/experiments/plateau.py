@@ -572,7 +572,8 @@ class EscapeRun:
 
 
 def escape_run(problem: TeacherStudent, optimizer: Optimizer, theta0, n_steps: int, *,
-               stop_below: float | None = None, factor: float = ESCAPE_FACTOR) -> EscapeRun:
+               stop_below: float | None = None, factor: float = ESCAPE_FACTOR,
+               progress: bool = False) -> EscapeRun:
     r"""Run ``optimizer`` (full batch) from ``theta0`` and record the path.
 
     Parameters
@@ -590,6 +591,9 @@ def escape_run(problem: TeacherStudent, optimizer: Optimizer, theta0, n_steps: i
         ``factor * problem.plateau_gap`` to stop at the escape).
     factor : float, default :data:`ESCAPE_FACTOR`
         Escape threshold (:func:`escape_iteration`).
+    progress : bool, default False
+        Show the iterations on stderr (as in :func:`~fisherstat.nn.train`); the result is
+        the same as without.
 
     Returns
     -------
@@ -630,7 +634,7 @@ def escape_run(problem: TeacherStudent, optimizer: Optimizer, theta0, n_steps: i
     diverged = False
     try:
         res = train(problem.net, theta0, problem.X, problem.y, optimizer, n_steps=n_steps,
-                    record_every=n_steps, callback=callback)
+                    record_every=n_steps, callback=callback, progress=progress)
         gaps = np.append(res.batch_loss, res.loss[-1]) - problem.loss_min
     except FloatingPointError:
         diverged = True  # the callback saw only the finite iterates

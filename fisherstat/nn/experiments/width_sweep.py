@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._figures import check_axes
-from ..._validation import check_choice, check_int, check_random_state
+from ..._progress import progress_bar
+from ..._validation import check_bool, check_choice, check_int, check_random_state
 from ..mean_field import (
     OUTPUTS,
     OrderParameters,
@@ -211,7 +212,7 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
                 sigma_w2: float = 3.0, sigma_b2: float = 0.64, output: str = "linear",
                 n_outputs: int = 3, n_samples: int = 100, n_networks: int = 3,
                 alphas: Sequence[float] | None = None, n_mc: int = 64,
-                rng=None) -> WidthSweep:
+                rng=None, progress: bool = False) -> WidthSweep:
     r"""Measure the Fisher spectrum statistics of random networks of growing width.
 
     For each width ``M`` and each of ``n_networks`` networks: ``MLP([M_0, M_1, ...,
@@ -237,6 +238,9 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
     n_mc : int
         Monte Carlo draws of logits for softmax/sigmoid predictions.
     rng : int or np.random.Generator, optional
+    progress : bool, default False
+        Show the networks measured on stderr (tqdm if installed, plain text otherwise)
+        with the current width; the result is the same as without.
 
     Returns
     -------
@@ -261,6 +265,7 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
     R = check_int(n_networks, "n_networks", low=1)
     n_mc = check_int(n_mc, "n_mc", low=2)
     rng = check_random_state(rng)
+    progress = check_bool(progress, "progress")
     t0 = time.perf_counter()
     op = order_parameters(activation, sigma_w2, sigma_b2, depth + 1, alphas)
     measured = {k: np.empty((widths.size, R)) for k in _STATS}
@@ -271,6 +276,7 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
     if output != "linear":  # the same logit draws for every width (as predicted_statistics)
         sets = ensemble(op, output, N, C, False, n_mc, check_random_state(1))
         sets_c = ensemble(op, output, N, C, True, n_mc, check_random_state(1))
+    bar = progress_bar(progress, "width_sweep", widths.size * R, unit="network")
     for i, M in enumerate(widths):  # loop over widths and networks
         sizes = op.widths(int(M), C)
         net = MLP(sizes, activation, output)
@@ -285,6 +291,8 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
             for k in ("m1", "m2", "lambda_max", "outlier_mean"):
                 measured[k][i, r] = getattr(s, k)
             measured["lambda_max_centered"][i, r] = float(np.linalg.eigvalsh(c)[-1])
+            if bar is not None:
+                bar.update(1, f"width {int(M)}")
         for target, fw in ((predicted, True), (leading, False)):
             theta1, theta2, P = op.kernel(int(M), C, finite_width=fw)
             if output == "linear":
@@ -297,6 +305,8 @@ def width_sweep(widths: Sequence[int], *, depth: int = 3, activation: str = "tan
             for j, k in enumerate(("m1", "m2", "lambda_max", "outlier_mean")):
                 target[k][i] = p[j]
             target["lambda_max_centered"][i] = pc[2]
+    if bar is not None:
+        bar.close()
     return WidthSweep(widths=widths, n_params=n_params, order=op, output=output,
                       n_outputs=C, n_samples=N, n_networks=R, depth=depth,
                       measured=measured, predicted=predicted, leading=leading,
