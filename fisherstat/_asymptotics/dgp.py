@@ -22,7 +22,10 @@ MLE on that sample (its Monte Carlo standard error is the sandwich's,
 value the caller knows in closed form; :math:`A` and :math:`B` are sample means at it. The
 standard errors of :math:`A`, :math:`B` and the sandwich are delete-a-group jackknife ones over
 20 consecutive groups of the sample (Quenouille 1956; Efron & Tibshirani 1993, *An
-Introduction to the Bootstrap*, sec. 11.5), holding :math:`\hat\theta^*` fixed.
+Introduction to the Bootstrap*, sec. 11.5). A fitted :math:`\hat\theta^*` is refitted
+without each group, to first order (one Newton step from :math:`\hat\theta^*`), because the
+sandwich depends on it at first order (for a Normal fit,
+:math:`A_{\sigma^2\sigma^2} = 1/(2\sigma^4)`).
 
 The theory, and :math:`B = E[s s^{\mathsf T}]` of one observation, assume independent
 observations (given the covariates, for a regression model): not a time series.
@@ -141,34 +144,46 @@ def pseudo_true(model, dgp: DataGeneratingProcess, theta_star, draws: int, rng, 
         except FitError as exc:
             raise FitError(f"the pseudo-true parameter: fitting {model!r} to {draws} draws "
                            f"from {dgp.description} failed: {exc}") from None
-    groups = np.array_split(np.arange(draws), N_GROUPS)
-    H = np.empty((N_GROUPS,) + (model.n_params,) * 2)
-    G = np.empty_like(H)
-    for g, idx in enumerate(groups):
-        x_g = None if X is None else X[idx]
-        H[g] = -model.hessian(theta_star, data[idx], x=x_g)
-        S = model.score(theta_star, data[idx], x=x_g)
-        G[g] = S.T @ S
-    sizes = np.array([len(idx) for idx in groups], dtype=float)[:, None, None]
-    A, B = H.sum(axis=0) / draws, G.sum(axis=0) / draws
-    A = 0.5 * (A + A.T)
+    theta_star = np.asarray(theta_star, dtype=np.float64)
+    A, B, S_sum = _parts(model, theta_star, data, X)
     try:
-        V = _sandwich(A, B)
         if not np.all(np.linalg.eigvalsh(A) > 0):
             raise np.linalg.LinAlgError
+        V = _sandwich(A, B)
     except np.linalg.LinAlgError:
         raise ValueError(
             f"A = E_dgp[-Hessian] of {model!r} at the pseudo-true parameter "
-            f"{np.array2string(np.asarray(theta_star), precision=4)} is not positive definite: "
+            f"{np.array2string(theta_star, precision=4)} is not positive definite: "
             "theta* is not an isolated maximum, the sandwich theory does not apply") from None
-    A_minus = (H.sum(axis=0) - H) / (draws - sizes)
-    B_minus = (G.sum(axis=0) - G) / (draws - sizes)
-    V_minus = np.stack([_sandwich(0.5 * (a + a.T), b) for a, b in zip(A_minus, B_minus,
-                                                                        strict=True)])
-    theta_se = (np.sqrt(np.diag(V) / draws) if fitted
-                else np.full(model.n_params, np.nan))
-    return {"theta": np.asarray(theta_star, dtype=np.float64), "theta_se": theta_se,
+    # delete-a-group jackknife; a fitted theta* is refitted without each group, to first
+    # order: one Newton step theta* + A_(-g)^-1 mean_(-g)(s) (the full-sample score sum is 0)
+    parts = []
+    for idx in np.array_split(np.arange(draws), N_GROUPS):
+        keep = np.ones(draws, dtype=bool)
+        keep[idx] = False
+        x_k = None if X is None else X[keep]
+        theta_g = theta_star
+        if fitted:
+            A_g, _, S_g = _parts(model, theta_star, data[keep], x_k)
+            theta_g = theta_star + np.linalg.solve(A_g, S_g / keep.sum())
+            try:
+                theta_g = model.validate(theta_g)
+            except ValueError:
+                theta_g = theta_star  # a step out of the space: keep theta* (conservative)
+        A_g, B_g, _ = _parts(model, theta_g, data[keep], x_k)
+        parts.append((A_g, B_g, _sandwich(A_g, B_g)))
+    A_minus, B_minus, V_minus = (np.stack(a) for a in zip(*parts, strict=True))
+    theta_se = np.sqrt(np.diag(V) / draws) if fitted else np.full(model.n_params, np.nan)
+    return {"theta": theta_star, "theta_se": theta_se,
             "A": A, "A_se": _jackknife_se(A_minus, N_GROUPS),
             "B": B, "B_se": _jackknife_se(B_minus, N_GROUPS),
             "sandwich": V, "sandwich_se": _jackknife_se(V_minus, N_GROUPS),
             "draws": int(draws), "fitted": bool(fitted)}
+
+
+def _parts(model, theta, data, X):
+    """Per-observation ``A = -mean H``, ``B = mean s s^T`` and the score sum at ``theta``."""
+    m = len(data)
+    S = model.score(theta, data, x=X)
+    A = -model.hessian(theta, data, x=X) / m
+    return 0.5 * (A + A.T), S.T @ S / m, S.sum(axis=0)
