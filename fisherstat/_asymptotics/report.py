@@ -489,7 +489,8 @@ class AsymptoticReport:
         """Figure of the study (needs matplotlib, the ``[plot]`` extra).
 
         One sample size: histograms of ``sqrt(n)(theta_hat - theta0)`` with the
-        ``N(0, I^-1)`` density, normal QQ plots of the estimates standardised by the
+        ``N(0, I^-1)`` density (the sandwich ``N(0, A^-1 B A^-1)`` around ``theta*`` in a
+        misspecification study), normal QQ plots of the estimates standardised by the
         theory's standard deviation (points on the diagonal when the theory holds), the
         coverage of the Wald intervals with their confidence intervals, and a chi-square QQ
         plot of the Mahalanobis distances. A list of sample sizes: how the variance ratio
@@ -570,7 +571,8 @@ def plot_study(report, fig=None):
         g = np.linspace(-lim, lim, 200)
         ax.plot(g, stats.norm.pdf(g, scale=sd_ref[j]), "C0", lw=1.5)
         ax.set_title(f"{names[j]}: ratio {r['variance_ratio'][j]:.2f}", fontsize=9)
-        ax.set_xlabel(r"$\sqrt{n}(\hat\theta-\theta_0)$", fontsize=8)
+        ax.set_xlabel(r"$\sqrt{n}(\hat\theta-\theta^*)$" if report.misspecified
+                      else r"$\sqrt{n}(\hat\theta-\theta_0)$", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
         ax = fig.add_subplot(gs[1, c])
@@ -581,7 +583,8 @@ def plot_study(report, fig=None):
         ax.plot([-e, e], [-e, e], "C0", lw=1)
         ax.set_xlabel("N(0, 1) quantile", fontsize=8)
         if c == 0:
-            ax.set_ylabel("standardised by CRLB", fontsize=8)
+            ax.set_ylabel("standardised by " + ("sandwich" if report.misspecified
+                                                else "CRLB"), fontsize=8)
         ax.set_title(f"AD p = {r['normality_pvalue'][j]:.2g}", fontsize=9)
         ax.tick_params(labelsize=7)
     ax = fig.add_subplot(gs[2, : cols - 1])
@@ -612,7 +615,8 @@ def plot_study(report, fig=None):
     ax.set_title(f"KS p = {r['mahalanobis_pvalue']:.2g}", fontsize=9)
     ax.tick_params(labelsize=7)
     verdict = "consistent" if not r["flags"] else f"{len(r['flags'])} flag(s)"
-    fig.suptitle(f"{report.model}, n = {r['n']}, {report.reps} replicates: {verdict}",
+    fig.suptitle(f"{report.model}{', misspecified' if report.misspecified else ''}, "
+                 f"n = {r['n']}, {report.reps} replicates: {verdict}",
                  fontsize=10)
     return fig
 
