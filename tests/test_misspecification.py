@@ -210,3 +210,18 @@ def test_theta0_none_needs_a_dgp_and_the_default_study_is_unchanged():
 def test_rng_default_is_none_as_elsewhere_in_the_package():
     for func in (check_asymptotics, fs.fisher, fs.parallel.map_replicates):
         assert inspect.signature(func).parameters["rng"].default is None
+
+
+def test_study_figure_and_table_of_a_misspecified_study(laplace_study):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = laplace_study.plot()
+    assert "misspecified" in fig.texts[0].get_text()  # the suptitle
+    assert "theta^*" in fig.axes[0].get_xlabel()
+    assert fig.axes[1].get_ylabel() == "standardised by sandwich"  # the first QQ plot
+    pytest.importorskip("pandas")
+    df = laplace_study.to_frame()
+    np.testing.assert_allclose(df["model_based_variance_ratio"].to_numpy(),
+                               laplace_study.model_based_variance_ratio)

@@ -472,6 +472,7 @@ class AsymptoticReport:
                     "variance_ratio": r["variance_ratio"][j],
                     "variance_ratio_lo": r["variance_ratio_ci"][j, 0],
                     "variance_ratio_hi": r["variance_ratio_ci"][j, 1],
+                    "model_based_variance_ratio": r["model_based_variance_ratio"][j],
                 }
                 for k, m in enumerate(SE_METHODS):
                     row[f"coverage_{m}"] = r["coverage"][k, j]
