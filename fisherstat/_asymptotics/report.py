@@ -411,20 +411,24 @@ class AsymptoticReport:
                if self.design_rows else ""),
             self._theory_line(),
             "", "convergence (var ratio = empirical / "
-            + ("sandwich" if self._misspec else "inverse-information")
+            + ("sandwich variance; vs I^-1: empirical / model-based" if self._misspec
+               else "inverse-information")
             + f" variance; coverage of {self.level:.0%} Wald intervals):",
         ]
         w = max(9, *(len(s) for s in self.param_names)) + 1
         bnd = any(r["n_boundary"] for r in self._results)
+        mis = self._misspec is not None
         lines.append(f"{'n':>7} {'parameter':<{w}}{'var ratio [CI]':<25}"
+                     + (f"{'vs I^-1':>9}" if mis else "")
                      + "".join(f"{m:>10}" for m in SE_METHODS) + f"{'AD p':>9}{'failed':>8}"
                      + (f"{'boundary':>10}" if bnd else ""))
         for r in self._results:
             for j, nm in enumerate(self.param_names):
                 lo, hi = r["variance_ratio_ci"][j]
                 ratio = f"{r['variance_ratio'][j]:.3f} [{lo:.3f}, {hi:.3f}]"
+                model = f"{r['model_based_variance_ratio'][j]:>9.3f}" if mis else ""
                 cov = "".join(f"{c:>10.3f}" for c in r["coverage"][:, j])
-                lines.append(f"{r['n']:>7} {nm:<{w}}{ratio:<25}{cov}"
+                lines.append(f"{r['n']:>7} {nm:<{w}}{ratio:<25}{model}{cov}"
                              f"{r['normality_pvalue'][j]:>9.3g}"
                              f"{r['n_failed'] if j == 0 else '':>8}"
                              + (f"{r['n_boundary'] if j == 0 else '':>10}" if bnd else ""))
