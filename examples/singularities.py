@@ -235,13 +235,14 @@ def asymptotics_table(points, n, reps, seed):
 
 def print_asymptotics(out, n, reps):
     print(f"\n5. check_asymptotics(LocationMixture(), theta0, n={n}, reps={reps})")
-    head = (f"{'theta0 (v, w)':>14} {'failed':>6} {'var ratio v, w':>16} "
+    head = (f"{'theta0 (v, w)':>14} {'failed':>6} {'boundary':>8} {'var ratio v, w':>16} "
             f"{'coverage v, w':>14} {'AD p-value v, w':>18} {'flags':>5}")
     print(head)
     print("-" * len(head))
     for theta, rep in out:
         vr, cov, pv = rep.variance_ratio, rep.coverage[0], rep.normality_pvalue
-        print(f"{str(tuple(theta)):>14} {rep.n_failed:>6} {vr[0]:>7.3g} {vr[1]:>8.3g} "
+        print(f"{str(tuple(theta)):>14} {rep.n_failed:>6} {rep.n_boundary:>8} {vr[0]:>7.3g} "
+              f"{vr[1]:>8.3g} "
               f"{cov[0]:>6.3f} {cov[1]:>7.3f} {pv[0]:>8.2g} {pv[1]:>9.2g} {len(rep.flags):>5}")
     for theta, rep in out:
         print(f"  flags at {tuple(theta)}:" + ("" if rep.flags else " none (ok)"))

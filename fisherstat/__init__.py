@@ -5,7 +5,7 @@ Import the package as ``import fisherstat as fs``; models live in :mod:`fisherst
 
 from . import design, models, nn, pkpd, registry, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
-from .exceptions import FitError, SingularFisherWarning, WorkerLostWarning
+from .exceptions import BoundaryEstimateError, FitError, SingularFisherWarning, WorkerLostWarning
 from .information import (
     FisherInfo,
     InformationOperator,
@@ -23,6 +23,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "analyze",
     "AsymptoticReport",
+    "BoundaryEstimateError",
     "FisherInfo",
     "InformationOperator",
     "FitError",

@@ -34,7 +34,7 @@ from ._batch import errstate as _errstate
 from ._batch import inv_stack as _inv_stack
 from ._batch import inverse_diag as _inverse_diag
 from ._batch import is_pd as _is_pd
-from .exceptions import FitError
+from .exceptions import BoundaryEstimateError, FitError
 
 __all__ = ["SE_METHODS", "sample_replicates", "fit_replicates", "standard_errors",
            "FIT_ERRORS", "is_vectorised"]
@@ -71,14 +71,23 @@ def sample_replicates(model, theta, n: int, count: int, rng, X=None):
 
 # ---------------------------------------------------------------------------- fits
 def _fit_one(model, data, X):
-    """``model.fit`` of one replicate: ``(theta, None)`` or ``(None, reason)``."""
+    """``model.fit`` of one replicate: ``(theta, None, False)``, ``(None, reason, False)`` for
+    a failed fit or ``(estimate, reason, True)`` for a maximum on the boundary of the
+    parameter space (:class:`~fisherstat.BoundaryEstimateError`)."""
     try:
-        return model.fit(data, x=X), None
+        return model.fit(data, x=X), None, False
+    except BoundaryEstimateError as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        if exc.estimate.shape == (model.n_params,):
+            return exc.estimate, why, True
+        return None, f"{why} (with an estimate of shape {exc.estimate.shape}, not " \
+            f"({model.n_params},))", False
     except FIT_ERRORS as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, f"{type(exc).__name__}: {exc}", False
 
 
-def fit_replicates(model, data, X=None, start=None) -> tuple[np.ndarray, dict[int, str]]:
+def fit_replicates(model, data, X=None, start=None
+                   ) -> tuple[np.ndarray, dict[int, str], dict[int, str]]:
     """Maximum-likelihood estimates of every replicate.
 
     ``start`` (e.g. the true parameter of a simulation study) is passed to the model's
@@ -89,12 +98,17 @@ def fit_replicates(model, data, X=None, start=None) -> tuple[np.ndarray, dict[in
     Returns
     -------
     theta : ndarray, shape (count, p)
-        NaN rows for failed fits.
+        NaN rows for failed fits; the boundary estimate (NaN in the components it leaves
+        undetermined) where the maximum lies on the boundary of the parameter space.
     reasons : dict
         Replicate index -> reason of its failure.
+    boundary : dict
+        Replicate index -> reason, for the estimates on the boundary (valid MLEs, not
+        failures; see :class:`~fisherstat.BoundaryEstimateError`).
     """
     count, p = len(data), model.n_params
     reasons: dict[int, str] = {}
+    boundary: dict[int, str] = {}
     if model.has_batch_fit:
         theta = model.fit_batch(data, X, start)  # NaN rows: not settled
         redo = np.flatnonzero(~np.all(np.isfinite(theta), axis=1))
@@ -102,12 +116,14 @@ def fit_replicates(model, data, X=None, start=None) -> tuple[np.ndarray, dict[in
         theta = np.full((count, p), np.nan)
         redo = range(count)
     for r in redo:
-        t, why = _fit_one(model, data[r], X)
-        if why is None:
+        t, why, on_boundary = _fit_one(model, data[r], X)
+        if t is not None:
             theta[r] = t
-        else:
+        if on_boundary:
+            boundary[int(r)] = why
+        elif why is not None:
             reasons[int(r)] = why
-    return theta, reasons
+    return theta, reasons, boundary
 
 
 # ------------------------------------------------------------------ standard errors
@@ -135,20 +151,24 @@ def _se_from_matrices(E, A, B):
         return np.sqrt(np.where(var > 0, var, np.nan))
 
 
-def standard_errors(model, theta, data, X, n: int) -> np.ndarray:
+def standard_errors(model, theta, data, X, n: int, exclude=False) -> np.ndarray:
     """Standard errors of every replicate's estimate by each of :data:`SE_METHODS`.
 
     ``n`` is the number of observations of each replicate (the length of ``data[r]``).
+    ``exclude`` (bool, or a (count,) mask) marks replicates without standard errors: the
+    estimates on the boundary of the parameter space, where the model's information is not
+    defined (it lives on the open parameter set) and a Wald interval has no justification
+    (Self & Liang 1987).
 
     Returns
     -------
     ndarray, shape (count, 4, p)
-        NaN for failed fits and where an estimator's matrix is not positive definite
-        (``expected`` is NaN for models without a closed-form information).
+        NaN for failed fits, excluded replicates and where an estimator's matrix is not
+        positive definite (``expected`` is NaN for models without a closed-form information).
     """
     count, p = theta.shape
     se = np.full((count, 4, p), np.nan)
-    ok = np.flatnonzero(np.all(np.isfinite(theta), axis=1))
+    ok = np.flatnonzero(np.all(np.isfinite(theta), axis=1) & ~np.asarray(exclude, bool))
     if ok.size:
         sub = data[ok] if isinstance(data, np.ndarray) else [data[r] for r in ok]
         with _errstate():

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._asymptotics.checkpoint import Checkpoint, checkpoint_path, study_signature
+from ._asymptotics.dgp import DataGeneratingProcess, check_dgp, pseudo_true
 from ._asymptotics.report import COVERAGE_METHODS, AsymptoticReport
 from ._asymptotics.statistics import analyse, bonett_variance_ci, mardia
 from ._asymptotics.statistics import group_reasons as group_reasons  # public here, as before
@@ -66,18 +67,40 @@ class _Task:
     seed: np.random.SeedSequence
     count: int
     key: tuple[int, int]  # (size index, chunk index)
+    dgp: DataGeneratingProcess | None = None  # None: the data come from model at theta0
+
+
+def _indexed(reasons: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A {replicate: reason} dict as two arrays (indices, messages) for a checkpoint."""
+    idx = np.array(sorted(reasons), dtype=np.int64)
+    msg = np.array([reasons[i] for i in idx], dtype=str) if idx.size else np.array([], "U1")
+    return idx, msg
 
 
 def _run_chunk(task: _Task) -> dict:
     """Simulate, fit and assess one chunk; a pure function of the task (and its seed)."""
     pin_worker_blas()
     rng = np.random.default_rng(task.seed)
-    data = sample_replicates(task.model, task.theta0, task.n, task.count, rng, task.x)
-    theta, reasons = fit_replicates(task.model, data, task.x, start=task.theta0)
-    se = standard_errors(task.model, theta, data, task.x, task.n)
-    idx = np.array(sorted(reasons), dtype=np.int64)
-    msg = np.array([reasons[i] for i in idx], dtype=str) if idx.size else np.array([], "U1")
-    return {"theta": theta, "se": se, "fail_idx": idx, "fail_msg": msg}
+    if task.dgp is None:
+        data = sample_replicates(task.model, task.theta0, task.n, task.count, rng, task.x)
+    else:
+        data = task.dgp.sample(task.n, task.count, rng, task.x)
+    theta, reasons, boundary = fit_replicates(task.model, data, task.x, start=task.theta0)
+    on_boundary = np.zeros(task.count, dtype=bool)
+    on_boundary[list(boundary)] = True
+    se = standard_errors(task.model, theta, data, task.x, task.n, exclude=on_boundary)
+    fail_idx, fail_msg = _indexed(reasons)
+    bnd_idx, bnd_msg = _indexed(boundary)
+    return {"theta": theta, "se": se, "fail_idx": fail_idx, "fail_msg": fail_msg,
+            "bnd_idx": bnd_idx, "bnd_msg": bnd_msg}
+
+
+def _collect(chunks, counts, idx_key: str, msg_key: str) -> tuple:
+    """``(replicate, reason)`` pairs of all chunks, replicates numbered over the study."""
+    offsets = np.cumsum([0] + counts[:-1])
+    return tuple((int(off + r), str(msg))
+                 for off, c in zip(offsets, chunks, strict=True)
+                 for r, msg in zip(c[idx_key], c[msg_key], strict=True))
 
 
 def _check_sizes(n, p: int) -> tuple[tuple[int, ...], bool]:
@@ -153,6 +176,8 @@ def check_asymptotics(
     executor=None,
     x=None,
     information="expected",
+    dgp=None,
+    dgp_draws: int = 200_000,
     progress: bool = False,
     checkpoint=None,
     level: float = 0.95,
@@ -162,13 +187,19 @@ def check_asymptotics(
 
     Draws ``reps`` data sets of ``n`` observations at ``theta0``, fits each by maximum
     likelihood and checks :math:`\sqrt n(\hat\theta - \theta_0) \approx N(0, I^{-1})`.
+    With ``dgp`` the data come from another process (a study of misspecification): the
+    estimates are centred on the pseudo-true parameter :math:`\theta^*` and compared with
+    the sandwich covariance :math:`A^{-1} B A^{-1}` as well as with the model-based
+    :math:`I(\theta^*)^{-1}`.
 
     Parameters
     ----------
     model : Model
-        Any model that can ``sample`` and ``fit``.
-    theta0 : array_like, shape (p,)
-        The true parameter (must be valid for the model).
+        Any model that can ``sample`` (unless ``dgp`` is given) and ``fit``.
+    theta0 : array_like, shape (p,), or None
+        The true parameter (must be valid for the model). With ``dgp``: the pseudo-true
+        parameter :math:`\theta^*` when it is known in closed form, or ``None`` to estimate
+        it (the MLE of ``dgp_draws`` observations from ``dgp``).
     n : int or sequence of int
         Observations per replicate (>= p); a list runs a convergence study with one report
         per size.
@@ -191,7 +222,22 @@ def check_asymptotics(
         The information whose inverse the theory predicts: ``'expected'`` is
         ``fisher(model, theta0)`` (closed form, else Monte Carlo); a :class:`FisherInfo` is
         taken per ``n_obs`` observations, an array as the information of one observation
-        (e.g. a time-series model's asymptotic information).
+        (e.g. a time-series model's asymptotic information). With ``dgp`` it is evaluated
+        at :math:`\theta^*`: the model-based covariance the study compares the sandwich with.
+    dgp : None, (Model, array_like) or callable, optional
+        The data-generating process; ``None`` (default): ``model`` at ``theta0``, a
+        correctly specified study. A pair ``(truth, theta)`` draws from another model
+        ``truth`` (a regression model for a regression ``model``: it gets the same design);
+        a callable ``dgp(n, rng)`` returns ``n`` observations drawn with the Generator
+        ``rng`` (for a regression model it is called as ``dgp(n, rng, x=X)`` with the ``n``
+        design rows), and must be a module-level function for a process ``executor``. The
+        observations must be independent (the theory's :math:`B = E[s s^T]` is that of one
+        observation).
+    dgp_draws : int, default 200_000
+        With ``dgp``: observations drawn from it for the Monte Carlo estimates of
+        :math:`\theta^*` (a fit to them, unless ``theta0`` is given), :math:`A`,
+        :math:`B` and the sandwich, whose standard errors the report gives (they shrink
+        like ``dgp_draws ** -0.5``).
     progress : bool, default False
         Progress bar on stderr (tqdm if installed, plain text otherwise).
     checkpoint : str or path, optional
@@ -218,7 +264,7 @@ def check_asymptotics(
         other arguments, damaged, in a missing directory or not writable.
     TypeError
         A non-model, ``x`` missing for (or given to) a model, an executor without ``submit``
-        or ``map``.
+        or ``map``, a ``dgp`` that is neither a ``(Model, theta)`` pair nor a callable.
 
     Notes
     -----
@@ -248,6 +294,29 @@ def check_asymptotics(
     numerical errors) are counted with their reasons and raise a flag: the statistics then
     describe the estimator conditional on its existence.
 
+    A maximum on the boundary of the parameter space
+    (:class:`~fisherstat.BoundaryEstimateError`: an all-zero Poisson sample, a mixture
+    weight of 1) is a valid MLE, not a failure: it is counted separately (``n_boundary``,
+    the mask ``on_boundary``), stays in ``estimates`` and in the bias, covariance, variance
+    ratio and normality statistics (the sampling distribution of the MLE includes it), and
+    has no Wald interval (the information is defined on the open parameter set, and at
+    the boundary the limit law is not normal: Self & Liang 1987, *J. Amer. Statist.
+    Assoc.* 82, 605-610), so the coverages are those of the interior estimates. A row
+    with a component the boundary leaves undetermined (NaN) drops out of the statistics.
+    Boundary estimates raise a flag of their own.
+
+    Misspecification (``dgp``): the MLE converges to the pseudo-true parameter
+    :math:`\theta^* = \arg\max_\theta E_{dgp}[\log f(Y; \theta)]` (the Kullback-Leibler
+    projection of the process on the model) and
+    :math:`\sqrt n(\hat\theta_n - \theta^*) \to N(0, A^{-1} B A^{-1})` with
+    :math:`A = E_{dgp}[-\nabla^2 \log f]` and :math:`B = E_{dgp}[s s^T]` at :math:`\theta^*`
+    (White 1982, *Econometrica* 50, 1-25, Theorems 2.2 and 3.2; Huber 1967). The checks
+    (variance ratio, coverage of intervals for :math:`\theta^*`, Mahalanobis distances)
+    then test the sandwich; ``model_based_variance_ratio`` compares the same variances
+    with the model-based :math:`I(\theta^*)^{-1}`, which misspecification makes wrong.
+    :math:`\theta^*`, :math:`A` and :math:`B` are Monte Carlo means over ``dgp_draws``
+    observations, with delete-a-group jackknife standard errors in the report.
+
     Examples
     --------
     >>> import fisherstat as fs
@@ -259,15 +328,39 @@ def check_asymptotics(
     True
     >>> rep.ok
     True
+
+    Normal data fitted by a Normal model, but drawn from a Laplace distribution of
+    variance 2: the variance of :math:`\hat\sigma^2` is :math:`\mu_4 - \sigma^4 = 20` per
+    observation (the sandwich), not :math:`2\sigma^4 = 8` (the inverse Fisher information):
+
+    >>> import numpy as np
+    >>> def laplace(n, rng):
+    ...     return rng.laplace(0.0, 1.0, n)
+    >>> rep = check_asymptotics(fs.models.Normal(), None, n=200, reps=400, rng=1,
+    ...                         dgp=laplace)
+    >>> rep.misspecified, np.round(rep.pseudo_true, 1)
+    (True, array([0., 2.]))
+    >>> np.round(np.diag(rep.sandwich_covariance))  # sandwich: Var(Y), mu4 - sigma^4
+    array([ 2., 20.])
+    >>> np.round(np.diag(rep.model_based_covariance))  # inverse Fisher: sigma^2, 2 sigma^4
+    array([2., 8.])
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a fisherstat Model, got {type(model).__name__}")
-    theta0 = validate_theta(model, theta0, "theta0")
+    dgp = check_dgp(dgp, model)
+    if dgp is None or theta0 is not None:
+        if theta0 is None:
+            raise TypeError("theta0 must be the true parameter (array_like of length "
+                            f"{model.n_params}); None is allowed only with dgp (then the "
+                            "pseudo-true parameter is estimated)")
+        theta0 = validate_theta(model, theta0, "theta0")
     p = model.n_params
     sizes, scalar = _check_sizes(n, p)
     reps = check_int(reps, "reps", low=2)
     level = check_scalar(level, "level", low=0, high=1)
     executor = check_executor(executor)
+    if dgp is not None:
+        dgp_draws = check_count(dgp_draws, "dgp_draws", low=20 * (p + 1))
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     if checkpoint is not None:
@@ -288,11 +381,21 @@ def check_asymptotics(
     else:
         if x is not None:
             raise TypeError(f"{type(model).__name__} takes no covariates; got x")
-        designs, design_rows = [None] * len(sizes), None
-    size_seeds = seed.spawn(len(sizes) + 1)  # the last one seeds a Monte Carlo information
+        base, designs, design_rows = None, [None] * len(sizes), None
+    # children: one per size, one for a Monte Carlo information, one for the dgp's draws
+    # (spawned children do not depend on how many are spawned: the default stream is as
+    # before)
+    size_seeds = seed.spawn(len(sizes) + 2)
+    misspec = None
+    if dgp is not None:
+        X_big = None if base is None else _design(model, base, dgp_draws)
+        misspec = pseudo_true(model, dgp, theta0, dgp_draws,
+                              np.random.default_rng(size_seeds[-1]), X_big)
+        theta0 = validate_theta(model, misspec["theta"], "the pseudo-true parameter")
+        misspec["description"] = dgp.description
     refs = []
     for k, X in zip(sizes, designs, strict=True):
-        V, label, rank = _reference(model, theta0, information, k, X, size_seeds[-1])
+        V, label, rank = _reference(model, theta0, information, k, X, size_seeds[-2])
         if model.is_regression and rank < p:
             raise ValueError(
                 f"the information of the design of n = {k} rows (x cycled) is singular (rank "
@@ -305,12 +408,13 @@ def check_asymptotics(
     tasks = []
     for i, (k, X) in enumerate(zip(sizes, designs, strict=True)):
         for j, (s, c) in enumerate(zip(size_seeds[i].spawn(len(counts)), counts, strict=True)):
-            tasks.append(_Task(model, theta0, k, X, s, c, (i, j)))
+            tasks.append(_Task(model, theta0, k, X, s, c, (i, j), dgp))
 
     store = None
     if checkpoint is not None:
-        store = _Checkpoint(checkpoint, study_signature(model, theta0, sizes, reps, counts, seed,
-                                                   designs))
+        store = _Checkpoint(checkpoint, study_signature(
+            model, theta0, sizes, reps, counts, seed, designs,
+            None if dgp is None else dgp.signature() + f"|{dgp_draws}".encode()))
     done = {} if store is None else dict(store.done)
     pending = [t for t in tasks if t.key not in done]
     if store is not None and pending:
@@ -334,16 +438,22 @@ def check_asymptotics(
         chunks = [done[(i, j)] for j in range(len(counts))]
         theta = np.concatenate([c["theta"] for c in chunks])
         se = np.concatenate([c["se"] for c in chunks])
-        offsets = np.cumsum([0] + counts[:-1])
-        fails = tuple(
-            (int(off + r), str(msg))
-            for off, c in zip(offsets, chunks, strict=True)
-            for r, msg in zip(c["fail_idx"], c["fail_msg"], strict=True)
-        )
-        V, label, rank = refs[i]
-        res = analyse(theta, se, fails, k, theta0, V, rank, level, model.param_names)
-        res.update(estimates=theta, failures=fails, n_failed=len(fails), reference_cov=V)
+        fails = _collect(chunks, counts, "fail_idx", "fail_msg")
+        bounds = _collect(chunks, counts, "bnd_idx", "bnd_msg")
+        on_boundary = np.zeros(reps, dtype=bool)
+        on_boundary[[r for r, _ in bounds]] = True
+        I_inv, label, rank = refs[i]
+        V = I_inv if misspec is None else misspec["sandwich"]
+        res = analyse(theta, se, fails, k, theta0, V, rank, level, model.param_names,
+                      boundary=bounds, V_model=I_inv)
+        res.update(estimates=theta, failures=fails, n_failed=len(fails), reference_cov=V,
+                   boundary_estimates=bounds, n_boundary=len(bounds), on_boundary=on_boundary)
+        if misspec is not None and misspec["fitted"]:  # the bias is against an estimate
+            res["bias_se"] = np.hypot(res["bias_se"], misspec["theta_se"])
         per_size.append({key: (readonly(v, dtype=None) if isinstance(v, np.ndarray) else v)
                          for key, v in res.items()})
+    if misspec is not None:
+        misspec = {key: (readonly(v) if isinstance(v, np.ndarray) else v)
+                   for key, v in misspec.items()}
     return AsymptoticReport(repr(model), model.param_names, readonly(theta0), sizes, reps,
-                            level, refs[0][1], design_rows, tuple(per_size), scalar)
+                            level, refs[0][1], design_rows, tuple(per_size), scalar, misspec)

@@ -1,6 +1,8 @@
 """Exceptions and warnings raised by fisherstat."""
 
-__all__ = ["FitError", "SingularFisherWarning", "WorkerLostWarning"]
+import numpy as np
+
+__all__ = ["FitError", "BoundaryEstimateError", "SingularFisherWarning", "WorkerLostWarning"]
 
 
 class FitError(RuntimeError):
@@ -12,6 +14,45 @@ class FitError(RuntimeError):
     >>> issubclass(FitError, RuntimeError)
     True
     """
+
+
+class BoundaryEstimateError(FitError):
+    """The maximum of the likelihood lies on the boundary of the parameter space.
+
+    The supremum is attained at a point of the *closure* of the model's open parameter box
+    (an all-zero Poisson sample: ``lam = 0``; a mixture weight of 0 or 1): a valid
+    maximum-likelihood estimate, but not a parameter the model accepts (its information is
+    defined on the open set), so :meth:`~fisherstat.Model.fit` raises instead of returning
+    it. ``estimate`` holds it, with NaN for the components the likelihood does not determine
+    there (the location of a component of weight 0). Simulation studies
+    (:func:`fisherstat.check_asymptotics`) count such replicates as boundary estimates, not
+    as failed fits. A subclass of :class:`FitError`, so ``except FitError`` still catches it.
+
+    Parameters
+    ----------
+    message : str
+        The reason, as for :class:`FitError`.
+    estimate : array_like, shape (p,)
+        The boundary estimate.
+
+    Examples
+    --------
+    >>> from fisherstat import BoundaryEstimateError, FitError
+    >>> from fisherstat.models import Poisson
+    >>> try:
+    ...     Poisson().fit([0.0, 0.0, 0.0])
+    ... except BoundaryEstimateError as exc:
+    ...     print(exc.estimate, isinstance(exc, FitError))
+    [0.] True
+    """
+
+    def __init__(self, message: str, estimate):
+        super().__init__(message)
+        self.estimate = np.array(estimate, dtype=np.float64).ravel()
+        self.estimate.flags.writeable = False
+
+    def __reduce__(self):  # picklable across processes despite the second argument
+        return type(self), (str(self), self.estimate)
 
 
 class SingularFisherWarning(UserWarning):

@@ -100,15 +100,17 @@ def test_logistic_design_is_x_cycled_to_n_rows(logistic_study):
 
 # -------------------------------------------------------------- a deliberately broken case
 def test_report_flags_poisson_with_tiny_expected_count():
-    # n * lam = 2: 13.5% of the samples are all zero (no MLE), the rest are discrete and
-    # skewed -- sqrt(n)(lam_hat - lam) is nowhere near normal at this n
+    # n * lam = 2: 13.5% of the samples are all zero (the MLE lam = 0, on the boundary), the
+    # rest are discrete and skewed -- sqrt(n)(lam_hat - lam) is nowhere near normal at this n
     rep = check_asymptotics(Poisson(), [0.05], n=40, reps=1000, rng=3)
     assert not rep.ok
     text = " ".join(rep.flags)
-    assert "fits failed" in text and "normality of lam rejected" in text
+    assert "on the boundary" in text and "normality of lam rejected" in text
     assert "FAILS" in rep.summary()
-    # the failures are exactly the all-zero samples, P = exp(-2)
-    assert abs(rep.n_failed - 1000 * np.exp(-2.0)) < 4 * np.sqrt(1000 * 0.135 * 0.865)
+    # the boundary estimates are exactly the all-zero samples, P = exp(-2); none failed
+    assert rep.n_failed == 0
+    assert abs(rep.n_boundary - 1000 * np.exp(-2.0)) < 4 * np.sqrt(1000 * 0.135 * 0.865)
+    assert np.all(rep.estimates[rep.on_boundary] == 0.0)
 
 
 def test_report_flags_logistic_regression_at_small_n():
@@ -133,11 +135,14 @@ def test_report_flags_ar1_near_unit_root():
 
 # ----------------------------------------------------------------- failures are counted
 def test_failures_are_counted_with_reasons_and_nan_rows():
-    rep = check_asymptotics(Binomial(n_trials=1), [0.02], n=30, reps=400, rng=4)
+    # logistic regression with 10 observations: separated samples have no MLE (it is
+    # infinite), a real failure, not a boundary estimate
+    m = LogisticRegression(2)
+    rep = check_asymptotics(m, m.example_theta(), n=10, reps=400, rng=4, x=m.example_x())
     nan_rows = np.flatnonzero(np.isnan(rep.estimates).any(axis=1))
-    assert rep.n_failed == nan_rows.size > 0
+    assert rep.n_failed == nan_rows.size > 0 and rep.n_boundary == 0
     assert [i for i, _ in rep.failures] == nan_rows.tolist()
-    assert all("boundary" in why for _, why in rep.failures)
+    assert all("separated" in why for _, why in rep.failures)
     s = rep.summary()
     assert f"{rep.n_failed} failed fits" in s and "failed fits by reason" in s
     assert np.all(rep.coverage_count == 400 - rep.n_failed)
@@ -268,14 +273,18 @@ def test_vectorised_fits_match_model_fit(model, kind, seed):
     n = 40
     X = _design_rows(n, rng) if kind else None
     data = _fitting.sample_replicates(model, theta, n, 30, rng, X)
-    est, reasons = _fitting.fit_replicates(model, data, X, start=theta)
+    est, reasons, boundary = _fitting.fit_replicates(model, data, X, start=theta)
     for r in range(30):
         try:
             ref = model.fit(data[r], x=X)
-        except fs.FitError as exc:
-            assert r in reasons and str(exc) in reasons[r]
+        except fs.BoundaryEstimateError as exc:  # a valid MLE on the boundary: kept
+            assert r in boundary and r not in reasons and str(exc) in boundary[r]
+            np.testing.assert_array_equal(est[r], exc.estimate)
             continue
-        assert r not in reasons
+        except fs.FitError as exc:
+            assert r in reasons and r not in boundary and str(exc) in reasons[r]
+            continue
+        assert r not in reasons and r not in boundary
         np.testing.assert_allclose(est[r], ref, rtol=1e-8, atol=1e-10)
 
 
@@ -287,7 +296,7 @@ def test_standard_errors_match_the_information_estimators(model, kind):
     X = _design_rows(n, rng) if kind else None
     theta0 = model.example_theta() if kind is None else model.random_theta(rng)
     data = _fitting.sample_replicates(model, theta0, n, 4, rng, X)
-    est, _ = _fitting.fit_replicates(model, data, X)
+    est, _, _ = _fitting.fit_replicates(model, data, X)
     se = _fitting.standard_errors(model, est, data, X, n)
     for r in range(4):
         th, d = est[r], data[r]

@@ -355,6 +355,10 @@ def _normal_logpdf(t, d):
     return -0.5 * np.log(2 * np.pi * t[1]) - 0.5 * (d - t[0]) ** 2 / t[1]
 
 
+def _normal_draws(n, rng):
+    return rng.standard_normal(n)
+
+
 def _normal_sample(t, n, rng):
     return rng.normal(t[0], np.sqrt(t[1]), n)
 
@@ -785,6 +789,14 @@ row("check_asymptotics", "information", Kind(
      ("nan", np.array([[np.nan]]), V, True), ("int", 3, VT, True),
      ("other params", FisherInfo(np.eye(1), ("mu",)), V, True))),
     lambda b: _ca(_pois, [1.0], 10, 4, rng=0, information=b))
+row("check_asymptotics", "dgp", Kind(
+    (("int", 3, T, False), ("string", "laplace", T, False),
+     ("model without theta", models.Normal(), T, False),
+     ("pair with a bad theta", (models.Normal(), [0.0, -1.0]), V, True),
+     ("regression pair for an iid model", (_logit, _lt), T, False))),
+    lambda b: _ca(models.Normal(), None, 10, 4, rng=0, dgp=b))
+row("check_asymptotics", "dgp_draws", count(60),  # 20 jackknife groups of p + 1 = 3
+    lambda b: _ca(models.Normal(), None, 10, 4, rng=0, dgp=_normal_draws, dgp_draws=b))
 row("check_asymptotics", "x", x_kind(_logit), lambda b: _ca(_logit, _lt, 30, 4, rng=0, x=b))
 row("check_asymptotics", "x", Kind((("covariates for iid", np.ones(3), T, False),)),
     lambda b: _ca(_pois, [1.0], 10, 4, rng=0, x=b))
@@ -875,6 +887,7 @@ row("from_statsmodels", "kind", choice(("expected", "observed")),
 EXEMPT = {
     # exceptions: any message is a valid constructor argument
     "FitError()": "exception class", "SingularFisherWarning()": "warning class",
+    "BoundaryEstimateError()": "exception class",
     "WorkerLostWarning()": "warning class",
     # result records: built by the library from validated values, not an input of users
     "AsymptoticReport()": "result record built by check_asymptotics",

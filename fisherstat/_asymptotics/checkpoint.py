@@ -16,11 +16,17 @@ import numpy as np
 
 __all__ = ["Checkpoint", "checkpoint_path", "study_signature", "CHECKPOINT_VERSION"]
 
-CHECKPOINT_VERSION = "fisherstat-check-1"
+# 2: chunks hold the boundary estimates (bnd_idx, bnd_msg), and a study may have a dgp
+CHECKPOINT_VERSION = "fisherstat-check-2"
+
+#: The arrays of one finished chunk.
+CHUNK_KEYS = ("theta", "se", "fail_idx", "fail_msg", "bnd_idx", "bnd_msg")
 
 
-def study_signature(model, theta0, sizes, reps, chunk_sizes, seed, designs) -> str:
-    """Hash of everything that determines the chunks' results (see ``checkpoint``)."""
+def study_signature(model, theta0, sizes, reps, chunk_sizes, seed, designs,
+                    dgp: bytes | None = None) -> str:
+    """Hash of everything that determines the chunks' results (see ``checkpoint``); ``dgp``
+    identifies the data-generating process of a misspecification study."""
     h = hashlib.sha256()
     h.update(f"{CHECKPOINT_VERSION}|{type(model).__module__}.{type(model).__qualname__}|"
              f"{model!r}|{model.param_names}|{sizes}|{reps}|{chunk_sizes}|"
@@ -30,6 +36,8 @@ def study_signature(model, theta0, sizes, reps, chunk_sizes, seed, designs) -> s
     for X in designs:
         if X is not None:
             h.update(repr(X.shape).encode() + np.ascontiguousarray(X).tobytes())
+    if dgp is not None:
+        h.update(b"|dgp|" + dgp)
     return h.hexdigest()
 
 
@@ -90,13 +98,13 @@ class Checkpoint:
         if str(arrays.get("signature", np.array(""))) != self.signature:
             raise ValueError(
                 f"checkpoint {self.path!r} was written by a study with different arguments "
-                "(model, theta0, n, reps, rng, x or chunk_size); remove it or choose another "
-                "path"
+                "(model, theta0, n, reps, rng, x, dgp or chunk_size) or by another version "
+                "of fisherstat; remove it or choose another path"
             )
         try:
             done = arrays["done"].reshape(-1, 2)
             chunks = {(int(i), int(j)): {k: arrays[f"{k}_{i}_{j}"]
-                                         for k in ("theta", "se", "fail_idx", "fail_msg")}
+                                         for k in CHUNK_KEYS}
                       for i, j in done}
         except self._ERRORS as exc:
             raise ValueError(

@@ -9,6 +9,7 @@ imported only when a figure is drawn). Public through :mod:`fisherstat.asymptoti
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,9 @@ class AsymptoticReport:
         ``repr`` of the model.
     param_names : tuple of str
     theta0 : ndarray, shape (p,)
-        The true parameter of the simulation.
+        The true parameter of the simulation; in a misspecification study the pseudo-true
+        parameter :math:`\theta^*` (also ``pseudo_true``), on which the estimates are
+        centred.
     n : int or tuple of int
         Observations per replicate.
     reps : int
@@ -75,18 +78,33 @@ class AsymptoticReport:
     reference : str
         Which information the theory uses (and how it was obtained).
     estimates : ndarray, shape (reps, p)
-        The maximum-likelihood estimates; NaN rows for failed fits.
+        The maximum-likelihood estimates; NaN rows for failed fits; boundary estimates
+        included (NaN only in a component the boundary leaves undetermined).
     failures : tuple of (int, str)
-        ``(replicate, reason)`` of every failed fit.
+        ``(replicate, reason)`` of every failed fit (no estimate).
     n_failed : int
+    on_boundary : ndarray of bool, shape (reps,)
+        True where the MLE lies on the boundary of the parameter space (see
+        :class:`~fisherstat.BoundaryEstimateError`): a valid estimate, not a failure. It
+        counts in the bias, covariance, variance ratio and normality statistics, but has no
+        standard error, hence no Wald interval (Self & Liang 1987).
+    boundary_estimates : tuple of (int, str)
+        ``(replicate, reason)`` of every boundary estimate; ``n_boundary`` their number.
     bias : ndarray, shape (p,)
         Mean of ``theta_hat - theta0`` over the successful fits; ``bias_se`` its standard
-        error.
+        error (including that of an estimated ``theta*``).
     covariance : ndarray, shape (p, p)
         Empirical covariance of ``sqrt(n)(theta_hat - theta0)``.
     asymptotic_covariance : ndarray, shape (p, p)
         ``I(theta0)^{-1}`` per observation (for regression: ``n`` times the inverse
-        information of the n-row design), the theory's value of ``covariance``.
+        information of the n-row design), the theory's value of ``covariance``; in a
+        misspecification study the sandwich ``A^-1 B A^-1`` at ``theta*``.
+    model_based_covariance : ndarray, shape (p, p)
+        The inverse information ``I(theta0)^{-1}`` per observation (equal to
+        ``asymptotic_covariance`` unless the study is misspecified);
+        ``model_based_variance_ratio`` (p,) is ``diag(covariance)`` over its diagonal, with
+        the simultaneous interval ``model_based_variance_ratio_ci`` (p, 2). Reported, not a
+        check.
     variance_ratio : ndarray, shape (p,)
         ``diag(covariance) / diag(asymptotic_covariance)``: 1 when the Cramér-Rao bound is
         attained; ``variance_ratio_ci`` (p, 2) its simultaneous confidence interval.
@@ -107,6 +125,12 @@ class AsymptoticReport:
     flags : tuple of str
         Every check that fails, in words; empty when the theory is consistent with the
         simulation. ``ok`` is ``not flags``.
+    misspecified : bool
+        True when the data came from a separate process (``dgp``); then ``dgp`` describes
+        it, ``pseudo_true`` and ``pseudo_true_se`` give :math:`\theta^*` and its Monte Carlo
+        standard error (NaN when it was given), ``sandwich_covariance`` and
+        ``sandwich_covariance_se`` the sandwich per observation, and ``misspecification``
+        all the Monte Carlo estimates (``A``, ``B`` with their standard errors, ``draws``).
     """
 
     model: str
@@ -119,6 +143,7 @@ class AsymptoticReport:
     design_rows: int | None
     _results: tuple
     _scalar: bool = True
+    _misspec: dict | None = None
 
     estimates = _PerSize("estimates", "Maximum-likelihood estimates (reps, p); NaN rows failed.")
     failures = _PerSize("failures", "(replicate, reason) of every failed fit.")
@@ -143,6 +168,52 @@ class AsymptoticReport:
     n_checks = _PerSize("n_checks", "Number of checks behind the verdict.")
     simultaneous_level = _PerSize("simultaneous_level", "Confidence of each interval.")
     flags = _PerSize("flags", "Failed checks, in words.")
+    on_boundary = _PerSize("on_boundary", "True where the MLE is on the boundary (reps,).")
+    boundary_estimates = _PerSize("boundary_estimates",
+                                  "(replicate, reason) of every boundary estimate.")
+    n_boundary = _PerSize("n_boundary", "Number of estimates on the boundary.")
+    model_based_covariance = _PerSize("model_based_cov",
+                                      "Inverse information per observation (model-based).")
+    model_based_variance_ratio = _PerSize("model_based_variance_ratio",
+                                          "Empirical over model-based (I^-1) variance.")
+    model_based_variance_ratio_ci = _PerSize("model_based_variance_ratio_ci",
+                                             "Simultaneous CI of model_based_variance_ratio.")
+
+    # ----------------------------------------------------------- misspecification
+    @property
+    def misspecified(self) -> bool:
+        """True when the data came from a separate data-generating process (``dgp``)."""
+        return self._misspec is not None
+
+    @property
+    def dgp(self) -> str | None:
+        """Description of the data-generating process (None: the fitted model itself)."""
+        return None if self._misspec is None else self._misspec["description"]
+
+    @property
+    def pseudo_true(self):
+        """The pseudo-true parameter theta* (p,) of a misspecification study, else None."""
+        return None if self._misspec is None else self.theta0
+
+    @property
+    def pseudo_true_se(self):
+        """Monte Carlo standard error of ``pseudo_true`` (NaN where it was given)."""
+        return None if self._misspec is None else self._misspec["theta_se"]
+
+    @property
+    def sandwich_covariance(self):
+        """The sandwich A^-1 B A^-1 at theta* per observation (misspecification), else None."""
+        return None if self._misspec is None else self._misspec["sandwich"]
+
+    @property
+    def sandwich_covariance_se(self):
+        """Monte Carlo (jackknife) standard errors of ``sandwich_covariance``."""
+        return None if self._misspec is None else self._misspec["sandwich_se"]
+
+    @property
+    def misspecification(self):
+        """All Monte Carlo estimates of a misspecification study (read-only), else None."""
+        return None if self._misspec is None else types.MappingProxyType(self._misspec)
 
     # ----------------------------------------------------------------- access
     @property
@@ -168,7 +239,7 @@ class AsymptoticReport:
         i = self.sizes.index(n)
         return AsymptoticReport(self.model, self.param_names, self.theta0, (n,), self.reps,
                                 self.level, self.reference, self.design_rows,
-                                (self._results[i],), True)
+                                (self._results[i],), True, self._misspec)
 
     # ----------------------------------------------------------------- output
     def summary(self) -> str:
@@ -189,36 +260,95 @@ class AsymptoticReport:
         r = self._results[0]
         return "\n".join(self._header(r) + self._tables(r) + self._verdict(r))
 
+    @property
+    def _t0(self) -> str:
+        """The name of the centring parameter in the text."""
+        return "theta*" if self._misspec else "theta0"
+
+    @property
+    def _theory(self) -> str:
+        return "A^-1 B A^-1" if self._misspec else "I^-1"
+
+    def _theta_lines(self):
+        if not self._misspec:
+            th = ", ".join(f"{nm} = {v:.6g}" for nm, v in zip(self.param_names, self.theta0,
+                                                              strict=True))
+            return [f"theta0: {th}"]
+        ms = self._misspec
+        if ms["fitted"]:
+            th = ", ".join(f"{nm} = {v:.6g} ({se:.2g})" for nm, v, se in
+                           zip(self.param_names, self.theta0, ms["theta_se"], strict=True))
+            how = f"MLE of {ms['draws']} draws from the dgp, Monte Carlo s.e."
+        else:
+            th = ", ".join(f"{nm} = {v:.6g}" for nm, v in zip(self.param_names, self.theta0,
+                                                              strict=True))
+            how = "given"
+        return [f"MISSPECIFIED: the data come from {ms['description']}, not from the model",
+                f"pseudo-true theta* = argmax E_dgp[log f(Y; theta)] ({how}): {th}"]
+
+    def _counts(self, r) -> str:
+        out = f"{r['n_failed']} failed fits"
+        if r["n_boundary"]:
+            out += (f", {r['n_boundary']} estimates on the boundary of the parameter space "
+                    "(valid MLEs)")
+        return out
+
+    def _theory_line(self) -> str:
+        if not self._misspec:
+            return f"theory: sqrt(n)(theta_hat - theta0) ~ N(0, I^-1), I = {self.reference}"
+        return (f"theory: sqrt(n)(theta_hat - theta*) ~ N(0, A^-1 B A^-1), the sandwich at "
+                f"theta* (White 1982; A, B from {self._misspec['draws']} draws); model-based "
+                f"I = {self.reference}")
+
     def _header(self, r):
-        th = ", ".join(f"{nm} = {v:.6g}" for nm, v in zip(self.param_names, self.theta0,
-                                                          strict=True))
         design = (f" (the {self.design_rows} covariate rows cycled to n rows, a fixed design)"
                   if self.design_rows else "")
-        return [
-            f"Asymptotic normality check: {self.model}",
-            f"theta0: {th}",
+        return [f"Asymptotic normality check: {self.model}"] + self._theta_lines() + [
             f"n = {r['n']} observations per replicate{design}; {self.reps} replicates; "
-            f"{r['n_failed']} failed fits",
-            f"theory: sqrt(n)(theta_hat - theta0) ~ N(0, I^-1), I = {self.reference}",
+            + self._counts(r),
+            self._theory_line(),
             f"intervals [lo, hi]: simultaneous {self.level:.0%} over {r['n_checks']} checks "
             f"(Bonferroni: each at {100 * r['simultaneous_level']:.2f}%)",
         ]
+
+    def _misspec_table(self, r, w):
+        """Variances against the sandwich and the model-based inverse information."""
+        V_se = self._misspec["sandwich_se"]
+        lines = ["", "misspecified: variance of sqrt(n)(theta_hat - theta*), simulated vs "
+                 "sandwich (Monte Carlo s.e.) vs model-based I^-1 [CI]:",
+                 f"{'parameter':<{w}}{'simulated':>11}{'sandwich':>11}{'(s.e.)':>9}  "
+                 f"{'ratio [CI]':<24}{'I^-1':>10}  {'ratio [CI]':<24}"]
+        for j, nm in enumerate(self.param_names):
+            cells = []
+            for key in ("variance_ratio", "model_based_variance_ratio"):
+                lo, hi = r[f"{key}_ci"][j]
+                cells.append(f"{r[key][j]:.3f} [{lo:.3f}, {hi:.3f}]")
+            lines.append(f"{nm:<{w}}{r['covariance'][j, j]:>11.4g}"
+                         f"{r['reference_cov'][j, j]:>11.4g}{V_se[j, j]:>9.2g}  "
+                         f"{cells[0]:<24}{r['model_based_cov'][j, j]:>10.4g}  {cells[1]:<24}")
+        lines.append("(the checks test the sandwich; the model-based ratio shows the error of "
+                     "the usual standard errors under this misspecification)")
+        return lines
 
     def _tables(self, r):
         names = self.param_names
         w = max(9, *(len(s) for s in names)) + 1
         sd = np.sqrt(np.diag(r["covariance"]))
         sd_ref = np.sqrt(np.diag(r["reference_cov"]))
-        lines = ["", f"{'parameter':<{w}}{'theta0':>10}{'bias':>11}{'(s.e.)':>10}"
-                 f"{'sd':>10}{'sd CRLB':>10}  {'var ratio [CI]':<24}{'AD p':>8}"]
+        sd_name = "sd sandw." if self._misspec else "sd CRLB"
+        lines = ["", f"{'parameter':<{w}}{self._t0:>10}{'bias':>11}{'(s.e.)':>10}"
+                 f"{'sd':>10}{sd_name:>10}  {'var ratio [CI]':<24}{'AD p':>8}"]
         for j, nm in enumerate(names):
             lo, hi = r["variance_ratio_ci"][j]
             ratio = f"{r['variance_ratio'][j]:.3f} [{lo:.3f}, {hi:.3f}]"
             lines.append(f"{nm:<{w}}{self.theta0[j]:>10.4g}{r['bias'][j]:>11.3g}"
                          f"{r['bias_se'][j]:>10.2g}{sd[j]:>10.4g}{sd_ref[j]:>10.4g}  "
                          f"{ratio:<24}{r['normality_pvalue'][j]:>8.3g}")
+        if self._misspec:
+            lines += self._misspec_table(r, w)
         if 1 < len(names) <= 6:
-            lines += ["", "covariance of sqrt(n)(theta_hat - theta0): simulated | theory I^-1"]
+            lines += ["", f"covariance of sqrt(n)(theta_hat - {self._t0}): simulated | theory "
+                      f"{self._theory}"]
             cwid = 10
             head = "".join(f"{nm[:cwid - 1]:>{cwid}}" for nm in names)
             lines.append(f"{'':<{w}}{head}   |{head}")
@@ -226,8 +356,9 @@ class AsymptoticReport:
                 sim = "".join(f"{v:>{cwid}.4g}" for v in r["covariance"][i])
                 ref = "".join(f"{v:>{cwid}.4g}" for v in r["reference_cov"][i])
                 lines.append(f"{nm:<{w}}{sim}   |{ref}")
-        lines += ["", f"coverage of {self.level:.0%} Wald intervals, by the information "
-                  "behind the standard error [CI]:"]
+        lines += ["", f"coverage of {self.level:.0%} Wald intervals"
+                  + (" of theta*" if self._misspec else "")
+                  + ", by the information behind the standard error [CI]:"]
         cw = 23
         lines.append(f"{'parameter':<{w}}" + "".join(f"{m:>{cw}}" for m in SE_METHODS))
         for j, nm in enumerate(names):
@@ -241,8 +372,9 @@ class AsymptoticReport:
                    for k, m in enumerate(SE_METHODS)
                    if r["m"] and r["coverage_count"][k].min() < r["m"]]
         if missing:
-            lines.append("replicates without a standard error (matrix not positive definite "
-                         "or no closed form): " + ", ".join(missing))
+            lines.append("replicates without a standard error (matrix not positive definite, "
+                         "no closed form, or an estimate on the boundary): "
+                         + ", ".join(missing))
         p = self.n_params
         lines += ["", f"joint normality (p = {p}): Mahalanobis d^2 vs chi2({p}): KS D = "
                   f"{r['mahalanobis_statistic']:.3g}, p = {r['mahalanobis_pvalue']:.3g}; "
@@ -254,39 +386,52 @@ class AsymptoticReport:
             lines += ["", "failed fits by reason:"]
             for msg, cnt in group_reasons(r["failures"])[:5]:
                 lines.append(f"  {cnt:>6} x {msg}")
+        if r["boundary_estimates"]:
+            lines += ["", "estimates on the boundary (valid MLEs, in the statistics, without "
+                      "Wald intervals) by reason:"]
+            for msg, cnt in group_reasons(r["boundary_estimates"])[:5]:
+                lines.append(f"  {cnt:>6} x {msg}")
         return lines
 
     def _verdict(self, r):
         if not r["flags"]:
             weak = (f"; with only {r['m']} replicates the checks have little power"
                     if r["m"] < 100 else "")
-            return ["", f"verdict at n = {r['n']}: CONSISTENT with sqrt(n)(theta_hat - theta0) "
-                    f"~ N(0, I^-1) (none of {r['n_checks']} checks fails{weak})"]
+            return ["", f"verdict at n = {r['n']}: CONSISTENT with sqrt(n)(theta_hat - "
+                    f"{self._t0}) ~ N(0, {self._theory}) (none of {r['n_checks']} checks "
+                    f"fails{weak})"]
         return ["", f"verdict at n = {r['n']}: the asymptotic approximation FAILS "
                 f"({len(r['flags'])} flag{'s' if len(r['flags']) > 1 else ''}):"] + [
                     f"  - {f}" for f in r["flags"]]
 
     def _summary_convergence(self):
-        r0 = self._results[0]
-        lines = self._header(r0)[:2] + [
+        lines = [f"Asymptotic normality check: {self.model}"] + self._theta_lines() + [
             f"sample sizes n = {', '.join(map(str, self.sizes))}; {self.reps} replicates each"
             + (f" (the {self.design_rows} covariate rows cycled to n rows)"
                if self.design_rows else ""),
-            f"theory: sqrt(n)(theta_hat - theta0) ~ N(0, I^-1), I = {self.reference}",
-            "", "convergence (var ratio = empirical / inverse-information variance; coverage "
-            f"of {self.level:.0%} Wald intervals):",
+            self._theory_line(),
+            "", "convergence (var ratio = empirical / "
+            + ("sandwich variance; vs I^-1: empirical / model-based" if self._misspec
+               else "inverse-information")
+            + f" variance; coverage of {self.level:.0%} Wald intervals):",
         ]
         w = max(9, *(len(s) for s in self.param_names)) + 1
+        bnd = any(r["n_boundary"] for r in self._results)
+        mis = self._misspec is not None
         lines.append(f"{'n':>7} {'parameter':<{w}}{'var ratio [CI]':<25}"
-                     + "".join(f"{m:>10}" for m in SE_METHODS) + f"{'AD p':>9}{'failed':>8}")
+                     + (f"{'vs I^-1':>9}" if mis else "")
+                     + "".join(f"{m:>10}" for m in SE_METHODS) + f"{'AD p':>9}{'failed':>8}"
+                     + (f"{'boundary':>10}" if bnd else ""))
         for r in self._results:
             for j, nm in enumerate(self.param_names):
                 lo, hi = r["variance_ratio_ci"][j]
                 ratio = f"{r['variance_ratio'][j]:.3f} [{lo:.3f}, {hi:.3f}]"
+                model = f"{r['model_based_variance_ratio'][j]:>9.3f}" if mis else ""
                 cov = "".join(f"{c:>10.3f}" for c in r["coverage"][:, j])
-                lines.append(f"{r['n']:>7} {nm:<{w}}{ratio:<25}{cov}"
+                lines.append(f"{r['n']:>7} {nm:<{w}}{ratio:<25}{model}{cov}"
                              f"{r['normality_pvalue'][j]:>9.3g}"
-                             f"{r['n_failed'] if j == 0 else '':>8}")
+                             f"{r['n_failed'] if j == 0 else '':>8}"
+                             + (f"{r['n_boundary'] if j == 0 else '':>10}" if bnd else ""))
         lines.append("")
         for r in self._results:
             if r["flags"]:
@@ -331,13 +476,15 @@ class AsymptoticReport:
                     "variance_ratio": r["variance_ratio"][j],
                     "variance_ratio_lo": r["variance_ratio_ci"][j, 0],
                     "variance_ratio_hi": r["variance_ratio_ci"][j, 1],
+                    "model_based_variance_ratio": r["model_based_variance_ratio"][j],
                 }
                 for k, m in enumerate(SE_METHODS):
                     row[f"coverage_{m}"] = r["coverage"][k, j]
                     row[f"coverage_{m}_lo"] = r["coverage_ci"][k, j, 0]
                     row[f"coverage_{m}_hi"] = r["coverage_ci"][k, j, 1]
                 row.update(normality_pvalue=r["normality_pvalue"][j],
-                           n_failed=r["n_failed"], ok=not r["flags"])
+                           n_failed=r["n_failed"], n_boundary=r["n_boundary"],
+                           ok=not r["flags"])
                 rows.append(row)
                 index.append((r["n"], nm))
         return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index,
@@ -347,7 +494,8 @@ class AsymptoticReport:
         """Figure of the study (needs matplotlib, the ``[plot]`` extra).
 
         One sample size: histograms of ``sqrt(n)(theta_hat - theta0)`` with the
-        ``N(0, I^-1)`` density, normal QQ plots of the estimates standardised by the
+        ``N(0, I^-1)`` density (the sandwich ``N(0, A^-1 B A^-1)`` around ``theta*`` in a
+        misspecification study), normal QQ plots of the estimates standardised by the
         theory's standard deviation (points on the diagonal when the theory holds), the
         coverage of the Wald intervals with their confidence intervals, and a chi-square QQ
         plot of the Mahalanobis distances. A list of sample sizes: how the variance ratio
@@ -430,7 +578,8 @@ def plot_study(report, fig=None):
         g = np.linspace(-lim, lim, 200)
         ax.plot(g, stats.norm.pdf(g, scale=sd_ref[j]), "C0", lw=1.5)
         ax.set_title(f"{names[j]}: ratio {r['variance_ratio'][j]:.2f}", fontsize=9)
-        ax.set_xlabel(r"$\sqrt{n}(\hat\theta-\theta_0)$", fontsize=8)
+        ax.set_xlabel(r"$\sqrt{n}(\hat\theta-\theta^*)$" if report.misspecified
+                      else r"$\sqrt{n}(\hat\theta-\theta_0)$", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
         ax = fig.add_subplot(gs[1, c])
@@ -441,7 +590,8 @@ def plot_study(report, fig=None):
         ax.plot([-e, e], [-e, e], "C0", lw=1)
         ax.set_xlabel("N(0, 1) quantile", fontsize=8)
         if c == 0:
-            ax.set_ylabel("standardised by CRLB", fontsize=8)
+            ax.set_ylabel("standardised by " + ("sandwich" if report.misspecified
+                                                else "CRLB"), fontsize=8)
         ax.set_title(f"AD p = {r['normality_pvalue'][j]:.2g}", fontsize=9)
         ax.tick_params(labelsize=7)
     ax = fig.add_subplot(gs[2, : cols - 1])
@@ -472,7 +622,8 @@ def plot_study(report, fig=None):
     ax.set_title(f"KS p = {r['mahalanobis_pvalue']:.2g}", fontsize=9)
     ax.tick_params(labelsize=7)
     verdict = "consistent" if not r["flags"] else f"{len(r['flags'])} flag(s)"
-    fig.suptitle(f"{report.model}, n = {r['n']}, {report.reps} replicates: {verdict}",
+    fig.suptitle(f"{report.model}{', misspecified' if report.misspecified else ''}, "
+                 f"n = {r['n']}, {report.reps} replicates: {verdict}",
                  fontsize=10)
     return fig
 

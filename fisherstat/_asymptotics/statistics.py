@@ -134,8 +134,15 @@ def mardia(Z):
     return b1, p_skew, b2, p_kurt
 
 
-def analyse(theta, se, fails, n, theta0, V, rank, level, names):
-    """All statistics and flags of one sample size (see :class:`AsymptoticReport`)."""
+def analyse(theta, se, fails, n, theta0, V, rank, level, names, boundary=(), V_model=None):
+    """All statistics and flags of one sample size (see :class:`AsymptoticReport`).
+
+    ``V`` is the theory's covariance of ``sqrt(n)(theta_hat - theta0)`` (per observation),
+    ``V_model`` the model-based inverse information when it differs (a misspecification
+    study: ``V`` is then the sandwich); ``boundary`` the ``(replicate, reason)`` pairs of the
+    estimates on the boundary of the parameter space (finite rows of ``theta`` without
+    standard errors: they count in every statistic but the coverages).
+    """
     from scipy import stats  # lazy: scipy.stats costs ~0.5 s to import
 
     reps, p = theta.shape
@@ -173,6 +180,14 @@ def analyse(theta, se, fails, n, theta0, V, rank, level, names):
         with np.errstate(divide="ignore", invalid="ignore"):
             ci = bonett_variance_ci(Z, conf) / ref_var[:, None]
     out["variance_ratio_ci"] = ci
+    # ---- the same variances against the model-based I^-1 (reported, not a check)
+    if V_model is None:
+        V_model = V
+    model_var = np.diag(V_model)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["model_based_variance_ratio"] = np.diag(out["covariance"]) / model_var
+        out["model_based_variance_ratio_ci"] = ci * (ref_var / model_var)[:, None]
+    out["model_based_cov"] = V_model
     # ---- coverage of the Wald intervals
     covered = (np.abs(theta - theta0)[:, None, :] <= z_w * se) & valid
     k_cov = covered.sum(axis=0)
@@ -196,7 +211,7 @@ def analyse(theta, se, fails, n, theta0, V, rank, level, names):
         b1 = p1 = b2 = p2 = np.nan
     out.update(mardia_skewness=b1, mardia_skewness_pvalue=p1, mardia_kurtosis=b2,
                mardia_kurtosis_pvalue=p2)
-    out["flags"] = tuple(flags(out, fails, reps, p, rank, level, conf, names))
+    out["flags"] = tuple(flags(out, fails, reps, p, rank, level, conf, names, boundary))
     return out
 
 
@@ -215,7 +230,7 @@ def group_reasons(failures) -> list[tuple[str, int]]:
     return sorted(((v[0], len(v)) for v in groups.values()), key=lambda t: -t[1])
 
 
-def flags(r, fails, reps, p, rank, level, conf, names):
+def flags(r, fails, reps, p, rank, level, conf, names, boundary=()):
     a = 1.0 - conf
     if rank < p:
         yield (f"the information at theta0 is singular (rank {rank} < {p}): "
@@ -223,10 +238,16 @@ def flags(r, fails, reps, p, rank, level, conf, names):
     if fails:
         common = group_reasons(fails)[0]
         yield (f"{len(fails)} of {reps} fits failed ({100 * len(fails) / reps:.3g}%); the "
-               f"statistics describe the {r['m']} successful fits only; most common reason "
-               f"({common[1]}x): {common[0]}")
+               f"statistics describe the {r['m']} estimates that exist only; most common "
+               f"reason ({common[1]}x): {common[0]}")
+    if boundary:
+        common = group_reasons(boundary)[0]
+        yield (f"{len(boundary)} of {reps} estimates lie on the boundary of the parameter "
+               f"space ({100 * len(boundary) / reps:.3g}%): valid MLEs, kept in the "
+               "statistics but without Wald intervals; the limit law there is not normal "
+               f"(Self & Liang 1987); most common ({common[1]}x): {common[0]}")
     if r["m"] < 2:
-        yield "fewer than 2 successful fits: nothing to compare with the theory"
+        yield "fewer than 2 estimates: nothing to compare with the theory"
         return
     for j, name in enumerate(names):
         lo, hi = r["variance_ratio_ci"][j]

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import as_float_array
-from ..exceptions import FitError
+from ..exceptions import BoundaryEstimateError, FitError
 from .base import Model, Singularity
 from .nonlinear import NonlinearRegression
 
@@ -195,9 +195,10 @@ class LocationMixture(Model):
     safeguarded by bisection; the best grid point is polished by Newton-Raphson steps in
     ``(v, w)`` and compared with the closed-form maximum on the edge ``v = 1``
     (:math:`w = \bar x`).
-    :meth:`fit` raises :class:`~fisherstat.FitError` when the maximum lies on the boundary
-    (``v = 0``, ``v = 1`` or ``|w| = w_max``), which under the singular null happens with
-    positive probability.
+    :meth:`fit` raises :class:`~fisherstat.BoundaryEstimateError` (a
+    :class:`~fisherstat.FitError` carrying the estimate) when the maximum lies on the
+    boundary (``v = 0``, where ``w`` is not determined and reported as NaN, ``v = 1`` or
+    ``|w| = w_max``), which near the singular set happens with positive probability.
 
     Examples
     --------
@@ -434,14 +435,15 @@ class LocationMixture(Model):
         if data.shape[0] < 3:
             raise FitError(f"need at least 3 observations, got {data.shape[0]}")
         v, w, _ = self._maximise(data)
-        if v <= 0:
-            raise FitError("the MLE lies on the boundary v = 0 (no second component): no "
-                           "interior maximum")
+        if v <= 0:  # the density is N(0, 1) whatever w is: w is not determined
+            raise BoundaryEstimateError("the MLE lies on the boundary v = 0 (no second "
+                                        "component): no interior maximum", [0.0, np.nan])
         if v >= 1:
-            raise FitError("the MLE lies on the boundary v = 1 (one component N(w, 1) fits "
-                           "best): no interior maximum")
+            raise BoundaryEstimateError("the MLE lies on the boundary v = 1 (one component "
+                                        "N(w, 1) fits best): no interior maximum", [1.0, w])
         if not abs(w) < self.w_max:
-            raise FitError("the MLE lies on the boundary |w| = w_max: no interior maximum")
+            raise BoundaryEstimateError("the MLE lies on the boundary |w| = w_max: no interior "
+                                        "maximum", [v, float(np.sign(w)) * self.w_max])
         return np.array([v, w])
 
     def singularities(self, theta) -> list[Singularity]:

@@ -7,7 +7,7 @@ from scipy import linalg, optimize, special
 
 from .._batch import gram
 from .._validation import EPS, check_in_interval, check_int
-from ..exceptions import FitError
+from ..exceptions import BoundaryEstimateError, FitError
 from .base import Model
 from .glm import check_poisson_mean, poisson_logpmf
 
@@ -544,7 +544,8 @@ class Poisson(Model):
 
     (Lehmann & Casella, *Theory of Point Estimation*, 2nd ed., 1998, Section 2.5, the
     information inequality). The MLE is the sample mean; a zero mean is on the boundary and raises
-    :class:`~fisherstat.FitError`.
+    :class:`~fisherstat.BoundaryEstimateError` (a :class:`~fisherstat.FitError` carrying the
+    estimate ``lam = 0``).
 
     Examples
     --------
@@ -587,7 +588,8 @@ class Poisson(Model):
     def _fit(self, data, x, start):
         mean = data.mean()
         if not mean > 0:
-            raise FitError("Poisson fit: all counts are 0, the MLE lam = 0 is on the boundary")
+            raise BoundaryEstimateError(
+                "Poisson fit: all counts are 0, the MLE lam = 0 is on the boundary", [0.0])
         return np.array([mean])
 
     def _fit_batch(self, data, x, start):
@@ -624,7 +626,9 @@ class Binomial(Model):
         H = -\frac{x}{p^2} - \frac{N-x}{(1-p)^2}, \qquad I(p) = \frac{N}{p(1-p)}
 
     (Lehmann & Casella, *Theory of Point Estimation*, 2nd ed., 1998, Section 2.5). The MLE is
-    :math:`\bar x / N`; the boundary values 0 and 1 raise :class:`~fisherstat.FitError`.
+    :math:`\bar x / N`; the boundary values 0 and 1 raise
+    :class:`~fisherstat.BoundaryEstimateError` (a :class:`~fisherstat.FitError` carrying the
+    estimate).
 
     Examples
     --------
@@ -676,10 +680,9 @@ class Binomial(Model):
     def _fit(self, data, x, start):
         p = data.mean() / self.n_trials
         if not 0 < p < 1:
-            raise FitError(
+            raise BoundaryEstimateError(
                 f"Binomial fit: the MLE p = {p:g} is on the boundary of (0, 1) "
-                "(all failures or all successes)"
-            )
+                "(all failures or all successes)", [p])
         return np.array([p])
 
     def _fit_batch(self, data, x, start):
