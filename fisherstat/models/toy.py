@@ -430,6 +430,14 @@ class LocationMixture(Model):
         data, _ = self.check_data(data)
         return self._maximise(data)[2]
 
+    def _max_loglik(self, data, x):
+        # the supremum over the closed box, boundaries included (v = 0: N(0, 1); v = 1:
+        # N(xbar, 1)), where _fit raises: log N(0, 1) density plus half the LR statistic
+        if data.shape[0] < 3:
+            raise FitError(f"need at least 3 observations, got {data.shape[0]}")
+        return float(np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * data**2)
+                     + 0.5 * self._maximise(data)[2])
+
     def _fit(self, data, x, start):
         if data.shape[0] < 3:
             raise FitError(f"need at least 3 observations, got {data.shape[0]}")
