@@ -63,12 +63,11 @@ def aic(loglik, k: int):
 
     Notes
     -----
-    Akaike (1974, *IEEE Trans. Automatic Control* 19, 716-723): :math:`-2\ell/n + 2k/n`
-    estimates :math:`-2` times the expected log-likelihood of a new observation at the
-    MLE, the penalty being the bias of the maximised log-likelihood, :math:`E[\ell(\hat
-    \theta)] - E[\ell(\theta^*)] \approx \operatorname{tr}(I^{-1}J) = k` for a correct
-    model with a non-singular information (Takeuchi 1976). At a singularity the bias is
-    half the mean of the likelihood-ratio statistic, not ``k``.
+    Akaike (1974, *IEEE Trans. Automatic Control* 19, 716-723): :math:`-\mathrm{AIC}/2`
+    estimates the expected log-likelihood of new data at the MLE, the penalty being the
+    optimism of the maximised log-likelihood, :math:`E[\ell(\hat\theta) - n\,E_Y\log
+    p(Y\mid\hat\theta)] \approx \operatorname{tr}(I^{-1}J) = k` for a correct model with
+    a non-singular information (Takeuchi 1976). At a singularity it is not ``k``.
 
     Examples
     --------

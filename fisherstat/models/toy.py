@@ -197,7 +197,9 @@ class LocationMixture(Model):
     (:math:`w = \bar x`).
     :meth:`fit` raises :class:`~fisherstat.FitError` when the maximum lies on the boundary
     (``v = 0``, ``v = 1`` or ``|w| = w_max``), which under the singular null happens with
-    positive probability.
+    positive probability; :meth:`max_loglik` returns the supremum of the log-likelihood
+    with those boundary maxima included (what the likelihood-ratio statistic and the
+    information criteria of :mod:`fisherstat.selection` need).
 
     Examples
     --------
