@@ -32,7 +32,14 @@ from scipy import stats
 from ._asymptotics.statistics import group_reasons
 from ._figures import axes_or_new
 from ._fitting import FIT_ERRORS, fit_replicates, sample_replicates
-from ._validation import as_float_array, check_int, check_scalar, readonly, validate_theta
+from ._validation import (
+    as_float_array,
+    check_finite_result,
+    check_int,
+    check_scalar,
+    readonly,
+    validate_theta,
+)
 from .exceptions import FitError
 from .models.base import Model
 from .parallel import map_replicates
@@ -43,7 +50,16 @@ __all__ = ["aic", "aicc", "bic", "information_criteria", "InformationCriteria",
 
 # =========================================================================== formulas
 def _loglik_array(loglik) -> np.ndarray:
-    return as_float_array(loglik, "loglik", ndim=None)
+    return as_float_array(loglik, "loglik", ndim=(0, 1))
+
+
+def _criterion(ll, penalty):
+    """``-2 ll + penalty``, refusing a log-likelihood so extreme that it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = -2.0 * ll + penalty
+    if not np.isinf(penalty):
+        check_finite_result(out, "loglik", "-2 loglik")
+    return float(out) if out.ndim == 0 else out
 
 
 def aic(loglik, k: int):
@@ -51,7 +67,7 @@ def aic(loglik, k: int):
 
     Parameters
     ----------
-    loglik : float or array_like
+    loglik : float or array_like, shape () or (m,)
         Maximised total log-likelihood(s) :math:`\ell` (finite).
     k : int
         Number of estimated parameters (>= 0).
@@ -79,8 +95,7 @@ def aic(loglik, k: int):
     """
     ll = _loglik_array(loglik)
     k = check_int(k, "k", low=0)
-    out = -2.0 * ll + 2.0 * k
-    return float(out) if out.ndim == 0 else out
+    return _criterion(ll, 2.0 * k)
 
 
 def bic(loglik, k: int, n: int):
@@ -118,8 +133,7 @@ def bic(loglik, k: int, n: int):
     ll = _loglik_array(loglik)
     k = check_int(k, "k", low=0)
     n = check_int(n, "n", low=1)
-    out = -2.0 * ll + k * np.log(n)
-    return float(out) if out.ndim == 0 else out
+    return _criterion(ll, k * np.log(n))
 
 
 def aicc(loglik, k: int, n: int):
@@ -158,8 +172,7 @@ def aicc(loglik, k: int, n: int):
     k = check_int(k, "k", low=0)
     n = check_int(n, "n", low=1)
     extra = 2.0 * k * (k + 1) / (n - k - 1) if n > k + 1 else np.inf
-    out = -2.0 * ll + 2.0 * k + extra
-    return float(out) if out.ndim == 0 else out
+    return _criterion(ll, 2.0 * k + extra)
 
 
 # ============================================================================ fitting
@@ -472,8 +485,9 @@ class LikelihoodRatioTest:
         b = np.sum(t >= self.statistic)
         return (float((1 + b) / (1 + t.size + f)), float((1 + b + f) / (1 + t.size + f)))
 
-    def null_quantile(self, q):
-        """Quantile(s) ``q`` of the simulated null distribution (successful replicates).
+    def null_quantile(self, q: float) -> float:
+        """Quantile ``q`` (in [0, 1]) of the simulated null distribution (successful
+        replicates).
 
         Examples
         --------
@@ -485,14 +499,11 @@ class LikelihoodRatioTest:
         >>> bool(abs(r.null_quantile(0.5) - 1.386) < 0.4)  # chi2(2) median 1.386
         True
         """
-        q = as_float_array(q, "q", ndim=None)
-        if np.any((q < 0) | (q > 1)):
-            raise ValueError(f"q must lie in [0, 1], got {q}")
+        q = check_scalar(q, "q", low=0, high=1, low_open=False, high_open=False)
         t = self._finite()
         if not t.size:
             raise ValueError("no simulated null distribution: run with n_boot > 0")
-        out = np.quantile(t, q)
-        return float(out) if np.ndim(out) == 0 else out
+        return float(np.quantile(t, q))
 
     def rejection_rates(self, level: float = 0.05) -> dict:
         r"""How often the rules of the regular theory pick the alternative under the null.
@@ -529,7 +540,9 @@ class LikelihoodRatioTest:
 
     def summary(self, level: float = 0.05) -> str:
         """The test in words: statistic, both p-values, the simulated null against the
-        chi-square law and how the chi-square test, AIC and BIC behave under it."""
+        chi-square law and how the chi-square test, AIC and BIC behave under it
+        (``level``: nominal level of the chi-square test, in (0, 1))."""
+        level = check_scalar(level, "level", low=0, high=1)
         lines = [
             f"Likelihood-ratio test, n = {self.n_obs}",
             f"  null        {self.null}: k = {self.k_null}, log-likelihood "
