@@ -3,7 +3,7 @@
 Import the package as ``import fisherstat as fs``; models live in :mod:`fisherstat.models`.
 """
 
-from . import design, models, nn, pkpd, registry, singular
+from . import design, models, nn, pkpd, registry, selection, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
 from .exceptions import BoundaryEstimateError, FitError, SingularFisherWarning, WorkerLostWarning
 from .information import (
@@ -16,6 +16,12 @@ from .information import (
 )
 from .interop import from_statsmodels
 from .models import Model
+from .selection import (
+    InformationCriteria,
+    LikelihoodRatioTest,
+    information_criteria,
+    likelihood_ratio_test,
+)
 from .singular import analyze, diagnose
 
 __version__ = "0.1.0.dev0"
@@ -27,6 +33,8 @@ __all__ = [
     "FisherInfo",
     "InformationOperator",
     "FitError",
+    "InformationCriteria",
+    "LikelihoodRatioTest",
     "Model",
     "SingularFisherWarning",
     "WorkerLostWarning",
@@ -36,11 +44,14 @@ __all__ = [
     "empirical_fisher",
     "fisher",
     "from_statsmodels",
+    "information_criteria",
+    "likelihood_ratio_test",
     "models",
     "nn",
     "observed_information",
     "pkpd",
     "registry",
     "sandwich_covariance",
+    "selection",
     "singular",
 ]

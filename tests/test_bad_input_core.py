@@ -4,7 +4,7 @@
 and a few constructors; this file extends the same table-driven approach to EVERY public
 function, constructor and method of ``fisherstat`` (top level), ``fisherstat.information``,
 ``fisherstat.asymptotics``, ``fisherstat.singular``, ``fisherstat.interop``,
-``fisherstat.plot`` and ``fisherstat.models``.
+``fisherstat.plot``, ``fisherstat.selection`` and ``fisherstat.models``.
 
 * ``ROWS`` is the table: one row per (entry point, argument, kind of bad value). A *kind*
   lists fixed bad values and a hypothesis strategy that generates more of them, each with the
@@ -39,13 +39,14 @@ import fisherstat.information
 import fisherstat.interop
 import fisherstat.pkpd
 import fisherstat.plot
+import fisherstat.selection
 import fisherstat.singular
 from fisherstat import FisherInfo, models
 from fisherstat.models import REGISTRY
 from fisherstat.singular import LocationMixture, TwoUnitNetwork
 
 NAMESPACES = (fs, fisherstat.information, fisherstat.asymptotics, fisherstat.singular,
-              fisherstat.interop, fisherstat.plot, models)
+              fisherstat.interop, fisherstat.plot, fisherstat.selection, models)
 
 N_EXAMPLES = 10  # hypothesis examples per row (modest: the table has a few hundred rows)
 V, T, VT = ValueError, TypeError, (ValueError, TypeError)
@@ -448,6 +449,7 @@ def _model_rows(cls_name, make):
         if c[0] in ("nan", "empty"))),
         lambda b: model.check_data(b, x=x))
     row(f"{K}.fit", "data", dk, lambda b: model.fit(b, x=x))
+    row(f"{K}.max_loglik", "data", dk, lambda b: model.max_loglik(b, x=x))
     row(f"{K}.fit", "start", Kind(tuple(c for c in bad_theta.listed if c[1] is not None)),
         lambda b: model.fit(d, x=x, start=b))
     theta_rows("singularities", lambda b: model.singularities(b))
@@ -478,7 +480,7 @@ def _model_rows(cls_name, make):
         for meth in ("loglik", "score", "hessian"):
             f = getattr(model, meth)
             row(f"{K}.{meth}", "x", xk, lambda b, f=f: f(t, d, x=b))
-        for meth in ("fit", "check_data"):
+        for meth in ("fit", "check_data", "max_loglik"):
             f = getattr(model, meth)
             row(f"{K}.{meth}", "x", xk, lambda b, f=f: f(d, x=b))
         row(f"{K}.check_x", "x", xk, lambda b: model.check_x(b))
@@ -865,6 +867,62 @@ row("diagnose", "n_samples", count(2, optional=True),
 row("diagnose", "rng", rng_kind(),
     lambda b: fs.diagnose(_lm, _lm.example_theta(), n_samples=50, rng=b))
 
+# --- selection
+_sel = fisherstat.selection
+_ic, _lrt = _sel.information_criteria, _sel.likelihood_ratio_test
+_nk, _nd = data_kind(_normal, full=True)
+_ly = _logit.sample(_lt, rng=0, x=_lx)
+_ll = array([-1.0, -2.0], fixed=False, overflow=True, ndim_bad=np.ones((2, 2)))
+row("aic", "loglik", _ll, lambda b: _sel.aic(b, 2))
+row("aic", "k", count(0), lambda b: _sel.aic(-1.0, b))
+for _f in ("bic", "aicc"):
+    row(_f, "loglik", _ll, lambda b, f=_f: getattr(_sel, f)(b, 2, 10))
+    row(_f, "k", count(0), lambda b, f=_f: getattr(_sel, f)(-1.0, b, 10))
+    row(_f, "n", count(1), lambda b, f=_f: getattr(_sel, f)(-1.0, 2, b))
+row("information_criteria", "model", instance_kind(), lambda b: _ic(b, _nd))
+row("information_criteria", "data", _nk, lambda b: _ic(_normal, b))
+row("information_criteria", "theta", Kind(tuple(c for c in theta_kind(_normal).listed
+                                                if c[1] is not None),
+                                          theta_kind(_normal).generated),
+    lambda b: _ic(_normal, _nd, theta=b))
+row("information_criteria", "k", count(0, optional=True), lambda b: _ic(_normal, _nd, k=b))
+row("information_criteria", "x", x_kind(_logit), lambda b: _ic(_logit, _ly, x=b))
+row("information_criteria", "x", Kind((("covariates for iid", np.ones(3), T, False),)),
+    lambda b: _ic(_normal, _nd, x=b), word="x|covariates")
+_simple = (_normal, [0.0, 1.0])
+row("likelihood_ratio_test", "null", Kind(instance_kind().listed + (
+    ("short tuple", (_normal,), T, False), ("bad theta", (_normal, [0.0, -1.0]), V, True))),
+    lambda b: _lrt(b, _normal, _nd), word="null")
+row("likelihood_ratio_test", "alt", instance_kind(), lambda b: _lrt(_simple, b, _nd))
+row("likelihood_ratio_test", "data", _nk, lambda b: _lrt(_simple, _normal, b))
+row("likelihood_ratio_test", "df", count(1, optional=True),
+    lambda b: _lrt(_simple, _normal, _nd, df=b))
+row("likelihood_ratio_test", "n_boot", count(0), lambda b: _lrt(_simple, _normal, _nd, n_boot=b))
+row("likelihood_ratio_test", "rng", rng_kind(),
+    lambda b: _lrt(_simple, _normal, _nd, n_boot=2, rng=b))
+row("likelihood_ratio_test", "chunk_size", count(1, optional=True),
+    lambda b: _lrt(_simple, _normal, _nd, n_boot=2, rng=0, chunk_size=b))
+row("likelihood_ratio_test", "executor", Kind((("string", "threads", VT, False),
+                                               ("negative", -2, V, True),
+                                               ("object", object(), T, False))),
+    lambda b: _lrt(_simple, _normal, _nd, n_boot=2, rng=0, executor=b))
+row("likelihood_ratio_test", "progress", boolean(),
+    lambda b: _lrt(_simple, _normal, _nd, progress=b))
+row("likelihood_ratio_test", "x", x_kind(_logit), lambda b: _lrt(_logit, _logit, _ly, x=b))
+row("likelihood_ratio_test", "x", Kind((("covariates for iid", np.ones(3), T, False),)),
+    lambda b: _lrt(_simple, _normal, _nd, x=b), word="x|covariates")
+row("likelihood_ratio_test", "x_null", Kind((("covariates for iid", np.ones(3), T, False),)),
+    lambda b: _lrt(_simple, _normal, _nd, x_null=b))
+_lrt_result = _lrt(_simple, _normal, _nd, n_boot=8, rng=0)
+row("LikelihoodRatioTest.null_quantile", "q", real(0, 1, low_open=False, high_open=False),
+    lambda b: _lrt_result.null_quantile(b))
+row("LikelihoodRatioTest.rejection_rates", "level", real(0, 1),
+    lambda b: _lrt_result.rejection_rates(b))
+row("LikelihoodRatioTest.summary", "level", real(0, 1), lambda b: _lrt_result.summary(b))
+row("LikelihoodRatioTest.plot", "ax", instance_kind(optional=True),
+    lambda b: _lrt_result.plot(b))
+row("LikelihoodRatioTest.plot", "bins", count(1), lambda b: _lrt_result.plot(bins=b))
+
 # --- interop
 row("from_statsmodels", "results", instance_kind(), lambda b: fs.from_statsmodels(b))
 
@@ -891,6 +949,8 @@ EXEMPT = {
     "WorkerLostWarning()": "warning class",
     # result records: built by the library from validated values, not an input of users
     "AsymptoticReport()": "result record built by check_asymptotics",
+    "InformationCriteria()": "result record built by information_criteria",
+    "LikelihoodRatioTest()": "result record built by likelihood_ratio_test",
     "SpectrumReport()": "result record built by analyze",
     "Direction()": "result record built by analyze",
     "Diagnosis()": "result record built by diagnose",

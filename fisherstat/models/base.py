@@ -13,6 +13,9 @@ hook                what a subclass provides
 ``_fisher``         expected information of one observation -- optional (closed form)
 ``_sample``         draws from the model -- required for Monte Carlo
 ``_fit``            maximum-likelihood estimate -- optional, numeric fallback from ``start``
+``_max_loglik``     supremum of the total log-likelihood, boundary maxima included --
+                    optional (default: the log-likelihood at ``fit``); see
+                    :meth:`Model.max_loglik`
 ``_check_data``     support checks of the data -- optional
 ``_fit_batch``      estimates of a stack of replicates at once -- optional (default: ``fit``
                     per replicate); see :meth:`Model.fit_batch`
@@ -444,6 +447,40 @@ class Model(Parametric):
 
         grad = (lambda t: self._score(t, data, x).sum(axis=0)) if self.has_analytic_score else None
         return maximize(ll, start, self.lower, self.upper, gradient=grad)
+
+    def max_loglik(self, data, x=None) -> float:
+        r"""The maximised total log-likelihood :math:`\sup_\theta \sum_i \log p(y_i\mid\theta)`.
+
+        The quantity behind a likelihood-ratio statistic and the information criteria
+        (:mod:`fisherstat.selection`). The supremum is over the closure of the parameter
+        space: a maximum on its boundary (a mixture weight of 0 or 1) is a valid maximum
+        of the likelihood, even where :meth:`fit`, which returns interior estimates only,
+        raises :class:`~fisherstat.FitError`. The default is the log-likelihood at
+        :meth:`fit` (raising its ``FitError``); a model that can locate its boundary maxima
+        implements the hook ``_max_loglik(data, x)`` (:attr:`has_max_loglik`), as
+        :class:`~fisherstat.models.LocationMixture` does.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models import Normal
+        >>> y = np.array([-1.0, 0.0, 1.0])  # MLE (0, 2/3)
+        >>> bool(np.isclose(Normal().max_loglik(y), -1.5 * (np.log(2 * np.pi * 2 / 3) + 1)))
+        True
+        """
+        data, x = self.check_data(data, x)
+        with overflow_as_error("data", "the log-likelihood"):
+            return float(_finite(self._max_loglik(data, x), "the maximised log-likelihood"))
+
+    def _max_loglik(self, data, x):
+        theta = self.fit(data, x=x)
+        return float(np.sum(self._loglik(theta, data, x)))
+
+    @property
+    def has_max_loglik(self) -> bool:
+        """True when the model computes :meth:`max_loglik` itself (boundary maxima
+        included), not as the log-likelihood at :meth:`fit`."""
+        return _definer(type(self), "_max_loglik") is not Model
 
     def singularities(self, theta) -> list[Singularity]:
         """Named singular sets of the model near ``theta`` (empty for regular models)."""

@@ -198,7 +198,10 @@ class LocationMixture(Model):
     :meth:`fit` raises :class:`~fisherstat.BoundaryEstimateError` (a
     :class:`~fisherstat.FitError` carrying the estimate) when the maximum lies on the
     boundary (``v = 0``, where ``w`` is not determined and reported as NaN, ``v = 1`` or
-    ``|w| = w_max``), which near the singular set happens with positive probability.
+    ``|w| = w_max``), which near the singular set happens with positive probability;
+    :meth:`max_loglik` returns the supremum of the log-likelihood with those boundary
+    maxima included (what the likelihood-ratio statistic and the information criteria of
+    :mod:`fisherstat.selection` need).
 
     Examples
     --------
@@ -430,6 +433,14 @@ class LocationMixture(Model):
         """
         data, _ = self.check_data(data)
         return self._maximise(data)[2]
+
+    def _max_loglik(self, data, x):
+        # the supremum over the closed box, boundaries included (v = 0: N(0, 1); v = 1:
+        # N(xbar, 1)), where _fit raises: log N(0, 1) density plus half the LR statistic
+        if data.shape[0] < 3:
+            raise FitError(f"need at least 3 observations, got {data.shape[0]}")
+        return float(np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * data**2)
+                     + 0.5 * self._maximise(data)[2])
 
     def _fit(self, data, x, start):
         if data.shape[0] < 3:
