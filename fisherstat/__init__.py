@@ -5,7 +5,13 @@ Import the package as ``import fisherstat as fs``; models live in :mod:`fisherst
 
 from . import design, models, nn, pkpd, registry, selection, singular
 from .asymptotics import AsymptoticReport, check_asymptotics
-from .exceptions import BoundaryEstimateError, FitError, SingularFisherWarning, WorkerLostWarning
+from .exceptions import (
+    BoundaryEstimateError,
+    FitError,
+    NumericalDerivativeWarning,
+    SingularFisherWarning,
+    WorkerLostWarning,
+)
 from .information import (
     FisherInfo,
     InformationOperator,
@@ -36,6 +42,7 @@ __all__ = [
     "InformationCriteria",
     "LikelihoodRatioTest",
     "Model",
+    "NumericalDerivativeWarning",
     "SingularFisherWarning",
     "WorkerLostWarning",
     "check_asymptotics",

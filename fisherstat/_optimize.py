@@ -50,6 +50,17 @@ class _Box:
         return theta, d
 
 
+class _Scaled:
+    """The box's free coordinates ``z = z0 + dz * u`` in units ``u`` of their typical scale."""
+
+    def __init__(self, box, z0, dz):
+        self.box, self.z0, self.dz = box, z0, dz
+
+    def from_free(self, u):
+        theta, d = self.box.from_free(self.z0 + self.dz * u)
+        return theta, d * self.dz
+
+
 def maximize(
     loglik: Callable[[np.ndarray], float],
     start: np.ndarray,
@@ -59,8 +70,15 @@ def maximize(
     gradient: Callable[[np.ndarray], np.ndarray] | None = None,
     gtol: float = 1e-8,
     maxiter: int = 2000,
+    typical: np.ndarray | None = None,
 ) -> np.ndarray:
     """Maximise ``loglik`` over the open box ``(lower, upper)`` starting from ``start``.
+
+    ``typical`` (optional, shape (p,)): the typical scale of each parameter at ``start``;
+    BFGS then works in the unconstrained coordinates divided by their typical scale (the
+    diagonal scaling of Dennis & Schnabel, *Numerical Methods for Unconstrained
+    Optimization*, 1983, sec. 7.1), so that its first step and its stopping test do not
+    depend on the units of the parameters.
 
     Raises
     ------
@@ -79,6 +97,11 @@ def maximize(
     box = _Box(lower, upper)
     z0 = box.to_free(np.asarray(start, dtype=float))
     scale = max(abs(float(loglik(np.asarray(start, dtype=float)))), 1.0)
+    if typical is not None:  # the typical scale of z = the scale of theta / |d theta / d z|
+        with np.errstate(all="ignore"):
+            dz = np.asarray(typical, dtype=float) / np.abs(box.from_free(z0)[1])
+        box = _Scaled(box, z0, np.where(np.isfinite(dz) & (dz > 0), dz, 1.0))
+        z0 = np.zeros_like(z0)
 
     def objective(z):
         theta, _ = box.from_free(z)

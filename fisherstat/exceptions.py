@@ -2,7 +2,8 @@
 
 import numpy as np
 
-__all__ = ["FitError", "BoundaryEstimateError", "SingularFisherWarning", "WorkerLostWarning"]
+__all__ = ["FitError", "BoundaryEstimateError", "NumericalDerivativeWarning",
+           "SingularFisherWarning", "WorkerLostWarning"]
 
 
 class FitError(RuntimeError):
@@ -80,5 +81,21 @@ class WorkerLostWarning(UserWarning):
     --------
     >>> from fisherstat import WorkerLostWarning
     >>> issubclass(WorkerLostWarning, UserWarning)
+    True
+    """
+
+
+class NumericalDerivativeWarning(UserWarning):
+    """A numerical score or Hessian has a large estimated error.
+
+    Raised by models without analytic derivatives (e.g. :meth:`fisherstat.Model.from_logpdf`)
+    when the error estimate of the Richardson-extrapolated differences exceeds
+    ``fisherstat.models.base.DERIVATIVE_RTOL`` relative to the derivative; the message
+    names the entry and suggests passing the parameters' typical scale.
+
+    Examples
+    --------
+    >>> from fisherstat import NumericalDerivativeWarning
+    >>> issubclass(NumericalDerivativeWarning, UserWarning)
     True
     """

@@ -378,11 +378,12 @@ def _chunk_statistics(rng, count, null, theta0, simple, alt, n, X0, X, start_alt
     if simple:
         t0 = np.tile(theta0, (count, 1))
     else:
-        t0, why = fit_replicates(null, data, X0, start=theta0)
-        reasons.update({r: f"null fit: {m}" for r, m in why.items()})
-    t1, why = fit_replicates(alt, data, X, start=start_alt)
+        t0, why, edge = fit_replicates(null, data, X0, start=theta0)
+        reasons.update({r: f"null fit: {m}" for r, m in {**edge, **why}.items()})
+    t1, why, edge = fit_replicates(alt, data, X, start=start_alt)
+    t1[list(edge)] = np.nan  # the log-likelihood of a boundary maximum is max_loglik's
     ll1 = np.full(count, np.nan)
-    for r, m in why.items():
+    for r, m in {**edge, **why}.items():
         if alt.has_max_loglik:  # a boundary maximum is a valid maximum
             try:
                 ll1[r] = alt.max_loglik(data[r], x=X)

@@ -438,7 +438,7 @@ def _model_rows(cls_name, make):
         row(f"{K}.loglik", "data", Kind(tuple(
             (f"data={v:g}", _set(d, 0, v), V, True) for v in support)),
             lambda b: model.loglik(t, b, x=x))
-    for meth in ("loglik", "score", "hessian"):
+    for meth in ("loglik", "score", "hessian", "typical_scale"):
         f = getattr(model, meth)
         theta_rows(meth, lambda b, f=f: f(b, d, x=x))
         row(f"{K}.{meth}", "data", dk, lambda b, f=f: f(t, b, x=x))
@@ -477,7 +477,7 @@ def _model_rows(cls_name, make):
         row(f"{K}.sample", "n", Kind((("n != len(x)", x.shape[0] + 1, V, True),)),
             lambda b: model.sample(t, b, rng=0, x=x))
         row(f"{K}.sample", "rng", rng_kind(), lambda b: model.sample(t, rng=b, x=x))
-        for meth in ("loglik", "score", "hessian"):
+        for meth in ("loglik", "score", "hessian", "typical_scale"):
             f = getattr(model, meth)
             row(f"{K}.{meth}", "x", xk, lambda b, f=f: f(t, d, x=b))
         for meth in ("fit", "check_data", "max_loglik"):
@@ -946,6 +946,7 @@ EXEMPT = {
     # exceptions: any message is a valid constructor argument
     "FitError()": "exception class", "SingularFisherWarning()": "warning class",
     "BoundaryEstimateError()": "exception class",
+    "NumericalDerivativeWarning()": "warning class",
     "WorkerLostWarning()": "warning class",
     # result records: built by the library from validated values, not an input of users
     "AsymptoticReport()": "result record built by check_asymptotics",

@@ -303,8 +303,8 @@ def test_from_logpdf_reproduces_builtin_information_to_1e_6():
                                fs.observed_information(Normal(), theta, y).matrix, rtol=1e-6)
     mle = custom.fit(y, start=[0.0, 1.0])
     np.testing.assert_allclose(mle, Normal().fit(y), rtol=1e-6)
-    with pytest.raises(ValueError, match="start is required"):
-        custom.fit(y)
+    # without a start, from the best point of the data-placed grid (issue 17): the same MLE
+    np.testing.assert_allclose(custom.fit(y), Normal().fit(y), rtol=1e-6)
 
 
 # ------------------------------------------------ variance reduction through model strata

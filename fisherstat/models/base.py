@@ -40,6 +40,7 @@ information of one observation at covariate ``x`` by a factor ``F(x)`` with
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -60,12 +61,38 @@ from .._validation import (
     overflow_as_error,
     validate_theta,
 )
-from ..exceptions import FitError
+from ..exceptions import FitError, NumericalDerivativeWarning
 
 __all__ = ["Parametric", "Model", "RegressionModel", "Singularity", "Strata"]
 
 #: Exceptions of one replicate's fit or information that leave it NaN in a batch.
 _BATCH_ERRORS = (FitError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+#: Estimated relative error of a numerical score or Hessian above which it warns: about the
+#: accuracy of a ``sqrt(eps)`` forward difference, far above what the extrapolated central
+#: differences reach at a good step (``eps^(4/5)`` and ``eps^(2/3)``, 3e-13 and 4e-11).
+DERIVATIVE_RTOL = 1e-6
+
+
+def _check_derivative(model, what, value, err, unit):
+    """Warn (:class:`~fisherstat.NumericalDerivativeWarning`) when the estimated error of a
+    numerical derivative is large: per entry, the root mean square over observations of the
+    error estimate relative to that of the derivative, or to ``unit`` (the typical size of
+    one observation's derivative, ``1 / s_j`` or ``1 / (s_i s_j)``) if that is larger."""
+    rms = lambda a: np.sqrt(np.mean(a**2, axis=0))  # noqa: E731
+    with np.errstate(all="ignore"):
+        rel = rms(err) / np.maximum(rms(value), unit)
+    if not np.all(rel <= DERIVATIVE_RTOL):
+        idx = np.unravel_index(np.nanargmax(np.where(np.isfinite(rel), rel, np.inf)), rel.shape)
+        names = "', '".join(model.param_names[i] for i in idx)
+        warnings.warn(
+            f"the numerical {what} of {type(model).__name__} (entry '{names}') has an "
+            f"estimated relative error of {float(rel[idx]):.1e} (> {DERIVATIVE_RTOL:g}): the "
+            "log-density is not smooth at the scale of the steps; pass typical_scale= (the "
+            "change of each parameter over which one observation's log-density changes by "
+            "about one) or give the model an analytic score",
+            NumericalDerivativeWarning, stacklevel=4)
 
 
 def _definer(cls: type, name: str) -> type:
@@ -351,17 +378,63 @@ class Model(Parametric):
         raise NotImplementedError
 
     def _score(self, theta, data, x):
-        return _numdiff.jacobian(lambda t: self._loglik(t, data, x), theta, self.lower, self.upper)
+        f = lambda t: self._loglik(t, data, x)  # noqa: E731
+        scale = self._derivative_scales(theta, f, order=0)
+        J, err = _numdiff.jacobian_with_error(f, theta, self.lower, self.upper, scale=scale)
+        _check_derivative(self, "score", J, err, 1.0 / scale)
+        return J
 
     def _hessian(self, theta, data, x):
         if self.has_analytic_score:
-            H = _numdiff.jacobian(
-                lambda t: self._score(t, data, x), theta, self.lower, self.upper
-            )
-            return 0.5 * (H + np.swapaxes(H, -1, -2))
-        return _numdiff.hessian(
-            lambda t: self._loglik(t, data, x), theta, self.lower, self.upper
-        )[0]
+            f = lambda t: self._score(t, data, x)  # noqa: E731
+            scale = self._derivative_scales(theta, f, order=1)
+            H, err = _numdiff.jacobian_with_error(f, theta, self.lower, self.upper,
+                                                  scale=scale)
+            H, err = 0.5 * (H + np.swapaxes(H, -1, -2)), np.maximum(err, np.swapaxes(err, -1, -2))
+        else:
+            f = lambda t: self._loglik(t, data, x)  # noqa: E731
+            scale = self._derivative_scales(theta, f, order=0)
+            H, err = _numdiff.hessian_with_error(f, theta, self.lower, self.upper, scale=scale)
+        _check_derivative(self, "Hessian", H, err, 1.0 / np.outer(scale, scale))
+        return H
+
+    def typical_scale(self, theta, data, x=None) -> np.ndarray:
+        r"""Typical scale of each parameter, the unit of the numerical derivatives' steps.
+
+        The change of :math:`\theta_j` over which one observation's log-density changes by
+        about one: :math:`s_j = (\overline{|\partial^2 \log p(y_i \mid \theta) /
+        \partial\theta_j^2|})^{-1/2}`, one over the square root of one observation's
+        observed information, found by a fixed-point search on second differences
+        (:func:`fisherstat._numdiff.information_scales`) unless the model knows it (hook
+        ``_typical_scale(theta)``, e.g. ``typical_scale=`` of :meth:`from_logpdf`). The
+        numerical score and Hessian of models without analytic ones use steps
+        ``eps^(1/5) s_j`` and ``eps^(1/6) s_j`` (capped by the distance to the bounds), so
+        they do not depend on the units of the parameters; they warn
+        (:class:`~fisherstat.NumericalDerivativeWarning`) when their estimated error is
+        large.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models import Normal
+        >>> y = Normal().sample([1e5, 4e-12], 1000, rng=0)  # sd 2e-6
+        >>> s = Normal().typical_scale([1e5, 4e-12], y)
+        >>> float(np.round(s[0] / 2e-6, 2)), float(np.round(s[1] / 4e-12, 1))  # sd, ~variance
+        (1.0, 1.1)
+        """
+        theta = self.validate(theta)
+        data, x = self.check_data(data, x)
+        with overflow_as_error("data", "the log-likelihood"):
+            return self._derivative_scales(theta, lambda t: self._loglik(t, data, x), 0)
+
+    def _typical_scale(self, theta) -> np.ndarray | None:
+        return None
+
+    def _derivative_scales(self, theta, f, order):
+        scale = self._typical_scale(theta)
+        if scale is None:
+            scale = _numdiff.information_scales(f, theta, self.lower, self.upper, order=order)
+        return scale
 
     @property
     def has_analytic_score(self) -> bool:
@@ -445,8 +518,22 @@ class Model(Parametric):
                 return -np.inf
             return self._loglik(t, data, x).sum()
 
-        grad = (lambda t: self._score(t, data, x).sum(axis=0)) if self.has_analytic_score else None
-        return maximize(ll, start, self.lower, self.upper, gradient=grad)
+        if self.has_analytic_score:
+            grad = lambda t: self._score(t, data, x).sum(axis=0)  # noqa: E731
+            return maximize(ll, start, self.lower, self.upper, gradient=grad)
+        # numerical gradient with the steps of the parameters' typical scales at the start
+        # (found once), and BFGS in units of those scales: neither depends on the units of
+        # the parameters (a location of 1e5, a scale of 1e-8)
+        f = lambda t: self._loglik(t, data, x)  # noqa: E731
+        try:
+            scale = self._derivative_scales(start, f, order=0)
+        except _BATCH_ERRORS:
+            scale = None
+
+        def grad(t):
+            return _numdiff.jacobian(f, t, self.lower, self.upper, scale=scale).sum(axis=0)
+
+        return maximize(ll, start, self.lower, self.upper, gradient=grad, typical=scale)
 
     def max_loglik(self, data, x=None) -> float:
         r"""The maximised total log-likelihood :math:`\sup_\theta \sum_i \log p(y_i\mid\theta)`.
@@ -698,6 +785,9 @@ class Model(Parametric):
         bounds: Sequence[tuple] | None = None,
         *,
         example_theta=None,
+        typical_scale=None,
+        covariates: bool = False,
+        example_x=None,
     ) -> Model:
         """Wrap a user's log-density into a model with numeric derivatives.
 
@@ -705,21 +795,51 @@ class Model(Parametric):
         ----------
         logpdf : callable
             ``logpdf(theta, data)`` returning the (n,) per-observation log-density,
-            vectorised over the observations on the first axis of ``data``.
+            vectorised over the observations on the first axis of ``data``; with
+            ``covariates=True``, ``logpdf(theta, y, x)`` for responses ``y`` (n,) at the rows
+            of ``x``.
         sample : callable or None
-            ``sample(theta, n, rng)`` returning ``n`` draws (needed for Monte Carlo).
+            ``sample(theta, n, rng)`` returning ``n`` draws (needed for Monte Carlo); with
+            ``covariates=True``, ``sample(theta, x, rng)`` returning one response per row.
         param_names : sequence of str
         fit : callable, optional
-            ``fit(data)`` returning the MLE; without it, :meth:`fit` maximises the
-            log-likelihood numerically and needs ``start``.
+            ``fit(data)`` (``fit(y, x)`` with covariates) returning the MLE; without it,
+            :meth:`fit` maximises the log-likelihood numerically, from ``start`` if given,
+            else from the best point of a grid (see Notes).
         bounds : sequence of (low, high), optional
             Open interval of each parameter.
         example_theta : array_like, optional
             A typical parameter (for :meth:`example_theta`).
+        typical_scale : array_like, shape (p,), optional
+            The change of each parameter over which one observation's log-density changes
+            by about one (e.g. the scale of a location parameter); the steps of the
+            numerical derivatives are ``eps^(1/5)`` and ``eps^(1/6)`` times it. Default:
+            estimated at each ``theta`` from the curvature (:meth:`Model.typical_scale`).
+        covariates : bool, default False
+            A regression model ``y | x`` (:class:`RegressionModel`; its expected
+            information is by Monte Carlo, ``fisherstat.fisher(model, theta, x=x)``).
+        example_x : array_like, optional
+            Typical covariates (for :meth:`RegressionModel.example_x`; ``covariates=True``).
 
         Returns
         -------
         Model
+
+        Notes
+        -----
+        Numerical score and Hessian: Richardson-extrapolated central differences with
+        steps relative to each parameter's typical scale, an error estimate from a third
+        step, and a :class:`~fisherstat.NumericalDerivativeWarning` when it is large
+        (:mod:`fisherstat._numdiff`). They hold to about ``1e-12`` (score) and ``1e-9``
+        (Hessian) relative at parameter scales from ``1e-8`` to ``1e8``.
+
+        Start of a fit without ``start``: the total log-likelihood is evaluated on a grid
+        of each parameter's domain placed by the data (responses) median ``m`` and robust
+        spread ``d`` (1.4826 MAD, else the standard deviation, else 1): ``m + d k`` for
+        ``k = -2..2`` and ``-1, 0, 1`` for a free parameter, ``d^{+-1}`` and 1 times
+        ``0.1, 1, 10`` from a finite bound, five interior points of a bounded interval,
+        and ``example_theta``; the product grid (or 512 of its points, a fixed selection,
+        beyond 512) is searched and the best point starts the optimisation.
 
         Examples
         --------
@@ -732,16 +852,89 @@ class Model(Parametric):
         >>> x = expo.sample([2.0], 5, rng=0)
         >>> float(np.round(-expo.hessian([2.0], x)[0, 0] / 5, 8))  # 1 / rate^2
         0.25
+        >>> bool(np.isclose(expo.fit(x)[0], 1 / x.mean()))  # no start needed
+        True
+
+        A Poisson regression from its log-density (covariates):
+
+        >>> from scipy import stats
+        >>> pois = fs.Model.from_logpdf(
+        ...     lambda b, y, x: stats.poisson.logpmf(y, np.exp(x @ b)),
+        ...     lambda b, x, rng: rng.poisson(np.exp(x @ b)), ["b0", "b1"],
+        ...     covariates=True)
+        >>> X = np.column_stack([np.ones(50), np.linspace(-1, 1, 50)])
+        >>> y = pois.sample([0.5, 1.0], x=X, rng=1)
+        >>> ref = fs.models.PoissonRegression(2)
+        >>> bool(np.allclose(pois.fit(y, x=X), ref.fit(y, x=X), atol=1e-6))
+        True
         """
-        return LogpdfModel(logpdf, sample, param_names, fit, bounds, example_theta)
+        if not isinstance(covariates, (bool, np.bool_)):
+            raise TypeError(f"covariates must be True or False, got {covariates!r}")
+        if covariates:
+            return LogpdfRegression(logpdf, sample, param_names, fit, bounds, example_theta,
+                                    typical_scale, example_x)
+        if example_x is not None:
+            raise TypeError("example_x needs covariates=True")
+        return LogpdfModel(logpdf, sample, param_names, fit, bounds, example_theta,
+                           typical_scale)
+
+
+#: Number of grid points searched for the start of a fit of a user's log-density.
+_START_POINTS = 512
+
+
+def _grid_start(model, data, x, extra):
+    """The best point of a grid placed by the data (see :meth:`Model.from_logpdf`)."""
+    y = np.asarray(data, dtype=float).ravel()
+    y = y[np.isfinite(y)]
+    m = float(np.median(y)) if y.size else 0.0
+    d = 1.4826 * float(np.median(np.abs(y - m))) if y.size else 0.0
+    if not d > 0:
+        d = float(np.std(y)) if y.size > 1 else 0.0
+    if not (d > 0 and np.isfinite(d)):
+        d = 1.0
+    axes = []
+    for lo, hi in zip(model.lower, model.upper, strict=True):
+        up = np.unique(np.outer([d, 1.0 / d, 1.0], [0.1, 1.0, 10.0]))
+        if np.isfinite(lo) and np.isfinite(hi):
+            axes.append(lo + (hi - lo) * np.array([0.1, 0.3, 0.5, 0.7, 0.9]))
+        elif np.isfinite(lo):
+            axes.append(lo + up)
+        elif np.isfinite(hi):
+            axes.append(hi - up)
+        else:
+            axes.append(np.unique(np.concatenate([m + d * np.arange(-2, 3), [-1.0, 0.0, 1.0]])))
+    size = int(np.prod([a.size for a in axes]))
+    if size <= _START_POINTS:
+        idx = np.indices([a.size for a in axes]).reshape(len(axes), -1).T
+    else:  # a fixed selection of the product grid
+        pick = np.random.default_rng(0).choice(size, _START_POINTS, replace=False)
+        idx = np.array(np.unravel_index(np.sort(pick), [a.size for a in axes])).T
+    grid = np.array([[a[i] for a, i in zip(axes, row, strict=True)] for row in idx])
+    if extra is not None:
+        grid = np.vstack([extra, grid])
+    best, best_ll = None, -np.inf
+    for t in grid:  # one vectorised log-likelihood per grid point
+        try:
+            model._check_theta(t)
+            with np.errstate(all="ignore"):
+                v = float(np.sum(model._loglik(t, data, x)))
+        except _BATCH_ERRORS:
+            continue
+        if v > best_ll:
+            best, best_ll = t, v
+    if best is None:
+        raise FitError("no point of the start grid has a finite log-likelihood: pass start=")
+    return best
 
 
 class LogpdfModel(Model):
     """A model defined by a user's log-density; see :meth:`Model.from_logpdf`."""
 
-    def __init__(self, logpdf, sample, param_names, fit=None, bounds=None, example_theta=None):
+    def __init__(self, logpdf, sample, param_names, fit=None, bounds=None, example_theta=None,
+                 typical_scale=None):
         if not callable(logpdf):
-            raise TypeError("logpdf must be callable: logpdf(theta, data) -> (n,)")
+            raise TypeError(f"logpdf must be callable: {self._signature}")
         for name, f in (("sample", sample), ("fit", fit)):
             if f is not None and not callable(f):
                 raise TypeError(f"{name} must be callable or None")
@@ -749,18 +942,32 @@ class LogpdfModel(Model):
         self._logpdf, self._sampler, self._user_fit = logpdf, sample, fit
         self._example = (None if example_theta is None
                          else validate_theta(self, example_theta, "example_theta"))
+        self._scale = None
+        if typical_scale is not None:
+            self._scale = as_float_array(typical_scale, "typical_scale", shape=(self.n_params,))
+            if not np.all((self._scale > 0) & np.isfinite(self._scale)):
+                raise ValueError("typical_scale must hold finite positive numbers (one per "
+                                 f"parameter), got {self._scale}")
+
+    _signature = "logpdf(theta, data) -> (n,)"
 
     def _check_data(self, data):
         return data
 
+    def _call_logpdf(self, theta, data, x):
+        return self._logpdf(theta, data)
+
     def _loglik(self, theta, data, x):
-        ll = np.asarray(self._logpdf(theta, data), dtype=float)
+        ll = np.asarray(self._call_logpdf(theta, data, x), dtype=float)
         if ll.shape != (data.shape[0],):
             raise ValueError(
                 f"logpdf must return one value per observation, shape ({data.shape[0]},), "
                 f"got {ll.shape}"
             )
         return ll
+
+    def _typical_scale(self, theta):
+        return self._scale
 
     def _sample(self, theta, n, rng, x):
         if self._sampler is None:
@@ -771,6 +978,9 @@ class LogpdfModel(Model):
         if self._user_fit is not None:
             return np.asarray(self._user_fit(data), dtype=float)
         return self._fit_numeric(data, x, start)
+
+    def _start(self, data, x):
+        return _grid_start(self, data, x, self._example)
 
     def _example_theta(self):
         if self._example is None:
@@ -894,3 +1104,41 @@ class RegressionModel(Model):
     def _example_x(self):
         raise NotImplementedError
 
+
+class LogpdfRegression(LogpdfModel, RegressionModel):
+    """A regression model ``y | x`` defined by a user's log-density; see
+    :meth:`Model.from_logpdf` (``covariates=True``). Its expected information is by Monte
+    Carlo over the responses at the covariates."""
+
+    has_analytic_fisher = False
+    _signature = "logpdf(theta, y, x) -> (n,)"
+
+    def __init__(self, logpdf, sample, param_names, fit=None, bounds=None, example_theta=None,
+                 typical_scale=None, example_x=None):
+        super().__init__(logpdf, sample, param_names, fit, bounds, example_theta,
+                         typical_scale)
+        self._example_rows = None if example_x is None else self.check_x(example_x)
+
+    def _call_logpdf(self, theta, data, x):
+        return self._logpdf(theta, data, x)
+
+    def _sample(self, theta, n, rng, x):
+        if self._sampler is None:
+            raise NotImplementedError("this model was built without a sampler")
+        return np.asarray(self._sampler(theta, x, rng), dtype=float)
+
+    def _fit(self, data, x, start):
+        if self._user_fit is not None:
+            return np.asarray(self._user_fit(data, x), dtype=float)
+        return self._fit_numeric(data, x, start)
+
+    def fisher(self, theta, x=None, weights=None) -> np.ndarray:
+        """Not available in closed form: use ``fisherstat.fisher(model, theta, x=x)``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no closed-form information; use "
+            "fisherstat.fisher(model, theta, x=x) (Monte Carlo over the responses)")
+
+    def _example_x(self):
+        if self._example_rows is None:
+            raise NotImplementedError("pass example_x= to from_logpdf")
+        return self._example_rows
