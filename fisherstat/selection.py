@@ -384,7 +384,7 @@ def _chunk_statistics(rng, count, null, theta0, simple, alt, n, X0, X, start_alt
     t1[list(edge)] = np.nan  # the log-likelihood of a boundary maximum is max_loglik's
     ll1 = np.full(count, np.nan)
     for r, m in {**edge, **why}.items():
-        if alt.has_max_loglik:  # a boundary maximum is a valid maximum
+        if alt.has_max_loglik or r in edge:  # a boundary maximum is a valid maximum
             try:
                 ll1[r] = alt.max_loglik(data[r], x=X)
                 continue

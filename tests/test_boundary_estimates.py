@@ -30,6 +30,21 @@ def test_boundary_estimate_error_carries_the_closed_form_mle(model, data, estima
     np.testing.assert_array_equal(again.estimate, estimate)
 
 
+def test_arma_unit_root_maximum_is_a_boundary_estimate_with_its_log_likelihood():
+    # white noise fitted by ARMA(1, 1): the maximum can sit at phi = -1 with theta -> 1, a
+    # near-cancelling pair of unit roots (seed 116 of 300 white-noise series, n = 200)
+    m = fs.models.ARMA(1, 1)
+    y = np.random.default_rng(116).standard_normal(200)
+    with pytest.raises(fs.BoundaryEstimateError, match="unit root") as info:
+        m.fit(y)
+    est = info.value.estimate
+    assert est.shape == (3,) and abs(est[0]) > 1 - 1e-9 and np.all(np.isfinite(est))
+    # the supremum includes it, and is at least that of the nested white noise (phi =
+    # -theta); 1e-9 n allows the optimiser's tolerance (gtol 1e-10 per observation)
+    white = -0.5 * y.size * (np.log(2 * np.pi * np.mean(y**2)) + 1)
+    assert m.max_loglik(y) >= white - 1e-9 * y.size
+
+
 def test_location_mixture_boundary_estimates():
     m = LocationMixture()
     # data from N(3, 1) only: one component N(xbar, 1) fits best -> (v, w) = (1, xbar)

@@ -36,7 +36,7 @@ from scipy import linalg, optimize
 
 from .. import _numdiff
 from .._validation import check_int, check_random_state
-from ..exceptions import FitError
+from ..exceptions import BoundaryEstimateError, FitError
 from ._arma_filters import (
     _advance,
     _ar_acovf,
@@ -650,13 +650,15 @@ class ARMA(Model):
         if not best.success and best.status != 2:
             raise FitError(f"ARMA fit did not converge: {best.message}")
         rr = np.tanh(best.x)
+        with np.errstate(all="ignore"):  # at a unit root: NaN where it is not determined
+            _, mu, phi, th, s2 = self._profile(best.x, y, n)
         if np.max(np.abs(rr)) > 1 - 1e-9:
-            raise FitError(
+            # a unit root: with positive probability for a moving average near one (the
+            # "pile-up" of Davis & Dunsmuir 1996, Econometric Theory 12), a valid MLE
+            raise BoundaryEstimateError(
                 "ARMA fit: the maximum is on the boundary of the stationary/invertible region "
                 f"(a partial autocorrelation of modulus {np.max(np.abs(rr)):.12f}; a unit "
-                "root), the MLE is not an interior point"
-            )
-        _, mu, phi, th, s2 = self._profile(best.x, y, n)
+                "root), the MLE is not an interior point", self._join(mu, phi, th, s2))
         return self._join(mu, phi, th, s2)
 
     # ----------------------------------------------------------- singularities

@@ -61,7 +61,7 @@ from .._validation import (
     overflow_as_error,
     validate_theta,
 )
-from ..exceptions import FitError, NumericalDerivativeWarning
+from ..exceptions import BoundaryEstimateError, FitError, NumericalDerivativeWarning
 
 __all__ = ["Parametric", "Model", "RegressionModel", "Singularity", "Strata"]
 
@@ -543,9 +543,11 @@ class Model(Parametric):
         space: a maximum on its boundary (a mixture weight of 0 or 1) is a valid maximum
         of the likelihood, even where :meth:`fit`, which returns interior estimates only,
         raises :class:`~fisherstat.FitError`. The default is the log-likelihood at
-        :meth:`fit` (raising its ``FitError``); a model that can locate its boundary maxima
-        implements the hook ``_max_loglik(data, x)`` (:attr:`has_max_loglik`), as
-        :class:`~fisherstat.models.LocationMixture` does.
+        :meth:`fit`, or at the estimate of its
+        :class:`~fisherstat.BoundaryEstimateError` when that is finite (an ARMA moving
+        average with a unit root), else raising the ``FitError``; a model that can locate
+        all its boundary maxima implements the hook ``_max_loglik(data, x)``
+        (:attr:`has_max_loglik`), as :class:`~fisherstat.models.LocationMixture` does.
 
         Examples
         --------
@@ -560,7 +562,16 @@ class Model(Parametric):
             return float(_finite(self._max_loglik(data, x), "the maximised log-likelihood"))
 
     def _max_loglik(self, data, x):
-        theta = self.fit(data, x=x)
+        try:
+            theta = self.fit(data, x=x)
+        except BoundaryEstimateError as exc:  # the log-likelihood at the boundary maximum
+            est = exc.estimate
+            with np.errstate(all="ignore"):
+                ll = (float(np.sum(self._loglik(est, data, x)))
+                      if est.shape == (self.n_params,) and np.all(np.isfinite(est)) else np.nan)
+            if not np.isfinite(ll):
+                raise
+            return ll
         return float(np.sum(self._loglik(theta, data, x)))
 
     @property
