@@ -55,6 +55,12 @@ def _weights(progress):
     return design.optimal_weights(factor=F, tol=1e-6, rng=0, progress=progress)
 
 
+def _maximin(progress):
+    ths = [[10.0, 0.5, 0.25], [10.0, 2.0, 0.25]]
+    return design.maximin_design(ExponentialDecay(), ths, np.linspace(0, 4, 41),
+                                 progress=progress)
+
+
 def _exact(exchange, criterion):
     def run(progress):
         return design.exact_design(_quad2(), None, _quad2().grid(5), 7, criterion,
@@ -149,6 +155,8 @@ CASES = {
     # the general vertex-direction path (a line search per iteration) is slow: 200 steps
     "bayesian fedorov_wynn": (_bayesian("fedorov_wynn", 200), _design_out, "fedorov_wynn"),
     "optimal_weights": (_weights, _design_out, "rex (D, 30 candidates)"),
+    "maximin": (_maximin, lambda r: (r.design.points, r.design.weights, r.efficiencies,
+                                     r.efficiency_bound), "maximin design (2 parameter values)"),
     "exact kl D": (_exact("kl", "D"), _exact_out, "exact design (kl exchange, 7 runs)"),
     "exact kl A": (_exact("kl", "A"), _exact_out, "exact design (kl exchange"),
     "exact fedorov D": (_exact("fedorov", "D"), _exact_out, "exact design (fedorov"),

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg, optimize
 
-from .._validation import as_float_array, check_int, check_scalar
+from .._progress import progress_bar
+from .._validation import as_float_array, check_bool, check_int, check_scalar
 from ._common import DesignResult, as_model, box_grid, check_candidates, plot_sensitivity
 from ._problem import build_problem, resolve_targets
 from ._sdp import barrier_newton
@@ -222,7 +223,7 @@ def _maximin_oracle(Fs, NN, scale, s, cst):
 
 def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=None,
                    params: Sequence[str] | str | None = None, tol: float = 1e-6,
-                   max_rounds: int = 30) -> MaximinResult:
+                   max_rounds: int = 30, progress: bool = False) -> MaximinResult:
     r"""Maximin D-efficiency design over a finite set of parameter values.
 
     Parameters
@@ -238,6 +239,12 @@ def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=No
         Parameters of interest (default: the mean parameters).
     tol : float
         Stop when the certificate's bound is ``>= 1 - tol``.
+    max_rounds : int
+        Rounds of the working-set (barrier Newton) iteration.
+    progress : bool, default False
+        Show progress on stderr (tqdm if installed, plain text otherwise): the locally
+        optimal design of each parameter value, then each round with the certificate's
+        bound against ``1 - tol``.
 
     Returns
     -------
@@ -279,8 +286,24 @@ def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=No
     else:
         X = check_candidates(candidates)
     targets = resolve_targets(model, params, crit)
-    local = [optimal_design(model, t, X, crit, tol=1e-10, params=params if crit.name != "Ds"
-                            else None, rng=0) for t in th]
+    bar = progress_bar(check_bool(progress, "progress"), f"maximin design ({J} parameter "
+                       "values)", unit="step")
+    try:
+        return _maximin(model, crit, th, X, params, targets, tol, max_rounds, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _maximin(model, crit, th, X, params, targets, tol, max_rounds, bar):
+    """The body of :func:`maximin_design` (``bar``: a progress bar or None)."""
+    J = th.shape[0]
+    local = []
+    for j, t in enumerate(th):  # the locally optimal design of each parameter value
+        local.append(optimal_design(model, t, X, crit, tol=1e-10,
+                                    params=params if crit.name != "Ds" else None, rng=0))
+        if bar is not None:
+            bar.update(1, f"local design {j + 1}/{J}")
     problem = build_problem(model, th, np.full(J, 1.0 / J), X, crit, targets)
     s = problem.s
     cst = np.array([r.value / s for r in local])  # log det C_j* / s
@@ -290,7 +313,7 @@ def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=No
                                           for r in local]))
     scale = [lc.scale for lc in problem.locals]
     NN = [lc.N for lc in problem.locals]
-    for _ in range(max_rounds):
+    for rnd in range(max_rounds):
         Fs = [lc.F[S] for lc in problem.locals]
         oracle, parts = _maximin_oracle(Fs, NN, scale, s, cst)
         w0 = np.full(S.size, 1.0 / S.size)
@@ -321,6 +344,8 @@ def maximin_design(model, thetas, candidates=None, criterion="D", *, x_bounds=No
         maxd = float(sens.max())
         gap = float(pi @ g_now - g_now.min()) + max(maxd - 1.0, 0.0)
         bound = float(np.exp(-gap))
+        if bar is not None:
+            bar.update(1, f"round {rnd + 1}, bound {bound:.6g} (target {1.0 - tol:.6g})")
         if bound >= 1.0 - tol:
             break
         viol = np.setdiff1d(np.flatnonzero(sens > 1.0 + 0.1 * tol), S)
