@@ -435,7 +435,9 @@ def test_convergence_plot_shows_each_parameter_with_its_clopper_pearson_interval
         ax = panels[name]
         bars = {c.get_label(): c for c in ax.containers if isinstance(c, ErrorbarContainer)}
         assert sorted(bars) == sorted(COVERAGE_METHODS)  # Normal: all four have SEs
-        assert any(np.allclose(line.get_ydata(), rep.level) for line in ax.lines)
+        # (as float: with numpy 1.23 matplotlib keeps the caplines' data as object arrays)
+        assert any(np.allclose(np.asarray(line.get_ydata(), dtype=float), rep.level)
+                   for line in ax.lines)
         for k, method in enumerate(COVERAGE_METHODS):
             data_line, _, (segments,) = bars[method].lines
             # the points are the coverages at n = 20, 60 (sorted), exactly
