@@ -75,7 +75,14 @@ def solve_pd(A, b):
     ok = is_pd(A) & np.all(np.isfinite(b), axis=-1)
     s = np.full(b.shape, np.nan)
     if ok.any():
-        s[ok] = np.linalg.solve(A[ok], b[ok][..., None])[..., 0]
+        try:
+            s[ok] = np.linalg.solve(A[ok], b[ok][..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a matrix at rounding level passed is_pd: one by one
+            for r in np.flatnonzero(ok):  # rare fallback, as in inv_stack
+                try:
+                    s[r] = np.linalg.solve(A[r], b[r])
+                except np.linalg.LinAlgError:
+                    ok[r] = False
     return s, ok
 
 
