@@ -159,7 +159,63 @@ def _example_coefficients(k: int) -> np.ndarray:
 
 
 class _LinearPredictorModel(RegressionModel):
-    """Shared plumbing: ``k`` columns of ``x``, coefficient names, example design."""
+    """Shared plumbing: ``k`` columns of ``x``, coefficient names, example design, formulas."""
+
+    @classmethod
+    def from_formula(cls, formula: str, data, *, missing: str = "raise", eval_env: int = 0,
+                     **kwargs):
+        """The model of a formula on a DataFrame, and the response and design matrix it builds.
+
+        ``k`` and the coefficient names come from the columns of the design matrix
+        (``"Intercept"``, ``"age"``, ``"C(g)[T.b]"``, ...), built by patsy as in
+        statsmodels' ``smf.glm`` / ``smf.logit`` (see :mod:`fisherstat.models.formula`).
+
+        Parameters
+        ----------
+        formula : str
+            An R-style formula, ``"y ~ x1 + C(g)"``; the intercept is implicit (``- 1``
+            removes it).
+        data : pandas.DataFrame or mapping of str to array
+            The variables.
+        missing : {"raise", "drop"}, default "raise"
+            Rows with missing values in the formula's columns raise ``ValueError`` naming the
+            columns, or with ``"drop"`` are dropped and counted in ``FormulaData.n_dropped``.
+        eval_env : int, default 0
+            Namespace of the formula's functions: 0 is the caller's (``np`` is numpy).
+        **kwargs
+            Further arguments of the model's constructor.
+
+        Returns
+        -------
+        model : the model class
+            With ``k`` and ``param_names`` from the design matrix.
+        data : FormulaData
+            ``data.y``, ``data.x`` (read-only float64), ``data.param_names``,
+            ``data.n_dropped``: fit with ``model.fit(data.y, x=data.x)``.
+
+        Raises
+        ------
+        ValueError
+            A formula name that is not a column of ``data`` (named in the message), missing
+            values with ``missing="raise"``, a response that is not one numeric column.
+
+        Examples
+        --------
+        >>> import statsmodels.api as sm
+        >>> import fisherstat as fs
+        >>> df = sm.datasets.spector.load_pandas().data
+        >>> m, d = fs.models.LogisticRegression.from_formula("GRADE ~ GPA + TUCE + PSI", df)
+        >>> m.param_names
+        ('Intercept', 'GPA', 'TUCE', 'PSI')
+        >>> beta = m.fit(d.y, x=d.x)
+        >>> info = fs.fisher(m, beta, x=d.x)  # the mean information of the 32 rows
+        >>> info.standard_errors(d.n_obs).round(3)  # statsmodels: smf.logit(...).fit().bse
+        array([4.931, 1.263, 0.142, 1.064])
+        """
+        from .formula import design_from_formula
+
+        fd = design_from_formula(formula, data, missing=missing, eval_env=eval_env + 1)
+        return cls(fd.k, param_names=fd.param_names, **kwargs), fd
 
     def _check_x(self, x: np.ndarray) -> np.ndarray:
         if x.ndim == 1:
