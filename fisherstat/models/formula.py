@@ -174,7 +174,7 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
             n_dropped = int(bad.sum())
             frame = frame.loc[~bad]
 
-    env = patsy.EvalEnvironment.capture(eval_env + 2).with_outer_namespace({"np": np})
+    env = patsy.EvalEnvironment.capture(eval_env + 1).with_outer_namespace({"np": np})
     try:
         y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise",
                                return_type="dataframe")

@@ -1,0 +1,179 @@
+"""Formulas and DataFrames (issue 15, point 1): ``from_formula`` on the regression models.
+
+The references are statsmodels' formula models on datasets shipped with statsmodels
+(``spector``: Spector & Mazzeo 1980, 32 students; ``cpunish``: 17 US states' executions),
+compared at the tolerance the mathematics allows: the same quantity computed two ways.
+"""
+
+import doctest
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+sm = pytest.importorskip("statsmodels.api")
+smf = pytest.importorskip("statsmodels.formula.api")
+
+import fisherstat as fs  # noqa: E402
+from fisherstat.models.formula import FormulaData, design_from_formula  # noqa: E402
+
+SPECTOR = "GRADE ~ GPA + TUCE + PSI"
+#: The same quantity (the MLE, or the inverse expected information at one point) computed by
+#: two Newton/Cholesky codes: spector's information has condition number 5.7e4 (TUCE ~ 20,
+#: ``info.summary()``), cpunish's ~1e5, so the rounding error is ~ cond * eps ~ 2e-11
+#: relative (measured: 3e-14 for the logit cov_params); 1e-8 leaves over two orders of
+#: margin on any BLAS and is still far below any modelling difference.
+SAME = 1e-8
+
+
+@pytest.fixture(scope="module")
+def spector():
+    return sm.datasets.spector.load_pandas().data
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+def test_names_k_and_intercept_are_inferred_from_the_design_columns(spector):
+    m, d = fs.models.LogisticRegression.from_formula(SPECTOR, spector)
+    assert isinstance(m, fs.models.LogisticRegression) and isinstance(d, FormulaData)
+    assert m.k == d.k == 4
+    assert m.param_names == d.param_names == ("Intercept", "GPA", "TUCE", "PSI")
+    np.testing.assert_array_equal(d.x[:, 0], 1.0)  # the implicit intercept
+    np.testing.assert_array_equal(d.x[:, 1:], spector[["GPA", "TUCE", "PSI"]].to_numpy())
+    np.testing.assert_array_equal(d.y, spector["GRADE"].to_numpy())
+    assert d.n_obs == 32 and d.n_dropped == 0
+    assert not d.x.flags.writeable and not d.y.flags.writeable
+    m0, d0 = fs.models.LogisticRegression.from_formula("GRADE ~ GPA + TUCE - 1", spector)
+    assert m0.param_names == ("GPA", "TUCE") and m0.k == 2
+    assert "Intercept, GPA, TUCE, PSI" in d.summary()
+
+
+def test_linear_regression_names_end_with_sigma2_and_mle_matches_ols(spector):
+    m, d = fs.models.LinearRegression.from_formula("GPA ~ TUCE + C(PSI)", spector)
+    assert m.param_names == ("Intercept", "C(PSI)[T.1.0]", "TUCE", "sigma2")
+    ols = smf.ols("GPA ~ TUCE + C(PSI)", spector).fit()
+    theta = m.fit(d.y, x=d.x)
+    # the least-squares coefficients, and sigma2 = RSS / n (statsmodels' scale is RSS/(n-k))
+    assert _rel(theta[:-1], ols.params.to_numpy()) < SAME
+    assert _rel(theta[-1], ols.ssr / ols.nobs) < SAME
+
+
+def test_categorical_levels_are_named_and_coded_as_in_statsmodels():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"g": np.array(["a", "b", "c"])[rng.integers(0, 3, 60)],
+                       "t": rng.normal(size=60)})
+    df["y"] = rng.poisson(np.exp(0.3 + 0.5 * df["t"] + (df["g"] == "c")))
+    formula = "y ~ C(g) + t"
+    m, d = fs.models.PoissonRegression.from_formula(formula, df)
+    ref = smf.poisson(formula, df)
+    assert m.param_names == ("Intercept", "C(g)[T.b]", "C(g)[T.c]", "t")
+    assert list(m.param_names) == list(ref.exog_names)
+    np.testing.assert_array_equal(d.x, ref.exog)
+    # a string column is categorical without C(), with the same names
+    m2, _ = fs.models.PoissonRegression.from_formula("y ~ g + t", df)
+    assert m2.param_names == ("Intercept", "g[T.b]", "g[T.c]", "t")
+
+
+def test_logit_mle_and_inverse_information_equal_statsmodels_on_spector(spector):
+    m, d = fs.models.LogisticRegression.from_formula(SPECTOR, spector)
+    ref = smf.logit(SPECTOR, spector).fit(disp=0, tol=1e-12)
+    assert list(ref.params.index) == list(m.param_names)
+    beta = m.fit(d.y, x=d.x)
+    assert _rel(beta, ref.params.to_numpy()) < SAME
+    # statsmodels' cov_params() is the inverse of the expected (= observed, canonical link)
+    # information of the 32 rows at its MLE; fisher() is the mean information per row.
+    info = fs.fisher(m, ref.params.to_numpy(), x=d.x)
+    assert info.param_names == m.param_names and info.n_obs == 32
+    assert _rel(info.covariance(d.n_obs), ref.cov_params().to_numpy()) < SAME
+    assert _rel(info.standard_errors(d.n_obs), ref.bse.to_numpy()) < SAME
+
+
+def test_probit_and_poisson_mles_equal_statsmodels_on_shipped_data(spector):
+    m, d = fs.models.ProbitRegression.from_formula(SPECTOR, spector)
+    ref = smf.probit(SPECTOR, spector).fit(disp=0, tol=1e-12)
+    assert _rel(m.fit(d.y, x=d.x), ref.params.to_numpy()) < SAME
+    cp = sm.datasets.cpunish.load_pandas().data
+    formula = "EXECUTIONS ~ np.log(INCOME) + PERPOVERTY + SOUTH"
+    m, d = fs.models.PoissonRegression.from_formula(formula, cp)
+    ref = smf.poisson(formula, cp).fit(disp=0, tol=1e-12)
+    assert m.param_names == ("Intercept", "np.log(INCOME)", "PERPOVERTY", "SOUTH")
+    beta = m.fit(d.y, x=d.x)
+    # log(INCOME) ~ 10 with an intercept: condition number ~1e5, rounding ~1e-11 relative
+    assert _rel(beta, ref.params.to_numpy()) < SAME
+    info = fs.fisher(m, ref.params.to_numpy(), x=d.x)
+    assert _rel(info.covariance(d.n_obs), ref.cov_params().to_numpy()) < SAME
+
+
+def test_a_missing_column_raises_value_error_naming_it(spector):
+    with pytest.raises(ValueError, match=r"'AGE', which is not a column of data.*GPA"):
+        fs.models.LogisticRegression.from_formula("GRADE ~ GPA + AGE", spector)
+    with pytest.raises(ValueError, match=r"'AGE', which is not a column"):
+        fs.models.LogisticRegression.from_formula("AGE ~ GPA", spector)
+
+
+def test_nan_rows_are_refused_naming_the_columns_unless_dropped_and_counted(spector):
+    df = spector.copy()
+    df.loc[[2, 5], "TUCE"] = np.nan
+    df.loc[5, "GRADE"] = np.nan
+    df.loc[7, "GPA"] = np.nan
+    with pytest.raises(ValueError, match=r"'GRADE' \(1 rows\).*'TUCE' \(2 rows\).*"
+                                         r"missing='drop'") as err:
+        fs.models.LogisticRegression.from_formula("GRADE ~ TUCE + PSI", df)
+    assert "GPA" not in str(err.value)  # a column the formula does not use is not reported
+    m, d = fs.models.LogisticRegression.from_formula(SPECTOR, df, missing="drop")
+    assert d.n_dropped == 3 and d.n_obs == 29  # rows 2, 5 (twice) and 7
+    assert "dropped for missing values: 3" in d.summary()
+    np.testing.assert_array_equal(d.index, np.setdiff1d(np.arange(32), [2, 5, 7]))
+    kept = spector.drop(index=[2, 5, 7])
+    ref = smf.logit(SPECTOR, kept).fit(disp=0, tol=1e-12)
+    assert _rel(m.fit(d.y, x=d.x), ref.params.to_numpy()) < SAME
+    with pytest.raises(ValueError, match="missing must be one of"):
+        fs.models.LogisticRegression.from_formula(SPECTOR, df, missing="skip")
+
+
+def test_bad_formulas_and_responses_raise_clear_errors(spector):
+    with pytest.raises(TypeError, match="formula must be a str"):
+        design_from_formula(["GRADE", "GPA"], spector)
+    with pytest.raises(ValueError, match="must have a response"):
+        design_from_formula("GPA + TUCE", spector)
+    df = spector.assign(passed=np.where(spector["GRADE"] > 0, "yes", "no"))
+    with pytest.raises(ValueError, match="must be one numeric column"):
+        design_from_formula("passed ~ GPA", df)
+    # a mapping of columns works like a DataFrame
+    d = design_from_formula("GRADE ~ GPA", {c: spector[c].to_numpy() for c in spector})
+    assert d.param_names == ("Intercept", "GPA") and d.n_obs == 32
+
+
+def test_formula_functions_are_looked_up_in_the_callers_namespace(spector):
+    def centred(v):
+        return v - v.mean()
+
+    m, d = fs.models.LinearRegression.from_formula("GPA ~ centred(TUCE)", spector)
+    assert m.param_names == ("Intercept", "centred(TUCE)", "sigma2")
+    assert abs(d.x[:, 1].mean()) < 1e-12  # centred: the mean of 32 values ~20, eps * 20
+
+
+def test_numpy_users_import_neither_pandas_nor_patsy():
+    code = ("import sys, numpy as np, fisherstat as fs; "
+            "m = fs.models.LogisticRegression(2); "
+            "fs.fisher(m, [0.0, 1.0], x=np.column_stack([np.ones(3), [-1.0, 0.0, 1.0]])); "
+            "print(sorted(k for k in ('pandas', 'patsy') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "models.rst"
+
+
+@pytest.mark.skipif(not DOCS.exists(), reason="docs/ is not part of this installation")
+def test_the_formula_section_of_docs_models_runs_as_a_doctest():
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    res = doctest.testfile(str(DOCS), module_relative=False, optionflags=flags, verbose=False)
+    assert res.attempted > 0 and res.failed == 0
