@@ -675,6 +675,24 @@ row("get_model", "name", Kind((("unknown", "NoSuchModel", V, True), ("int", 3, T
     lambda b: models.get_model(b), word="name|model")  # "unknown model 'X'; choose one of ..."
 row("get_model", "n_trials", count(1), lambda b: models.get_model("Binomial", n_trials=b))
 
+# --- formulas (fisherstat.models.formula): the GLMs' from_formula and design_from_formula
+_fdf = {"y": np.array([0.0, 1.0, 1.0, 0.0]), "t": np.array([0.1, 0.4, 0.2, 0.9])}
+_FORMULA = Kind((("int", 3, T, False), ("none", None, T, False), ("list", ["y", "t"], T, False),
+                 ("no response", "t", V, True), ("missing column", "y ~ nope", V, True)),
+                _g(st.sampled_from(["~ t", "t + y", "t"]), V, "no response"))
+_DATA = Kind((("int", 3, T, False), ("none", None, T, False), ("string", "abc", T, False),
+              ("array", np.ones(3), T, False)))
+for _name in ("LinearRegression", "LogisticRegression", "ProbitRegression",
+              "PoissonRegression", "design_from_formula"):
+    _build = getattr(models, _name)
+    _build = getattr(_build, "from_formula", _build)
+    _key = _name if _name == "design_from_formula" else f"{_name}.from_formula"
+    row(_key, "formula", _FORMULA, lambda b, f=_build: f(b, _fdf))
+    row(_key, "data", _DATA, lambda b, f=_build: f("y ~ t", b))
+    row(_key, "missing", choice(("raise", "drop")),
+        lambda b, f=_build: f("y ~ t", _fdf, missing=b))
+    row(_key, "eval_env", count(0), lambda b, f=_build: f("y ~ t", _fdf, eval_env=b))
+
 # --- information: estimators
 _normal = models.Normal()
 _th = np.array([0.0, 2.0])
@@ -958,6 +976,7 @@ EXEMPT = {
     "EMResult()": "result record built by GaussianMixture.fit_em",
     "MissingInformation()": "result record built by GaussianMixture.missing_information",
     "Singularity()": "record returned by Model.singularities (diagnose checks its type)",
+    "FormulaData()": "result record built by design_from_formula / from_formula",
     "Strata()": "record returned by Model.strata (fisher checks it against the model)",
     "InformationOperator()": "typing.Protocol: not instantiable; its implementations "
                              "(FisherInfo, the nn operators) have rows",

@@ -7,6 +7,8 @@ module                         models
 :mod:`.multivariate`           MultivariateNormal
 :mod:`.glm`                    LinearRegression, LogisticRegression, ProbitRegression,
                                PoissonRegression
+:mod:`.formula`                FormulaData, design_from_formula (the GLMs' ``from_formula``:
+                               design matrix and names from a formula and a DataFrame)
 :mod:`.mixture`                GaussianMixture (EM, Louis' information, variance-reduced
                                Monte Carlo)
 :mod:`.arma`                   ARMA (Gaussian ARMA(p, q) time series; in REGISTRY as
@@ -36,6 +38,7 @@ from .catalogue import (
     OneCompartmentOral,
     SigmoidEmax,
 )
+from .formula import FormulaData, design_from_formula
 from .glm import LinearRegression, LogisticRegression, PoissonRegression, ProbitRegression
 from .mixture import EMResult, GaussianMixture, MissingInformation
 from .multivariate import MultivariateNormal
@@ -49,6 +52,7 @@ __all__ = [
     "Model", "RegressionModel", "Singularity", "Strata",
     "Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal",
     "LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression",
+    "FormulaData", "design_from_formula",
     "ARMA", "GaussianMixture", "EMResult", "MissingInformation",
     "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
     "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus", "TwoUnitNetwork", "LocationMixture",

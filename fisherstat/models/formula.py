@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_choice, readonly
+from .._validation import check_choice, check_int, readonly
 
 __all__ = ["FormulaData", "design_from_formula"]
 
@@ -145,10 +145,10 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a str such as 'y ~ x1 + x2', got "
                         f"{type(formula).__name__}")
-    if "~" not in formula:
+    if "~" not in formula or not formula.split("~", 1)[0].strip():
         raise ValueError(f"formula must have a response: 'y ~ ...', got {formula!r}")
     missing = check_choice(missing, "missing", _MISSING)
-    eval_env = int(eval_env)
+    eval_env = check_int(eval_env, "eval_env", low=0)
     if isinstance(data, pd.DataFrame):
         frame = data
     else:
@@ -183,12 +183,14 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
         if match:
             raise ValueError(
                 f"formula {formula!r} refers to {match.group(1)!r}, which is not a column of "
-                f"data (columns: {', '.join(map(str, frame.columns))})"
+                "data: each name must be a column or a function of the calling namespace "
+                f"(columns: {', '.join(map(str, frame.columns))})"
             ) from None
         if "missing values" in str(exc):
             raise ValueError(f"formula {formula!r}: a term evaluates to missing values (NaN) "
                              f"on the data: {exc}") from None
-        raise ValueError(f"formula {formula!r}: {exc}") from None
+        raise ValueError(f"formula {formula!r} must be a valid patsy formula on data: "
+                         f"{exc}") from None
     if y.shape[1] != 1:
         raise ValueError(
             f"the response of {formula!r} must be one numeric column, got the {y.shape[1]} "

@@ -214,6 +214,7 @@ class _LinearPredictorModel(RegressionModel):
         """
         from .formula import design_from_formula
 
+        eval_env = check_int(eval_env, "eval_env", low=0)
         fd = design_from_formula(formula, data, missing=missing, eval_env=eval_env + 1)
         return cls(fd.k, param_names=fd.param_names, **kwargs), fd
 
