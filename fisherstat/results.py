@@ -18,6 +18,7 @@ from ._fisherinfo import FisherInfo, pinv_psd
 from ._validation import (
     check_choice,
     check_instance,
+    check_int,
     check_random_state,
     check_scalar,
     readonly,
@@ -179,6 +180,9 @@ class FitResult:
         -------
         FitComparison
         """
+        if not (hasattr(other, "params") and hasattr(other, "bse")):
+            raise TypeError("other must be a FitResult or a statsmodels results object (with "
+                            f"params and bse), got {type(other).__name__}")
         p, b = (np.asarray(getattr(other, a), dtype=float).ravel() for a in ("params", "bse"))
         if p.shape != self.params.shape or b.shape != self.params.shape:
             raise ValueError(f"other must have {self.params.size} params and bse, got "
@@ -299,6 +303,8 @@ def fit(model, data, x=None, *, start=None, cov_type: str = "observed", rng=None
     check_instance(model, "model", Model, "a fisherstat Model (see fisherstat.models)")
     check_choice(cov_type, "cov_type", tuple(COV_TYPES))
     check_random_state(rng)
+    if n_samples is not None:  # checked even when the chosen information does not use it
+        check_int(n_samples, "n_samples", low=2)
     theta = model.fit(data, x=x, start=start)
     n = int(model.check_data(data, x)[0].shape[0])  # observations (log-likelihood terms)
     ic = information_criteria(model, data, x=x, theta=theta)
