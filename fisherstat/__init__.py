@@ -22,6 +22,7 @@ from .information import (
 )
 from .interop import from_statsmodels
 from .models import Model
+from .results import FitComparison, FitResult, fit
 from .selection import (
     InformationCriteria,
     LikelihoodRatioTest,
@@ -37,6 +38,8 @@ __all__ = [
     "AsymptoticReport",
     "BoundaryEstimateError",
     "FisherInfo",
+    "FitComparison",
+    "FitResult",
     "InformationOperator",
     "FitError",
     "InformationCriteria",
@@ -50,6 +53,7 @@ __all__ = [
     "diagnose",
     "empirical_fisher",
     "fisher",
+    "fit",
     "from_statsmodels",
     "information_criteria",
     "likelihood_ratio_test",

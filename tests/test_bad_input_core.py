@@ -957,6 +957,19 @@ def _sm_results():
 row("from_statsmodels", "kind", choice(("expected", "observed")),
     lambda b: fs.from_statsmodels(_sm_results(), kind=b))
 
+# --- fit results
+row("fit", "model", instance_kind(), lambda b: fs.fit(b, _nd))
+row("fit", "data", _nk, lambda b: fs.fit(_normal, b))
+row("fit", "x", x_kind(_logit), lambda b: fs.fit(_logit, _ly, b))
+row("fit", "cov_type", choice(("observed", "expected", "opg", "sandwich")),
+    lambda b: fs.fit(_normal, _nd, cov_type=b))
+row("fit", "rng", rng_kind(), lambda b: fs.fit(_normal, _nd, rng=b))
+row("fit", "n_samples", count(2, optional=True), lambda b: fs.fit(_normal, _nd, n_samples=b))
+_fit_result = fs.fit(_normal, _nd)
+row("FitResult.conf_int", "alpha", real(0, 1), lambda b: _fit_result.conf_int(b))
+row("FitResult.summary", "alpha", real(0, 1), lambda b: _fit_result.summary(b))
+row("FitResult.compare", "other", instance_kind(), lambda b: _fit_result.compare(b))
+
 
 # ----------------------------------------------------------------------------- exemptions
 #: public callables deliberately without a row, with the reason
@@ -970,6 +983,8 @@ EXEMPT = {
     "AsymptoticReport()": "result record built by check_asymptotics",
     "InformationCriteria()": "result record built by information_criteria",
     "LikelihoodRatioTest()": "result record built by likelihood_ratio_test",
+    "FitResult()": "result record built by fit",
+    "FitComparison()": "result record built by FitResult.compare",
     "SpectrumReport()": "result record built by analyze",
     "Direction()": "result record built by analyze",
     "Diagnosis()": "result record built by diagnose",
