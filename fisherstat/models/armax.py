@@ -19,7 +19,7 @@ from .._validation import as_float_array, check_int, check_names, check_random_s
 from ..exceptions import FitError
 from ._arma_filters import _innovations, _inverse_roots, _polys
 from .arma import ARMA
-from .base import Model
+from .base import _BATCH_ERRORS, Model, Singularity
 
 __all__ = ["ARMAX"]
 
@@ -116,6 +116,34 @@ class ARMAX(Model):
     def _example_theta(self):
         return np.concatenate([np.linspace(1.0, 0.5, self.k), self._arma._example_theta()])
 
+    def random_theta(self, rng=None) -> np.ndarray:
+        """Regression coefficients uniform on ``(-1, 1)``, then
+        :meth:`fisherstat.models.arma.ARMA.random_theta` (stationary, invertible).
+
+        Examples
+        --------
+        >>> from fisherstat.models.armax import ARMAX
+        >>> ARMAX(2, 1, k=3).random_theta(0).shape
+        (7,)
+        """
+        rng = check_random_state(rng)
+        beta = rng.uniform(-1.0, 1.0, self.k)
+        return self.validate(np.concatenate([beta, self._arma.random_theta(rng)]))
+
+    def singularities(self, theta) -> list[Singularity]:
+        """Those of the ARMA errors (common AR/MA roots, unit roots; see
+        :meth:`fisherstat.models.arma.ARMA.singularities`); a rank-deficient ``x`` is
+        refused by :meth:`fit`.
+
+        Examples
+        --------
+        >>> from fisherstat.models.armax import ARMAX
+        >>> [s.name for s in ARMAX(1, 0, k=1).singularities([0.0, 0.5, 1.0])]
+        ['AR unit root']
+        """
+        theta = self.validate(theta)
+        return self._arma.singularities(theta[self.k:])
+
     def check_data(self, data, x=None):
         """Validate the series and its regressors; returns float64 ``(y, X)``, X (n, k)."""
         y = as_float_array(data, "data", ndim=1)
@@ -129,7 +157,8 @@ class ARMAX(Model):
         if X.ndim == 1:
             X = X[:, None]
         if X.shape != (n, self.k):
-            raise ValueError(f"x must have shape (n, k) = ({n}, {self.k}), got {X.shape}")
+            raise ValueError(f"x must have shape (n, k) = ({n}, {self.k}) (one row per "
+                             f"observation of data, {self.k} columns), got {X.shape}")
         return X
 
     # ------------------------------------------------------------- likelihood
@@ -233,6 +262,25 @@ class ARMAX(Model):
             raise ValueError(f"n must equal the number of rows of x ({X.shape[0]}), got {n}")
         u = self._arma.sample_paths(theta[self.k:], X.shape[0], 1, check_random_state(rng))[0]
         return X @ theta[: self.k] + u
+
+    # ------------------------------------------------------------------ batches
+    def _check_batch(self, data, x):
+        data = as_float_array(data, "data", ndim=2)
+        return data, self._check_x(x, data.shape[1])
+
+    def _information_batch(self, theta, data, x):
+        # one exact fisher/hessian/score per replicate (as Model's default, with x)
+        c, p = theta.shape
+        out = np.full((3, c, p, p), np.nan)
+        parts = (lambda t, d: self.fisher(t, x=x), lambda t, d: -self.hessian(t, d, x=x),
+                 lambda t, d: (lambda S: S.T @ S)(self.score(t, d, x=x)))
+        for r in range(c):
+            for j, f in enumerate(parts):
+                try:
+                    out[j, r] = f(theta[r], data[r])
+                except _BATCH_ERRORS:
+                    pass
+        return out
 
     # --------------------------------------------------------------------- fit
     def _fit(self, data, x, start):
