@@ -170,3 +170,18 @@ def test_bad_input_is_refused_with_a_clear_message():
         ARMAX(1, 0, k=1, exog_names=["phi1"])
     with pytest.raises(ValueError, match="k"):
         ARMAX(1, 0, k=0)
+
+
+def test_batch_hooks_take_the_regressors():
+    rng = np.random.default_rng(5)
+    X = design(60, rng)
+    m = ARMAX(1, 1, k=3)
+    th = params(1, 1)
+    D = np.stack([m.sample(th, x=X, rng=r) for r in (6, 7)])
+    est = m.fit_batch(D, x=X)
+    # the same deterministic optimiser on the same data: identical up to rounding
+    np.testing.assert_allclose(est[1], m.fit(D[1], x=X), rtol=1e-12, atol=1e-12)
+    E, A, B = m.information_batch(np.stack([th, th]), D, x=X)
+    np.testing.assert_array_equal(E[0], m.fisher(th, x=X))
+    S = m.score(th, D[1], x=X)
+    np.testing.assert_allclose(B[1], S.T @ S, rtol=1e-14)
