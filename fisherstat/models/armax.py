@@ -19,9 +19,12 @@ from .._validation import as_float_array, check_int, check_names, check_random_s
 from ..exceptions import FitError
 from ._arma_filters import _innovations, _inverse_roots, _polys
 from .arma import ARMA
-from .base import _BATCH_ERRORS, Model, Singularity
+from .base import Model, Singularity
 
 __all__ = ["ARMAX"]
+
+#: failures of one replicate that a batch hook reports as NaN (those of Model's batch hooks)
+_BATCH_ERRORS = (FitError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
 class ARMAX(Model):
