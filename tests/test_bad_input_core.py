@@ -541,6 +541,66 @@ row("ARMA()", "p", count(0), lambda b: models.ARMA(b, 1))
 row("ARMA()", "q", count(0), lambda b: models.ARMA(1, b))
 row("ARMA()", "mean", boolean(), lambda b: models.ARMA(1, 0, mean=b))
 
+# --- ARMAX: a series with its regressors x (not a RegressionModel: dependent observations)
+_ax = models.ARMAX(1, 1, k=2)
+_ax_x = np.column_stack([np.ones(12), np.linspace(0.0, 1.0, 12)])
+_ax_t = _ax.example_theta()
+_ax_d = _ax.sample(_ax_t, x=_ax_x, rng=0)
+_ax_D = np.stack([_ax_d, _ax_d])
+_ax_bt = theta_kind(_ax)
+_ax_dk = Kind((("none", None, T, False), ("complex", _ax_d + 1j, T, False),
+               ("ragged", [[1.0], [1.0, 2.0]], VT, False), ("strings", ["a"] * 12, T, False),
+               ("wrong ndim", _ax_d[None, None], V, True), ("nan", _poke(_ax_d, np.nan), V, True),
+               ("inf", _poke(_ax_d, np.inf), V, True), ("wrong length", _ax_d[:5], V, True)),
+              st.tuples(st.integers(0, 11), st.sampled_from([np.nan, np.inf, -np.inf])).map(
+                  lambda c: ("non-finite data", _set(_ax_d, *c), V, True)))
+_ax_xk = Kind((("nan", _poke(_ax_x, np.nan), V, True), ("inf", _poke(_ax_x, np.inf), V, True),
+               ("none", None, T, False), ("string", "abc", T, False),
+               ("complex", _ax_x + 1j, T, False), ("ragged", [[1.0], [1.0, 2.0]], VT, False),
+               ("3-d", np.ones((2, 2, 2)), V, True),
+               ("wrong columns", np.ones((12, 7)), V, True)),
+              st.tuples(st.integers(0, _ax_x.size - 1),
+                        st.sampled_from([np.nan, np.inf, -np.inf])).map(
+                  lambda c: ("non-finite x", _set(_ax_x, *c), V, True)))
+row("ARMAX()", "p", count(0), lambda b: models.ARMAX(b, 1, k=1))
+row("ARMAX()", "q", count(0), lambda b: models.ARMAX(1, b, k=1))
+row("ARMAX()", "k", count(1), lambda b: models.ARMAX(1, 1, k=b))
+row("ARMAX()", "exog_names", param_names_kind(2, optional=True),
+    lambda b: models.ARMAX(1, 1, k=2, exog_names=b))
+row("ARMAX.validate", "theta", _ax_bt, lambda b: _ax.validate(b))
+for _meth in ("loglik", "score", "hessian", "typical_scale", "innovations"):
+    _f = getattr(_ax, _meth)
+    row(f"ARMAX.{_meth}", "theta", _ax_bt, lambda b, f=_f: f(b, _ax_d, x=_ax_x))
+    row(f"ARMAX.{_meth}", "data", _ax_dk, lambda b, f=_f: f(_ax_t, b, x=_ax_x))
+    row(f"ARMAX.{_meth}", "x", _ax_xk, lambda b, f=_f: f(_ax_t, _ax_d, x=b))
+row("ARMAX.hessian", "individual", boolean(),
+    lambda b: _ax.hessian(_ax_t, _ax_d, x=_ax_x, individual=b))
+for _meth in ("check_data", "fit", "max_loglik"):
+    _f = getattr(_ax, _meth)
+    row(f"ARMAX.{_meth}", "data", _ax_dk, lambda b, f=_f: f(b, x=_ax_x))
+    row(f"ARMAX.{_meth}", "x", _ax_xk, lambda b, f=_f: f(_ax_d, x=b))
+row("ARMAX.fit", "start", Kind(tuple(c for c in _ax_bt.listed if c[1] is not None)),
+    lambda b: _ax.fit(_ax_d, x=_ax_x, start=b))
+row("ARMAX.fisher", "theta", _ax_bt, lambda b: _ax.fisher(b, x=_ax_x))
+row("ARMAX.fisher", "x", _ax_xk, lambda b: _ax.fisher(_ax_t, x=b))
+row("ARMAX.sample", "theta", _ax_bt, lambda b: _ax.sample(b, rng=0, x=_ax_x))
+row("ARMAX.sample", "x", _ax_xk, lambda b: _ax.sample(_ax_t, rng=0, x=b))
+row("ARMAX.sample", "n", count(optional=True), lambda b: _ax.sample(_ax_t, b, rng=0, x=_ax_x))
+row("ARMAX.sample", "n", Kind((("n != len(x)", 13, V, True),)),
+    lambda b: _ax.sample(_ax_t, b, rng=0, x=_ax_x))
+row("ARMAX.sample", "rng", rng_kind(), lambda b: _ax.sample(_ax_t, rng=b, x=_ax_x))
+row("ARMAX.random_theta", "rng", rng_kind(), lambda b: _ax.random_theta(b))
+row("ARMAX.singularities", "theta", _ax_bt, lambda b: _ax.singularities(b))
+row("ARMAX.strata", "theta", _ax_bt, lambda b: _ax.strata(b))
+row("ARMAX.fit_batch", "data", batch_kind(_ax_D), lambda b: _ax.fit_batch(b, x=_ax_x))
+row("ARMAX.fit_batch", "x", _ax_xk, lambda b: _ax.fit_batch(_ax_D, x=b))
+row("ARMAX.fit_batch", "start", Kind(tuple(c for c in _ax_bt.listed if c[1] is not None)),
+    lambda b: _ax.fit_batch(_ax_D, x=_ax_x, start=b))
+row("ARMAX.information_batch", "theta", theta_stack_kind(_ax_t),
+    lambda b: _ax.information_batch(b, _ax_D, x=_ax_x))
+row("ARMAX.information_batch", "data", batch_kind(_ax_D, paired=True),
+    lambda b: _ax.information_batch(np.stack([_ax_t, _ax_t]), b, x=_ax_x))
+
 for _m, _t, _d, _x, _bt, _dk in MODELS["GaussianMixture"]:
     _simplex = Kind((("weights sum > 1", _set(_t, 0, 1.0), V, True),
                      ("weight < 0", _set(_t, 0, -0.2), V, True)),

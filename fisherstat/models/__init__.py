@@ -13,6 +13,8 @@ module                         models
                                Monte Carlo)
 :mod:`.arma`                   ARMA (Gaussian ARMA(p, q) time series; in REGISTRY as
                                ARMA(1, 1))
+:mod:`.armax`                  ARMAX (regression with ARMA(p, q) errors; not in REGISTRY:
+                               it needs the regressors of the series)
 :mod:`.nonlinear`              NonlinearRegression (any mean function, any residual error)
 :mod:`.catalogue`              Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay,
                                BoxLucas, OneCompartmentOral, OneCompartmentBolus
@@ -28,6 +30,7 @@ Building blocks shared with the population models of :mod:`fisherstat.pkpd`:
 """
 
 from .arma import ARMA
+from .armax import ARMAX
 from .base import Model, RegressionModel, Singularity, Strata
 from .catalogue import (
     BoxLucas,
@@ -53,7 +56,7 @@ __all__ = [
     "Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal",
     "LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression",
     "FormulaData", "design_from_formula",
-    "ARMA", "GaussianMixture", "EMResult", "MissingInformation",
+    "ARMA", "ARMAX", "GaussianMixture", "EMResult", "MissingInformation",
     "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
     "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus", "TwoUnitNetwork", "LocationMixture",
     "StructuralRegression", "REGISTRY", "get_model",

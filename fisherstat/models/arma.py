@@ -570,21 +570,32 @@ class ARMA(Model):
         return _signal().lfilter(ma, ar, a, axis=1) + mu
 
     # --------------------------------------------------------------------- fit
-    def _profile(self, u, y, n):
-        """Profile log-likelihood at unconstrained ``u`` (mu and sigma2 concentrated out)."""
+    def _profile(self, u, y, n, X=None):
+        """Profile log-likelihood at unconstrained ``u``: the regression coefficients of the
+        columns of ``X`` (default: the constant when ``mean``, else none) by GLS and
+        ``sigma2`` concentrated out. Returns ``(ll, beta, phi, theta, sigma2)``.
+
+        The innovations are linear in the series, so the GLS normal equations
+        :math:`(E^T W^{-1} E)\beta = E^T W^{-1} e` use the innovations ``E`` of the columns
+        of ``X`` (one filter pass for all columns; plain transposes keep the complex step
+        exact)."""
         p = self.p
         phi = _pacf_to_coef(np.tanh(u[:p]))
         th = -_pacf_to_coef(np.tanh(u[p:]))
-        Y = np.column_stack([y, np.ones(n)]) if self.mean else y[:, None]
+        if X is None and self.mean:
+            X = np.ones((n, 1))
+        Y = y[:, None] if X is None else np.column_stack([y, X])
         e, w = _innovations(*_polys(phi, th), Y)
-        mu = 0.0
+        beta = np.zeros(0)
         r = e[:, 0]
-        if self.mean:
-            mu = np.sum(e[:, 0] * e[:, 1] / w) / np.sum(e[:, 1] ** 2 / w)
-            r = e[:, 0] - mu * e[:, 1]
+        if X is not None:
+            E = e[:, 1:]
+            Ew = E.T / w
+            beta = np.linalg.solve(Ew @ E, Ew @ e[:, 0])
+            r = e[:, 0] - E @ beta
         s2 = np.mean(r * r / w)
         ll = -0.5 * n * (np.log(2 * np.pi * s2) + 1.0) - 0.5 * np.sum(np.log(w))
-        return ll, mu, phi, th, s2
+        return ll, beta, phi, th, s2
 
     def _hannan_rissanen(self, y):
         """Hannan & Rissanen (1982, Biometrika 69, 81-94) regression start, or None."""
@@ -617,28 +628,40 @@ class ARMA(Model):
             )
         if np.ptp(data) == 0:
             raise FitError("all observations are equal: sigma2 has no positive MLE")
-        y = data
+        if start is not None:
+            _, phi0, th0, _ = self._split(start)
+            start = (phi0, th0)
+        beta, phi, th, s2 = self._fit_profile(data, None, start, data)
+        return self._join(beta[0] if self.mean else 0.0, phi, th, s2)
+
+    def _fit_profile(self, y, X, start, y_start):
+        """Exact MLE ``(beta, phi, theta, sigma2)`` of ``y`` with regressors ``X`` (``None``:
+        the constant when ``mean``) and ARMA errors, by maximising the profile likelihood
+        (see :meth:`_profile`); ``start``: ``(phi, theta)`` or None; ``y_start``: the series
+        the Hannan-Rissanen start is computed from (``y`` less a regression fit)."""
+        n = y.shape[0]
+        k = self.p + self.q
         if k == 0:
-            _, mu, _, _, s2 = self._profile(np.zeros(0), y, n)
-            return self._join(mu, [], [], s2)
+            _, beta, _, _, s2 = self._profile(np.zeros(0), y, n, X)
+            return beta, np.zeros(0), np.zeros(0), s2
 
         def f(u):
-            return -self._profile(u, y, n)[0].real / n
+            return -self._profile(u, y, n, X)[0].real / n
 
         def grad(u):
             g = np.empty(k)
             for j in range(k):
                 uc = u.astype(complex)
                 uc[j] += 1j * _CSTEP
-                g[j] = -self._profile(uc, y, n)[0].imag / (_CSTEP * n)
+                g[j] = -self._profile(uc, y, n, X)[0].imag / (_CSTEP * n)
             return g
 
         starts = [np.zeros(k)]
         if start is not None:
-            _, phi0, th0, _ = self._split(start)
+            phi0, th0 = start
             r = np.concatenate([_coef_to_pacf(phi0), _coef_to_pacf(-th0)])
             starts.insert(0, np.arctanh(np.clip(r, -0.99, 0.99)))
-        hr = self._hannan_rissanen(y)
+        hr = self._hannan_rissanen(y_start)
         if hr is not None:
             starts.append(hr)
         with np.errstate(all="ignore"):
@@ -651,15 +674,17 @@ class ARMA(Model):
             raise FitError(f"ARMA fit did not converge: {best.message}")
         rr = np.tanh(best.x)
         with np.errstate(all="ignore"):  # at a unit root: NaN where it is not determined
-            _, mu, phi, th, s2 = self._profile(best.x, y, n)
+            _, beta, phi, th, s2 = self._profile(best.x, y, n, X)
         if np.max(np.abs(rr)) > 1 - 1e-9:
             # a unit root: with positive probability for a moving average near one (the
             # "pile-up" of Davis & Dunsmuir 1996, Econometric Theory 12), a valid MLE
+            head = beta if X is not None else (beta[:1] if self.mean else [])
             raise BoundaryEstimateError(
                 "ARMA fit: the maximum is on the boundary of the stationary/invertible region "
                 f"(a partial autocorrelation of modulus {np.max(np.abs(rr)):.12f}; a unit "
-                "root), the MLE is not an interior point", self._join(mu, phi, th, s2))
-        return self._join(mu, phi, th, s2)
+                "root), the MLE is not an interior point",
+                np.concatenate([np.asarray(head, float), phi, th, [s2]]))
+        return beta, phi, th, s2
 
     # ----------------------------------------------------------- singularities
     def singularities(self, theta) -> list[Singularity]:

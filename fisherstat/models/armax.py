@@ -1,0 +1,305 @@
+r"""Regression with Gaussian ARMA(p, q) errors (ARMAX): exact likelihood and information.
+
+.. math::
+
+    y_t = x_t^T\beta + u_t, \qquad \phi(B) u_t = \theta(B) e_t, \qquad
+    e_t \overset{iid}{\sim} N(0, \sigma^2),
+
+the model of R's ``arima(xreg=)`` and statsmodels' ``SARIMAX(exog=, trend="n")``, with
+:class:`~fisherstat.models.arma.ARMA`'s sign convention and parameters
+``(beta_1..beta_k, phi1..phip, theta1..thetaq, sigma2)`` (statsmodels' order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _numdiff
+from .._validation import as_float_array, check_int, check_names, check_random_state
+from ..exceptions import FitError
+from ._arma_filters import _innovations, _inverse_roots, _polys
+from .arma import ARMA
+from .base import Model, Singularity
+
+__all__ = ["ARMAX"]
+
+#: failures of one replicate that a batch hook reports as NaN (those of Model's batch hooks)
+_BATCH_ERRORS = (FitError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+class ARMAX(Model):
+    r"""Linear regression with stationary, invertible Gaussian ARMA(p, q) errors.
+
+    :math:`y = X\beta + u`, :math:`u` a zero-mean ARMA(p, q) series (see
+    :class:`~fisherstat.models.arma.ARMA` for the convention). Data: ONE series ``y`` of
+    shape (n,) and its regressors ``x`` of shape (n, k), passed as ``x=``. Include a
+    column of ones in ``x`` for an intercept (``trend="c"`` of statsmodels is that column).
+
+    Parameters
+    ----------
+    p, q : int
+        AR and MA orders of the errors (``>= 0``).
+    k : int
+        Number of regressors (columns of ``x``, ``>= 1``).
+    exog_names : sequence of str, optional
+        Names of the regression coefficients (default ``beta1..betak``).
+
+    Notes
+    -----
+    **Exact likelihood.** :math:`y \sim N(X\beta, G)`, :math:`G` the ARMA autocovariance
+    matrix, so :math:`\log p(y) = \log p_{\mathrm{ARMA}}(y - X\beta)`: the
+    prediction-error terms of :class:`~fisherstat.models.arma.ARMA` of the residual
+    series (Brockwell & Davis 2002, *Introduction to Time Series and Forecasting*, 2nd
+    ed., section 6.6). The innovations are linear in the series, so the score of
+    :math:`\beta` is :math:`\partial\ell_t/\partial\beta = \epsilon_t E_t / v_t` with
+    :math:`E_t` the innovations of the columns of ``X`` (analytic); the ARMA parameters'
+    score is ARMA's exact (complex-step) score of the residuals.
+
+    **Exact information of the n observations** (``fisher(theta, x=X)``). For
+    :math:`y \sim N(X\beta, G(\psi))` the information is block diagonal,
+
+    .. math::
+
+        I_{\beta\beta} = X^T G^{-1} X = \sum_t E_t E_t^T / v_t, \qquad
+        I_{\beta\psi} = 0, \qquad
+        I_{\psi\psi} = \tfrac12\operatorname{tr}(G^{-1}G_a G^{-1}G_b),
+
+    (Gaussian mean/covariance orthogonality, e.g. Porat & Friedlander 1986, IEEE Trans.
+    ASSP 34, 118-130; Brockwell & Davis 2002, section 6.6, for the GLS covariance
+    :math:`\sigma^2 (X^T\Gamma^{-1}X)^{-1}` of :math:`\hat\beta`). :math:`X^TG^{-1}X` is
+    computed from the prediction-error (innovations) factorisation of :math:`G`, without
+    an ``n x n`` matrix; :math:`I_{\psi\psi}` is ARMA's exact information of ``n``
+    observations. White-noise errors (``p = q = 0``): :math:`I_{\beta\beta} =
+    X^TX/\sigma^2`.
+
+    **Fit.** Exact MLE: given the ARMA coefficients, :math:`\beta` is the GLS estimate and
+    :math:`\sigma^2` the mean squared standardised innovation; the profile likelihood is
+    maximised with ARMA's optimiser (same reparametrisation, starts from the OLS
+    residuals).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fisherstat.models.armax import ARMAX
+    >>> m = ARMAX(1, 0, k=2, exog_names=["const", "x"])
+    >>> m.param_names
+    ('const', 'x', 'phi1', 'sigma2')
+    >>> X = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
+    >>> bool(np.allclose(ARMAX(0, 0, k=2).fisher([1.0, 2.0, 4.0], x=X)[:2, :2], X.T @ X / 4))
+    True
+    """
+
+    has_analytic_fisher = True
+    #: Context keys :meth:`fisher` accepts (``x``: the regressors of the observed series).
+    fisher_context = ("x",)
+
+    def __init__(self, p: int, q: int, k: int, exog_names=None):
+        self._arma = ARMA(p, q)
+        self.p, self.q = self._arma.p, self._arma.q
+        self.k = check_int(k, "k", low=1)
+        if exog_names is None:
+            exog_names = tuple(f"beta{i}" for i in range(1, self.k + 1))
+        exog_names = check_names(exog_names, "exog_names", n=self.k)
+        clash = set(exog_names) & set(self._arma.param_names)
+        if clash:
+            raise ValueError(f"exog_names must differ from the ARMA parameter names, got "
+                             f"{sorted(clash)}")
+        names = exog_names + self._arma.param_names
+        bounds = [(-np.inf, np.inf)] * self.k + list(zip(self._arma.lower, self._arma.upper,
+                                                         strict=True))
+        super().__init__(names, bounds)
+
+    def __repr__(self) -> str:
+        return f"ARMAX(p={self.p}, q={self.q}, k={self.k})"
+
+    # ---------------------------------------------------------------- parameters
+    def _check_theta(self, theta):
+        self._arma._check_theta(theta[self.k:])
+
+    def _example_theta(self):
+        return np.concatenate([np.linspace(1.0, 0.5, self.k), self._arma._example_theta()])
+
+    def random_theta(self, rng=None) -> np.ndarray:
+        """Regression coefficients uniform on ``(-1, 1)``, then
+        :meth:`fisherstat.models.arma.ARMA.random_theta` (stationary, invertible).
+
+        Examples
+        --------
+        >>> from fisherstat.models.armax import ARMAX
+        >>> ARMAX(2, 1, k=3).random_theta(0).shape
+        (7,)
+        """
+        rng = check_random_state(rng)
+        beta = rng.uniform(-1.0, 1.0, self.k)
+        return self.validate(np.concatenate([beta, self._arma.random_theta(rng)]))
+
+    def singularities(self, theta) -> list[Singularity]:
+        """Those of the ARMA errors (common AR/MA roots, unit roots; see
+        :meth:`fisherstat.models.arma.ARMA.singularities`); a rank-deficient ``x`` is
+        refused by :meth:`fit`.
+
+        Examples
+        --------
+        >>> from fisherstat.models.armax import ARMAX
+        >>> [s.name for s in ARMAX(1, 0, k=1).singularities([0.0, 0.5, 1.0])]
+        ['AR unit root']
+        """
+        theta = self.validate(theta)
+        return self._arma.singularities(theta[self.k:])
+
+    def check_data(self, data, x=None):
+        """Validate the series and its regressors; returns float64 ``(y, X)``, X (n, k)."""
+        y = as_float_array(data, "data", ndim=1)
+        X = self._check_x(x, y.shape[0])
+        return y, X
+
+    def _check_x(self, x, n):
+        if x is None:
+            raise TypeError(f"{self!r} needs the regressors x, shape (n, {self.k})")
+        X = as_float_array(x, "x", ndim=(1, 2))
+        if X.ndim == 1:
+            X = X[:, None]
+        if X.shape != (n, self.k):
+            raise ValueError(f"x must have shape (n, k) = ({n}, {self.k}) (one row per "
+                             f"observation of data, {self.k} columns), got {X.shape}")
+        return X
+
+    # ------------------------------------------------------------- likelihood
+    def _residuals(self, theta, y, X):
+        return y - X @ theta[: self.k]
+
+    def innovations(self, theta, data, x=None) -> tuple[np.ndarray, np.ndarray]:
+        """One-step prediction errors and their variances of the residuals ``y - X beta``
+        (see :meth:`fisherstat.models.arma.ARMA.innovations`).
+
+        Examples
+        --------
+        >>> from fisherstat.models.armax import ARMAX
+        >>> e, v = ARMAX(1, 0, k=1).innovations([2.0, 0.5, 1.0], [3.0, 6.0], x=[1.0, 2.0])
+        >>> e  # residuals (1, 2): 1, then 2 - 0.5 * 1
+        array([1. , 1.5])
+        """
+        theta = self.validate(theta)
+        y, X = self.check_data(data, x)
+        return self._arma.innovations(theta[self.k:], self._residuals(theta, y, X))
+
+    def _loglik(self, theta, data, x):
+        return self._arma._loglik(theta[self.k:], self._residuals(theta, data, x), None)
+
+    def _score(self, theta, data, x):
+        k, t = self.k, theta[self.k:]
+        r = self._residuals(theta, data, x)
+        _, phi, th, s2 = self._arma._split(t)
+        e, w = _innovations(*_polys(phi, th), np.column_stack([r, x]))
+        out = np.empty((data.shape[0], self.n_params))
+        out[:, :k] = e[:, :1] * e[:, 1:] / (s2 * w)[:, None]
+        out[:, k:] = self._arma._score(t, r, None)
+        return out
+
+    def _hessian(self, theta, data, x):
+        # Richardson differences of the exact score, the ARMA coefficients' steps kept
+        # below the distance of the roots to the unit circle (as ARMA._hessian).
+        _, phi, th, _ = self._arma._split(theta[self.k:])
+        lam = np.concatenate([_inverse_roots(a) for a in _polys(phi, th)])
+        gap = 1.0 - float(np.max(np.abs(lam), initial=0.0))
+        lo, hi = self.lower.copy(), self.upper.copy()
+        c = slice(self.k, self.k + self.p + self.q)
+        lo[c], hi[c] = theta[c] - gap, theta[c] + gap
+        H = _numdiff.jacobian(lambda t: self._score(t, data, x), theta, lo, hi)
+        return 0.5 * (H + np.swapaxes(H, -1, -2))
+
+    @property
+    def has_analytic_hessian(self) -> bool:
+        """False: the Hessian is a Richardson difference of the exact score."""
+        return False
+
+    # ------------------------------------------------------------- information
+    def fisher(self, theta, x=None) -> np.ndarray:
+        """Exact Fisher information of the ``n`` observations with regressors ``x`` (n, k).
+
+        Block diagonal: ``X' G^-1 X`` for ``beta`` and ARMA's exact information of ``n``
+        observations for ``(phi, theta, sigma2)`` (Notes of :class:`ARMAX`). Not divided
+        by ``n``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models.armax import ARMAX
+        >>> X = np.ones((3, 1))  # a mean with AR(1) errors
+        >>> I = ARMAX(1, 0, k=1).fisher([0.0, 0.5, 1.0], x=X)
+        >>> round(float(I[0, 0]), 10)  # (1 - phi^2 + (n - 1)(1 - phi)^2) / sigma2
+        1.25
+        """
+        theta = self.validate(theta)
+        if x is None:
+            raise TypeError(f"{self!r}.fisher needs the regressors x (the information of a "
+                            "regression with ARMA errors depends on them)")
+        X = self._check_x(x, as_float_array(x, "x", ndim=(1, 2)).shape[0])
+        n, k = X.shape[0], self.k
+        t = theta[k:]
+        _, phi, th, s2 = self._arma._split(t)
+        E, w = _innovations(*_polys(phi, th), X)
+        out = np.zeros((self.n_params, self.n_params))
+        out[:k, :k] = (E.T / (s2 * w)) @ E
+        out[k:, k:] = self._arma._fisher_exact(t, n)
+        return out
+
+    # ---------------------------------------------------------------- sampling
+    def sample(self, theta, n: int | None = None, rng=None, x=None):
+        """A series ``X beta + u`` with stationary ARMA errors ``u`` at the rows of ``x``.
+
+        ``n``, if given, must equal the number of rows of ``x``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models.armax import ARMAX
+        >>> ARMAX(1, 1, k=1).sample([1.0, 0.5, 0.3, 1.0], x=np.ones(5), rng=0).shape
+        (5,)
+        """
+        theta = self.validate(theta)
+        if x is None:
+            raise TypeError(f"{self!r}.sample needs the regressors x")
+        X = self._check_x(x, as_float_array(x, "x", ndim=(1, 2)).shape[0])
+        if n is not None and check_int(n, "n", low=1) != X.shape[0]:
+            raise ValueError(f"n must equal the number of rows of x ({X.shape[0]}), got {n}")
+        u = self._arma.sample_paths(theta[self.k:], X.shape[0], 1, check_random_state(rng))[0]
+        return X @ theta[: self.k] + u
+
+    # ------------------------------------------------------------------ batches
+    def _check_batch(self, data, x):
+        data = as_float_array(data, "data", ndim=2)
+        return data, self._check_x(x, data.shape[1])
+
+    def _information_batch(self, theta, data, x):
+        # one exact fisher/hessian/score per replicate (as Model's default, with x)
+        c, p = theta.shape
+        out = np.full((3, c, p, p), np.nan)
+        parts = (lambda t, d: self.fisher(t, x=x), lambda t, d: -self.hessian(t, d, x=x),
+                 lambda t, d: (lambda S: S.T @ S)(self.score(t, d, x=x)))
+        for r in range(c):
+            for j, f in enumerate(parts):
+                try:
+                    out[j, r] = f(theta[r], data[r])
+                except _BATCH_ERRORS:
+                    pass
+        return out
+
+    # --------------------------------------------------------------------- fit
+    def _fit(self, data, x, start):
+        n, d = data.shape[0], self.n_params
+        if n < d + 1:
+            raise FitError(f"{self!r} fit needs at least {d + 1} observations, got {n}")
+        if np.linalg.matrix_rank(x) < self.k:
+            raise FitError(f"x has rank {np.linalg.matrix_rank(x)} < k = {self.k}: the "
+                             "regression coefficients are not identified")
+        ols = np.linalg.lstsq(x, data, rcond=None)[0]
+        resid = data - x @ ols
+        if np.max(np.abs(resid)) <= 1e-12 * np.max(np.abs(data), initial=1.0):
+            raise FitError("y is an exact linear combination of x: sigma2 has no "
+                             "positive MLE")
+        if start is not None:
+            _, phi0, th0, _ = self._arma._split(start[self.k:])
+            start = (phi0, th0)
+        beta, phi, th, s2 = self._arma._fit_profile(data, x, start, resid)
+        return np.concatenate([beta, phi, th, [s2]])
