@@ -380,10 +380,10 @@ class ARMA(Model):
             out[:, i0 + k] = self._terms(b[:p], b[p:], s2, y).imag / _CSTEP
         return out
 
-    def _hessian(self, theta, data, x):
-        # Richardson differences of the exact score, with the steps of the ARMA coefficients
-        # kept below the distance of the roots to the unit circle, so that no step leaves
-        # the stationary/invertible region (where the likelihood is undefined).
+    def _step_bounds(self, theta):
+        """Bounds of the finite-difference steps at ``theta``: those of the ARMA coefficients
+        kept below the distance of the roots to the unit circle, so that no step leaves
+        the stationary/invertible region (where the likelihood is undefined)."""
         _, phi, th, _ = self._split(theta)
         ar, ma = _polys(phi, th)
         lam = np.concatenate([_inverse_roots(ar), _inverse_roots(ma)])
@@ -391,7 +391,12 @@ class ARMA(Model):
         lo, hi = self.lower.copy(), self.upper.copy()
         c = slice(self._i0, self._i0 + self.p + self.q)
         lo[c], hi[c] = theta[c] - gap, theta[c] + gap
-        H = _numdiff.jacobian(lambda t: self._score(t, data, x), theta, lo, hi)
+        return lo, hi
+
+    def _hessian(self, theta, data, x):
+        # Richardson differences of the exact score, inside the stationary region
+        H = _numdiff.jacobian(lambda t: self._score(t, data, x), theta,
+                              *self._step_bounds(theta))
         return 0.5 * (H + np.swapaxes(H, -1, -2))
 
     @property

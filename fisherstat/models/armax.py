@@ -17,7 +17,7 @@ import numpy as np
 from .. import _numdiff
 from .._validation import as_float_array, check_int, check_names, check_random_state
 from ..exceptions import FitError
-from ._arma_filters import _innovations, _inverse_roots, _polys
+from ._arma_filters import _innovations, _polys
 from .arma import ARMA
 from .base import Model, Singularity
 
@@ -197,14 +197,10 @@ class ARMAX(Model):
         return out
 
     def _hessian(self, theta, data, x):
-        # Richardson differences of the exact score, the ARMA coefficients' steps kept
-        # below the distance of the roots to the unit circle (as ARMA._hessian).
-        _, phi, th, _ = self._arma._split(theta[self.k:])
-        lam = np.concatenate([_inverse_roots(a) for a in _polys(phi, th)])
-        gap = 1.0 - float(np.max(np.abs(lam), initial=0.0))
+        # Richardson differences of the exact score, the ARMA part's steps bounded as in
+        # ARMA._hessian (inside the stationary/invertible region)
         lo, hi = self.lower.copy(), self.upper.copy()
-        c = slice(self.k, self.k + self.p + self.q)
-        lo[c], hi[c] = theta[c] - gap, theta[c] + gap
+        lo[self.k:], hi[self.k:] = self._arma._step_bounds(theta[self.k:])
         H = _numdiff.jacobian(lambda t: self._score(t, data, x), theta, lo, hi)
         return 0.5 * (H + np.swapaxes(H, -1, -2))
 
