@@ -79,11 +79,8 @@ class Progress:
         self.done += int(k)
         if not self.enabled:
             return
-        if postfix is not None:
-            self.postfix = postfix
+        self._set_postfix(postfix)
         if self._bar is not None:
-            if postfix is not None:
-                self._bar.set_postfix_str(postfix, refresh=False)
             self._bar.update(int(k))
             return
         if self.total is None:
@@ -96,6 +93,12 @@ class Progress:
         if frac >= self._next or self.done >= self.total:
             self._print()
             self._next = math.floor(frac * 10 + 1) / 10
+
+    def _set_postfix(self, postfix: str | None) -> None:
+        if postfix is not None:
+            self.postfix = postfix
+            if self._bar is not None:
+                self._bar.set_postfix_str(postfix, refresh=False)
 
     def _print(self, closing: bool = False) -> None:
         elapsed = time.perf_counter() - self._t0
@@ -117,11 +120,8 @@ class Progress:
         """End the bar (plain text: a last line with the final count and ``postfix``)."""
         if not self.enabled:
             return
-        if postfix is not None:
-            self.postfix = postfix
+        self._set_postfix(postfix)
         if self._bar is not None:
-            if postfix is not None:
-                self._bar.set_postfix_str(postfix, refresh=False)
             self._bar.close()
             self._bar = None
         elif self._printed != self.done or postfix is not None:

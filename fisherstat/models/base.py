@@ -841,7 +841,7 @@ class Model(Parametric):
         Numerical score and Hessian: Richardson-extrapolated central differences with
         steps relative to each parameter's typical scale, an error estimate from a third
         step, and a :class:`~fisherstat.NumericalDerivativeWarning` when it is large
-        (:mod:`fisherstat._numdiff`). They hold to about ``1e-12`` (score) and ``1e-9``
+        (:mod:`fisherstat._numdiff`). They hold to about ``1e-12`` (score) and ``3e-9``
         (Hessian) relative at parameter scales from ``1e-8`` to ``1e8``.
 
         Start of a fit without ``start``: the total log-likelihood is evaluated on a grid
