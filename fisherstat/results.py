@@ -9,13 +9,14 @@ log-likelihood and the criteria from :func:`fisherstat.selection.information_cri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from ._fisherinfo import FisherInfo, pinv_psd
 from ._validation import (
+    as_float_array,
     check_choice,
     check_instance,
     check_int,
@@ -63,6 +64,75 @@ def _sample_information(model, theta, data, x, n, cov_type, rng, n_samples) -> F
     return fisher(model, theta, rng=rng, n_samples=n_samples) * n
 
 
+def _sample_span(labels) -> str | None:
+    """``"first - last"`` of pandas row labels (dates as ISO ``YYYY-MM-DD``), else ``None``.
+
+    Plain arrays (no labels) and empty indexes print nothing; a ``DatetimeIndex`` whose
+    stamps are all midnight prints dates only (statsmodels' ``Sample:`` line prints the
+    same dates as ``MM-DD-YYYY``).
+    """
+    if labels is None or not hasattr(labels, "is_unique") or len(labels) == 0:
+        return None
+    first, last = labels[0], labels[-1]
+    if hasattr(labels, "normalize") and (labels == labels.normalize()).all():
+        first, last = first.date(), last.date()  # DatetimeIndex at midnight: dates only
+    return f"{first} - {last}"
+
+
+def _design_names(model):
+    """The names of the columns of ``x`` a regression model expects, or ``None``.
+
+    Design-matrix models (``k`` coefficients, one per column) expect their first ``k``
+    parameter names; a model built by ``from_formula`` records its covariates'.
+    """
+    names = getattr(model, "covariate_names", None)
+    if names is not None:
+        return tuple(names)
+    k = getattr(model, "k", None)
+    if isinstance(k, int) and not isinstance(k, bool):
+        return tuple(model.param_names[:k])
+    return None
+
+
+def _unpack_data(model, data, x):
+    """``(data, x, formula, n_dropped, row_labels)`` for :func:`fit`.
+
+    One mechanism for labelled data: a :class:`~fisherstat.models.formula.FormulaData`
+    gives ``y``, ``x``, the formula, the dropped-row count and its row labels; anything
+    else with a pandas ``.index`` (``Series``, ``DataFrame``) keeps that index and is
+    passed to the model as a float64 array (so is a pandas ``x``).
+    """
+    from .models.formula import FormulaData
+
+    if isinstance(data, FormulaData):
+        if x is not None:
+            raise ValueError("x must be None when data is a FormulaData (the design matrix "
+                             "is data.x)")
+        if not model.is_regression:
+            raise ValueError(f"data is a FormulaData (y and a design matrix x), but "
+                             f"{type(model).__name__} is not a regression model: pass its "
+                             "data as an array or pandas Series")
+        expected = _design_names(model)
+        if expected is not None and expected != tuple(data.param_names):
+            raise ValueError(
+                f"the FormulaData's design columns {list(data.param_names)} (k = {data.k}) "
+                f"do not match the model's {list(expected)} (k = {len(expected)}): build the "
+                f"model with the same formula's from_formula, or pass "
+                f"param_names=data.param_names"
+            )
+        return data.y, data.x, data.formula, int(data.n_dropped), data.index
+    labels = getattr(data, "index", None)
+    if labels is not None and hasattr(data, "to_numpy"):
+        data = as_float_array(data.to_numpy(), "data", finite=False)
+    else:
+        labels = None
+    if x is not None and hasattr(x, "index") and hasattr(x, "to_numpy"):
+        if labels is None:
+            labels = x.index
+        x = as_float_array(x.to_numpy(), "x", finite=False)
+    return data, x, None, 0, labels
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class FitResult:
     r"""A maximum-likelihood fit with standard errors from a chosen information.
@@ -88,6 +158,15 @@ class FitResult:
         Number of observations.
     aic, bic : float
         :math:`-2\ell + 2p` and :math:`-2\ell + p\log n` (all ``p`` parameters counted).
+    formula : str or None
+        The formula the data came from (a :class:`~fisherstat.models.formula.FormulaData`
+        passed to :func:`fit`), else ``None``.
+    n_dropped : int
+        Rows dropped for missing values (``missing="drop"`` of the formula); 0 otherwise.
+    row_labels : pandas.Index or ndarray or None
+        The labels of the ``nobs`` rows used: the index of a pandas ``Series`` /
+        ``DataFrame`` passed as data (kept as the pandas object, e.g. a ``DatetimeIndex``)
+        or of the formula's data; ``None`` for plain arrays. Also :attr:`index`.
     """
 
     model: str
@@ -99,6 +178,14 @@ class FitResult:
     nobs: int
     aic: float
     bic: float
+    formula: str | None = None
+    n_dropped: int = 0
+    row_labels: object = field(default=None)
+
+    @property
+    def index(self):
+        """The row labels (:attr:`row_labels`), as statsmodels' ``model.data.row_labels``."""
+        return self.row_labels
 
     def cov_params(self) -> np.ndarray:
         """Covariance of ``params``: the (pseudo-)inverse of :attr:`info`, shape (p, p)."""
@@ -156,8 +243,15 @@ class FitResult:
         rule = "=" * (w + 62)
         lines = [rule, f"{'Model:':<16}{self.model}",
                  f"{'No. Obs.:':<16}{self.nobs:<18d}{'Log-Likelihood:':<16}{self.llf:.6g}",
-                 f"{'AIC:':<16}{self.aic:<18.6g}{'BIC:':<16}{self.bic:.6g}",
-                 f"{'Covariance:':<16}{self.cov_type} -- {how}", rule,
+                 f"{'AIC:':<16}{self.aic:<18.6g}{'BIC:':<16}{self.bic:.6g}"]
+        if self.formula is not None:
+            lines.append(f"{'Formula:':<16}{self.formula}")
+        if self.n_dropped:
+            lines.append(f"{'Dropped (missing):':<19}{self.n_dropped} rows")
+        sample = _sample_span(self.row_labels)
+        if sample is not None:
+            lines.append(f"{'Sample:':<16}{sample}")
+        lines += [f"{'Covariance:':<16}{self.cov_type} -- {how}", rule,
                  f"{'':<{w}}{'coef':>10}{'std err':>11}{'z':>10}{'P>|z|':>9}{lo:>11}{hi:>11}",
                  "-" * (w + 62)]
         for row in zip(self.param_names, self.params, self.bse, self.tvalues, self.pvalues,
@@ -173,20 +267,50 @@ class FitResult:
         Parameters
         ----------
         other : FitResult or statsmodels results
-            Anything with ``params`` and ``bse`` of the same length (a statsmodels
-            ``Results`` object or its wrapper; a ``pandas.Series`` is read by position).
+            Anything with ``params`` and ``bse``. When ``other`` names its parameters (a
+            statsmodels formula fit, whose ``params`` is a ``pandas.Series``, or another
+            :class:`FitResult`) and every name is one of :attr:`param_names`, they are
+            matched by name: e.g. ``smf.ols`` has no ``sigma2``, so only the coefficients
+            are compared. Otherwise they are matched by position (same length required).
 
         Returns
         -------
         FitComparison
+            Over the compared parameters, in the order of :attr:`param_names`.
+
+        Examples
+        --------
+        >>> import statsmodels.api as sm
+        >>> import statsmodels.formula.api as smf
+        >>> import fisherstat as fs
+        >>> df = sm.datasets.spector.load_pandas().data
+        >>> m, d = fs.models.LinearRegression.from_formula("GRADE ~ GPA + PSI", df)
+        >>> c = fs.fit(m, d).compare(smf.ols("GRADE ~ GPA + PSI", df).fit())
+        >>> c.param_names  # sigma2 is not a parameter of statsmodels' OLS
+        ('Intercept', 'GPA', 'PSI')
+        >>> bool(c.params_rel_diff.max() < 1e-8)
+        True
         """
         if not (hasattr(other, "params") and hasattr(other, "bse")):
             raise TypeError("other must be a FitResult or a statsmodels results object (with "
                             f"params and bse), got {type(other).__name__}")
         p, b = (np.asarray(getattr(other, a), dtype=float).ravel() for a in ("params", "bse"))
+        names = getattr(other, "param_names", None)
+        if names is None and hasattr(other.params, "index"):
+            names = list(other.params.index)
+        if names is not None and len(names) == p.size and set(names) <= set(self.param_names)\
+                and len(set(names)) == p.size:
+            pos = {n: i for i, n in enumerate(names)}
+            keep = [j for j, n in enumerate(self.param_names) if n in pos]
+            order = [pos[self.param_names[j]] for j in keep]
+            bse = self.bse
+            return FitComparison(tuple(self.param_names[j] for j in keep),
+                                 readonly(self.params[keep]), readonly(p[order]),
+                                 readonly(bse[keep]), readonly(b[order]))
         if p.shape != self.params.shape or b.shape != self.params.shape:
-            raise ValueError(f"other must have {self.params.size} params and bse, got "
-                             f"{p.size} and {b.size}")
+            raise ValueError(f"other must have {self.params.size} params and bse (or name "
+                             f"a subset of {list(self.param_names)}), got {p.size} and "
+                             f"{b.size}")
         return FitComparison(self.param_names, self.params, readonly(p), self.bse,
                              readonly(b))
 
@@ -240,10 +364,16 @@ def fit(model, data, x=None, *, start=None, cov_type: str = "observed", rng=None
     Parameters
     ----------
     model : Model
-    data : array_like
-        The data, as ``model.fit`` takes them.
-    x : array_like, optional
-        Covariates (regression models; include the intercept column yourself).
+    data : array_like, pandas.Series or DataFrame, or FormulaData
+        The data, as ``model.fit`` takes them; a pandas object is passed to the model as a
+        float64 array and its index kept as :attr:`FitResult.row_labels` (printed as
+        ``Sample:`` in the summary). A :class:`~fisherstat.models.formula.FormulaData`
+        (the second result of a model's ``from_formula``) gives the response and the
+        design matrix, and its formula, dropped-row count and row labels go into the
+        result; its columns must be the model's (``ValueError`` otherwise).
+    x : array_like or pandas.DataFrame, optional
+        Covariates (regression models; include the intercept column yourself). ``None``
+        with a ``FormulaData``.
     start : array_like, optional
         Starting value of the fit.
     cov_type : {'observed', 'expected', 'opg', 'sandwich'}
@@ -267,7 +397,8 @@ def fit(model, data, x=None, *, start=None, cov_type: str = "observed", rng=None
     FitError
         The fit failed.
     TypeError, ValueError
-        A non-model, bad data, or ``cov_type`` not one of the four.
+        A non-model, bad data, ``cov_type`` not one of the four, or a ``FormulaData``
+        whose columns are not those of the model (or given with ``x``).
 
     Notes
     -----
@@ -299,15 +430,29 @@ def fit(model, data, x=None, *, start=None, cov_type: str = "observed", rng=None
     mu              0.6000     0.4775     1.257    0.209    -0.3359     1.5359
     sigma2          1.1400     0.7210     1.581    0.114    -0.2731     2.5531
     ==========================================================================
+
+    From a formula on a DataFrame (Spector & Mazzeo's data, shipped by statsmodels):
+
+    >>> import statsmodels.api as sm
+    >>> df = sm.datasets.spector.load_pandas().data
+    >>> m, d = fs.models.LogisticRegression.from_formula("GRADE ~ GPA + TUCE + PSI", df)
+    >>> r = fs.fit(m, d)
+    >>> r.param_names, r.formula, r.n_dropped
+    (('Intercept', 'GPA', 'TUCE', 'PSI'), 'GRADE ~ GPA + TUCE + PSI', 0)
+    >>> r.bse.round(3)  # statsmodels: smf.logit("GRADE ~ GPA + TUCE + PSI", df).fit().bse
+    array([4.931, 1.263, 0.142, 1.064])
     """
     check_instance(model, "model", Model, "a fisherstat Model (see fisherstat.models)")
     check_choice(cov_type, "cov_type", tuple(COV_TYPES))
     check_random_state(rng)
     if n_samples is not None:  # checked even when the chosen information does not use it
         check_int(n_samples, "n_samples", low=2)
+    data, x, formula, n_dropped, labels = _unpack_data(model, data, x)
     theta = model.fit(data, x=x, start=start)
     n = int(model.check_data(data, x)[0].shape[0])  # observations (log-likelihood terms)
     ic = information_criteria(model, data, x=x, theta=theta)
     info = _sample_information(model, theta, data, x, n, cov_type, rng, n_samples)
+    if labels is not None and len(labels) != n:  # e.g. a model that differences its data
+        labels = None
     return FitResult(repr(model), readonly(theta), model.param_names, cov_type, info,
-                     ic.loglik, n, ic.aic, ic.bic)
+                     ic.loglik, n, ic.aic, ic.bic, formula, n_dropped, labels)

@@ -51,8 +51,10 @@ class FormulaData:
         ``"C(g)[T.b]"``, ...).
     n_dropped : int
         The number of rows dropped for missing values (0 unless ``missing="drop"``).
-    index : ndarray, shape (n,)
-        The row labels of ``data`` that were used (a DataFrame's index; positions otherwise).
+    index : pandas.Index, length n
+        The row labels of ``data`` that were used: the DataFrame's own index object (a
+        ``DatetimeIndex`` stays one), or positions (a ``RangeIndex``) for a mapping.
+        :func:`fisherstat.fit` keeps it as ``FitResult.row_labels``.
     """
 
     formula: str
@@ -203,5 +205,5 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
         x=readonly(x.to_numpy(dtype=np.float64)),
         param_names=tuple(str(c) for c in x.columns),
         n_dropped=n_dropped,
-        index=x.index.to_numpy(),
+        index=x.index,
     )
