@@ -45,7 +45,9 @@ class FormulaData:
     y : ndarray, shape (n,)
         The response (the left-hand side).
     x : ndarray, shape (n, k)
-        The design matrix (the right-hand side), statsmodels' ``exog``.
+        The design matrix (the right-hand side), statsmodels' ``exog``; shape (n,) for the
+        single covariate of :meth:`NonlinearRegression.from_formula
+        <fisherstat.models.NonlinearRegression.from_formula>`.
     param_names : tuple of str
         The names of the ``k`` columns of ``x`` (``"Intercept"``, ``"age"``,
         ``"C(g)[T.b]"``, ...).
@@ -72,7 +74,7 @@ class FormulaData:
     @property
     def k(self) -> int:
         """The number of columns of the design matrix."""
-        return int(self.x.shape[1])
+        return 1 if self.x.ndim == 1 else int(self.x.shape[1])
 
     def summary(self) -> str:
         """Formula, numbers of rows used and dropped, and the design-matrix columns."""

@@ -43,6 +43,7 @@ of Retout & Mentré (2003, *J. Biopharm. Stat.* 13, 209-227).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -50,7 +51,7 @@ from scipy import optimize
 
 from .. import _numdiff
 from .._optimize import maximize
-from .._validation import as_float_array, check_choice, validate_theta
+from .._validation import as_float_array, check_choice, readonly, validate_theta
 from ..exceptions import FitError
 from .base import RegressionModel
 from .errors import Additive, Combined, Proportional, ResidualError
@@ -206,6 +207,101 @@ class NonlinearRegression(RegressionModel):
         if example_x is not None:
             example_x = as_float_array(example_x, "example_x", ndim=(1, 2))
         self._example_theta_value, self._example_x_value = example_theta, example_x
+        self.covariate_names = None  # set by from_formula
+
+    @classmethod
+    def from_formula(cls, formula: str, data, *, missing: str = "raise", eval_env: int = 0,
+                     **kwargs):
+        r"""The model of a formula on a DataFrame, and the response and covariates it builds.
+
+        The design for R's ``nls`` users: the formula's left-hand side is the response,
+        its right-hand side **names the covariate columns** handed to ``mean(x, beta)``,
+        in order; no intercept column is ever added (a constant is a parameter of
+        ``mean``). With one covariate ``x`` is that column, shape (n,), as for NumPy
+        users; with several it is (n, m), ``x[:, j]`` the ``j``-th term. Terms may be
+        transforms (``np.log(income)``); categorical terms expand to their indicator
+        columns as in any patsy formula. The parameter names are the user's
+        ``param_names`` (plus the error parameters), as in the constructor; R's
+        ``nls(foodexp ~ a * income^b, start = list(a = 1, b = 1))`` is
+        ``from_formula("foodexp ~ income", df, mean=lambda x, b: b[0] * x ** b[1],
+        param_names=["a", "b"])`` fitted with ``start=``.
+
+        Parameters
+        ----------
+        formula : str
+            ``"y ~ x1 + x2"``: response and covariate columns (patsy's language).
+        data : pandas.DataFrame or mapping of str to array
+            The variables.
+        missing : {"raise", "drop"}, default "raise"
+            Rows with missing values in the formula's columns raise ``ValueError`` naming
+            the columns, or with ``"drop"`` are dropped and counted in
+            ``FormulaData.n_dropped``.
+        eval_env : int, default 0
+            Namespace of the formula's functions: 0 is the caller's (``np`` is numpy).
+        **kwargs
+            The constructor's arguments (``mean=``, ``jacobian=``, ``error=``,
+            ``param_names=``, ``bounds=``, ... for :class:`NonlinearRegression`; those of
+            a catalogue subclass, e.g. ``error=`` of :class:`~fisherstat.models.Emax`).
+
+        Returns
+        -------
+        model : the model class
+            Its ``covariate_names`` are the covariate columns.
+        data : FormulaData
+            ``data.y``, ``data.x`` (read-only float64; (n,) for one covariate),
+            ``data.param_names`` (the covariate columns): fit with
+            ``fs.fit(model, data, start=...)``.
+
+        Raises
+        ------
+        ValueError
+            A formula name that is not a column of ``data`` (named in the message), missing
+            values with ``missing="raise"``, a formula without covariates.
+
+        Notes
+        -----
+        With additive error the MLE is the least-squares :math:`\hat\beta` and
+        :math:`\hat\sigma^2 = RSS/n`, so the expected information's covariance of
+        :math:`\hat\beta`, :math:`\hat\sigma^2 (J^T J)^{-1}`, is ``nls``' / ``curve_fit``'s
+        :math:`s^2 (J^T J)^{-1}` (:math:`s^2 = RSS/(n-p)`) times :math:`(n-p)/n` (Bates &
+        Watts 1988, *Nonlinear Regression Analysis and Its Applications*, Wiley, sec.
+        2.3; the MLE's variance, not the unbiased one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import statsmodels.api as sm
+        >>> import fisherstat as fs
+        >>> df = sm.datasets.engel.load_pandas().data  # Engel's food expenditure, n = 235
+        >>> m, d = fs.models.NonlinearRegression.from_formula(
+        ...     "foodexp ~ income", df, mean=lambda x, b: b[0] * x ** b[1],
+        ...     param_names=["a", "b"], bounds=[(0, np.inf), (-5, 5)])
+        >>> m.param_names, m.covariate_names, d.x.shape
+        (('a', 'b', 'sigma2'), ('income',), (235,))
+        >>> r = fs.fit(m, d, start=[1.0, 1.0, 1.0], cov_type="expected")
+        >>> r.params[:2].round(4)
+        array([2.751 , 0.7906])
+        """
+        from .._validation import check_int
+        from .formula import design_from_formula
+
+        eval_env = check_int(eval_env, "eval_env", low=0)
+        if not isinstance(formula, str) or "~" not in formula:
+            raise ValueError(f"formula must be 'y ~ x1 + ...' (response ~ covariates), got "
+                             f"{formula!r}")
+        lhs, rhs = formula.split("~", 1)
+        if not rhs.strip():
+            raise ValueError(f"formula {formula!r} names no covariate column on the right")
+        fd = design_from_formula(f"{lhs}~ ({rhs}) - 1", data, missing=missing,
+                                 eval_env=eval_env + 1)
+        if fd.k == 0:
+            raise ValueError(f"formula {formula!r} names no covariate column on the right")
+        x = fd.x[:, 0] if fd.k == 1 else fd.x
+        fd = dataclasses.replace(fd, formula=formula, x=readonly(np.ascontiguousarray(x)))
+        model = cls(**kwargs)
+        #: The covariate columns of a model built by :meth:`from_formula` (else ``None``).
+        model.covariate_names = fd.param_names
+        return model, fd
 
     # ------------------------------------------------------------ examples
     def _example_theta(self):
