@@ -186,15 +186,28 @@ def test_nls_formula_vcov_is_curve_fit_vcov_times_n_minus_p_over_n():
                      jac=lambda x, a, b: _power_jac(x, [a, b]),
                      ftol=1e-15, xtol=1e-15, gtol=1e-15, maxfev=10000)
     n, k = d.n_obs, 2
-    # Both minimise the same RSS with the analytic Jacobian; the two solvers stop within
-    # ~1e-9 relative of each other in beta (measured 1.1e-9: the RSS valley along the
-    # correlated (a, b) direction is flat, corr(a, b) = -0.99), and (J'J)^-1 is smooth in
-    # beta, so the vcov differs by ~2e-9 (measured 2.2e-9): 1e-8 relative.
-    _close(r.params[:k], p)
-    # vcov = s^2 (J'J)^-1 with s^2 = RSS / (n - p); fisherstat: (RSS / n) (J'J)^-1
-    _close(r.cov_params()[:k, :k] * n / (n - k), V)
+    # The identity, at the same point: scipy's pcov = s^2 (J'J)^-1 with s^2 = RSS/(n - p);
+    # fisherstat's expected information at (beta, RSS/n) inverts to (RSS/n) (J'J)^-1.
+    # Same Jacobian, so they differ only by rounding in (J'J)^-1: corr(a, b) = -0.997, the
+    # unit-diagonal J'J has condition (1 + 0.997)/(1 - 0.997) ~ 7e2, 7e2 * eps ~ 2e-13
+    # (measured 8e-14): 1e-10.
     rss = np.sum((df["foodexp"].to_numpy() - _power(df["income"].to_numpy(), p)) ** 2)
-    _close(r.params[k], rss / n)
+    info = fs.fisher(m, np.append(p, rss / n), x=d.x)
+    _close(info.covariance()[:k, :k] * n / (n - k), V, rtol=1e-10)
+    # Without the Jacobian fisherstat differentiates mean() by Richardson-extrapolated
+    # central differences (error ~1e-11 relative here, measured 1.8e-11): 1e-8.
+    m_num, _ = fs.models.NonlinearRegression.from_formula(
+        "foodexp ~ income", df, mean=_power, param_names=["a", "b"])
+    info = fs.fisher(m_num, np.append(p, rss / n), x=d.x)
+    _close(info.covariance()[:k, :k] * n / (n - k), V, rtol=1e-8)
+    # Independent fits: both solvers stop on ftol ~ 1e-14 on the RSS. RSS - RSS* =
+    # d' J'J d, so they stop within sqrt(1e-14 * RSS / sigma2) = sqrt(1e-14 * n) ~ 1.5e-6
+    # standard errors of the MLE, i.e. <= 1.5e-6 * SE(a)/a ~ 2e-7 relative (measured 1e-9):
+    # 1e-6. The vcov moves with beta through x**b (d log x**b / db = log x <= 8.5), so by
+    # <= 2 * 8.5 * 2e-7 * b ~ 3e-6 (measured 2e-9): 1e-5.
+    _close(r.params[:k], p, rtol=1e-6)
+    _close(r.cov_params()[:k, :k] * n / (n - k), V, rtol=1e-5)
+    _close(r.params[k], rss / n, rtol=1e-6)  # RSS is stationary at the MLE: ~(1e-6)^2
     assert r.formula == "foodexp ~ income" and "Formula:        foodexp ~ income" in r.summary()
 
 
