@@ -301,7 +301,7 @@ class GaussianMixture(EMFitting, LouisInformation, Model):
                 raise ValueError(
                     f"data: column {c!r} is not numeric (dtype {col.dtype}); a "
                     "GaussianMixture needs real-valued columns")
-        arr = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        arr = np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
         bad_rows = ~np.all(np.isfinite(arr), axis=1)
         if bad_rows.any():
             c = cols[int(np.argmax(~np.all(np.isfinite(arr[bad_rows]), axis=0)))]
