@@ -1,6 +1,9 @@
 """Gaussian mixtures on real data: pandas input, the Nile flows, Louis' information against
 finite differences and the information in other parameterisations (issue 15, point 4)."""
 
+import doctest
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,3 +189,13 @@ def test_dataframe_errors_name_the_column_and_count_rows():
         m2.fit_em(np.ones((10, 3)))
     with pytest.raises(ValueError, match=r"2 of 4 rows contain NaN or inf \(rows 1, 3\)"):
         GaussianMixture(2).fit(np.array([0.0, np.nan, 1.0, np.inf]))
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "mixtures.rst"
+
+
+@pytest.mark.skipif(not DOCS.exists(), reason="docs/ is not part of this installation")
+def test_the_nile_section_of_docs_mixtures_runs_as_a_doctest():
+    res = doctest.testfile(str(DOCS), module_relative=False,
+                           optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert res.attempted >= 15 and res.failed == 0
