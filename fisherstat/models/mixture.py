@@ -8,19 +8,34 @@ information in :mod:`._mixture_louis` (:class:`MissingInformation`); both are mi
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from scipy import linalg
 
 from .. import _montecarlo
 from .._fisherinfo import FisherInfo
 from .._montecarlo import VARIANCE_REDUCTIONS
-from .._validation import check_choice, check_int, check_random_state
+from .._validation import as_float_array, check_choice, check_int, check_random_state
 from ._mixture_em import EMFitting, EMResult
 from ._mixture_louis import LouisInformation, MissingInformation
 from ._mixture_parts import _LOG_2PI, _Parts, _tall_matmul
 from .base import Model, Singularity, Strata
 
 __all__ = ["GaussianMixture", "EMResult", "MissingInformation"]
+
+
+def _pandas_frame(data):
+    """``data`` as a DataFrame if it is a pandas Series or DataFrame, else None (pandas is
+    never imported here: a pandas object implies pandas is loaded)."""
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return None
+    if isinstance(data, pd.Series):
+        return data.to_frame(name=data.name if data.name is not None else 0)
+    if isinstance(data, pd.DataFrame):
+        return data
+    return None
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "equal")
 
@@ -241,13 +256,82 @@ class GaussianMixture(EMFitting, LouisInformation, Model):
                         f"theta: the covariance matrix{comp} given by {which} is not positive "
                         "definite") from None
 
+    def check_data(self, data, x=None):
+        """Validate the observations; return them as a float64 array (n, dim).
+
+        ``data`` may be an array (n,) or (n, dim), a pandas ``Series`` (``dim = 1``) or a
+        ``DataFrame`` with ``dim`` numeric columns (one column for ``dim = 1``): no
+        ``.to_numpy()`` needed. Non-numeric columns, NaN or infinite values and a number of
+        columns other than ``dim`` are refused with a ``ValueError`` naming the columns and
+        counting the rows concerned; nothing is dropped silently (select or clean the rows
+        first, e.g. ``df.dropna()``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from fisherstat.models.mixture import GaussianMixture
+        >>> df = pd.DataFrame({"a": [1.0, 2.0, np.nan], "b": [0.0, 1.0, 2.0]})
+        >>> GaussianMixture(2, dim=2).check_data(df)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: data: column 'a' has 1 of 3 rows NaN or infinite (row labels 2); ...
+        >>> GaussianMixture(2).check_data(df["b"])[0].shape
+        (3, 1)
+        """
+        if x is not None:
+            raise TypeError(f"{type(self).__name__} takes no covariates; got x")
+        frame = _pandas_frame(data)
+        if frame is None:
+            arr = as_float_array(data, "data", finite=False)
+            return self._check_data(arr), None
+        d = self.dim
+        cols = list(frame.columns)
+        if len(cols) != d:
+            shown = ", ".join(repr(c) for c in cols)
+            raise ValueError(
+                f"data has {len(cols)} column(s) ({shown}) but the model has "
+                f"dim={d}; select {d} column(s) (e.g. df[[...]]) or use "
+                f"GaussianMixture({self.k}, dim={len(cols)})")
+        import pandas as pd  # only reached with pandas data, so pandas is imported
+
+        for c in cols:
+            col = frame[c]
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                raise ValueError(
+                    f"data: column {c!r} is not numeric (dtype {col.dtype}); a "
+                    "GaussianMixture needs real-valued columns")
+        arr = np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+        bad_rows = ~np.all(np.isfinite(arr), axis=1)
+        if bad_rows.any():
+            c = cols[int(np.argmax(~np.all(np.isfinite(arr[bad_rows]), axis=0)))]
+            bad_c = ~np.isfinite(arr[:, cols.index(c)])
+            labels = ", ".join(str(i) for i in frame.index[bad_c][:5])
+            more = ", ..." if bad_c.sum() > 5 else ""
+            raise ValueError(
+                f"data: column {c!r} has {int(bad_c.sum())} of {arr.shape[0]} rows NaN or "
+                f"infinite (row labels {labels}{more}); drop or impute them first "
+                "(e.g. data.dropna())")
+        return self._check_data(arr[:, 0] if d == 1 else arr), None
+
     def _check_data(self, data):
         d = self.dim
+        if data.size == 0:
+            raise ValueError("data must not be empty")
         if d == 1 and data.ndim == 1:
-            return data[:, None]
+            data = data[:, None]
         if data.ndim != 2 or data.shape[1] != d:
             want = "(n,)" if d == 1 else f"(n, {d})"
-            raise ValueError(f"data must have shape {want} for dim={d}, got {data.shape}")
+            hint = (f" (a 2-D array with {data.shape[1]} columns is GaussianMixture"
+                    f"({self.k}, dim={data.shape[1]}))" if data.ndim == 2 else "")
+            raise ValueError(f"data must have shape {want} for dim={d}, got {data.shape}{hint}")
+        bad = ~np.all(np.isfinite(data), axis=1)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            shown = ", ".join(str(i) for i in rows[:5]) + (", ..." if rows.size > 5 else "")
+            raise ValueError(
+                f"data must be finite: {rows.size} of {data.shape[0]} rows contain NaN or inf "
+                f"(rows {shown}); drop or impute them first")
         return data
 
     # --------------------------------------------------------------- examples
