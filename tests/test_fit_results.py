@@ -152,14 +152,3 @@ def test_compare_rejects_length_mismatch():
     with pytest.raises(ValueError, match="other must have 2"):
         r.compare(r.__class__("m", np.zeros(1), ("a",), "observed",
                               fs.FisherInfo(np.eye(1), ("a",)), 0.0, 1, 0.0, 0.0))
-
-
-def test_docs_section_example_runs_as_doctest():
-    # the ">>>" example of docs/estimators.rst (fit on the spector data) is executed here
-    import doctest
-    from pathlib import Path
-
-    page = Path(__file__).resolve().parents[1] / "docs" / "estimators.rst"
-    out = doctest.testfile(str(page), module_relative=False,
-                           optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert out.attempted >= 8 and out.failed == 0

@@ -5,10 +5,8 @@ The references are statsmodels' formula models on datasets shipped with statsmod
 compared at the tolerance the mathematics allows: the same quantity computed two ways.
 """
 
-import doctest
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,13 +165,3 @@ def test_numpy_users_import_neither_pandas_nor_patsy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
-
-
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "models.rst"
-
-
-@pytest.mark.skipif(not DOCS.exists(), reason="docs/ is not part of this installation")
-def test_the_formula_section_of_docs_models_runs_as_a_doctest():
-    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
-    res = doctest.testfile(str(DOCS), module_relative=False, optionflags=flags, verbose=False)
-    assert res.attempted > 0 and res.failed == 0
