@@ -123,6 +123,9 @@ def _unpack_data(model, data, x):
         return data.y, data.x, data.formula, int(data.n_dropped), data.index
     labels = getattr(data, "index", None)
     if labels is not None and hasattr(data, "to_numpy"):
+        # the model validates the labelled data first, so that its errors can name a
+        # column or a date (e.g. GaussianMixture's NaN and non-numeric column messages)
+        model.check_data(data, x)
         data = as_float_array(data.to_numpy(), "data", finite=False)
     else:
         labels = None

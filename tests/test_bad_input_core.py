@@ -753,6 +753,27 @@ for _name in ("LinearRegression", "LogisticRegression", "ProbitRegression",
         lambda b, f=_build: f("y ~ t", _fdf, missing=b))
     row(_key, "eval_env", count(0), lambda b, f=_build: f("y ~ t", _fdf, eval_env=b))
 
+# the nonlinear models' from_formula (NonlinearRegression's, inherited by the catalogue): the
+# same four arguments; the constructor's own arguments have their rows under the classes
+_NLS_FORMULA = {"NonlinearRegression": dict(mean=lambda x, b: b[0] * x, param_names=["a"]),
+                "StructuralRegression": dict(structural=_structural_regression().structural,
+                                             dose=70.0)}
+for _name in ("NonlinearRegression", "StructuralRegression", "BoxLucas", "Emax",
+              "ExponentialDecay", "MichaelisMenten", "OneCompartmentBolus",
+              "OneCompartmentOral", "SigmoidEmax", "TwoUnitNetwork"):
+    _cls = getattr(models, _name)
+    _kw = _NLS_FORMULA.get(_name, {})
+    _key = f"{_name}.from_formula"
+
+    def _build(formula, data, c=_cls, kw=_kw, **more):
+        return c.from_formula(formula, data, **kw, **more)
+
+    row(_key, "formula", _FORMULA, lambda b, f=_build: f(b, _fdf))
+    row(_key, "data", _DATA, lambda b, f=_build: f("y ~ t", b))
+    row(_key, "missing", choice(("raise", "drop")),
+        lambda b, f=_build: f("y ~ t", _fdf, missing=b))
+    row(_key, "eval_env", count(0), lambda b, f=_build: f("y ~ t", _fdf, eval_env=b))
+
 # --- information: estimators
 _normal = models.Normal()
 _th = np.array([0.0, 2.0])
