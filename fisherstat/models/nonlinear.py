@@ -286,7 +286,10 @@ class NonlinearRegression(RegressionModel):
         from .formula import design_from_formula
 
         eval_env = check_int(eval_env, "eval_env", low=0)
-        if not isinstance(formula, str) or "~" not in formula:
+        if not isinstance(formula, str):
+            raise TypeError(f"formula must be a str such as 'y ~ x1 + x2', got "
+                            f"{type(formula).__name__}")
+        if "~" not in formula:
             raise ValueError(f"formula must be 'y ~ x1 + ...' (response ~ covariates), got "
                              f"{formula!r}")
         lhs, rhs = formula.split("~", 1)
