@@ -306,10 +306,9 @@ class FitResult:
             pos = {n: i for i, n in enumerate(names)}
             keep = [j for j, n in enumerate(self.param_names) if n in pos]
             order = [pos[self.param_names[j]] for j in keep]
-            bse = self.bse
             return FitComparison(tuple(self.param_names[j] for j in keep),
                                  readonly(self.params[keep]), readonly(p[order]),
-                                 readonly(bse[keep]), readonly(b[order]))
+                                 readonly(self.bse[keep]), readonly(b[order]))
         if p.shape != self.params.shape or b.shape != self.params.shape:
             raise ValueError(f"other must have {self.params.size} params and bse (or name "
                              f"a subset of {list(self.param_names)}), got {p.size} and "

@@ -96,6 +96,18 @@ def _variables(formula: str, columns) -> list:
     return names
 
 
+def check_formula(formula) -> tuple[str, str]:
+    """The response and right-hand side of ``"y ~ ..."``; ``TypeError`` / ``ValueError``
+    (naming ``formula``) for a non-str or a formula without a response."""
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a str such as 'y ~ x1 + x2', got "
+                        f"{type(formula).__name__}")
+    lhs, tilde, rhs = formula.partition("~")
+    if not tilde or not lhs.strip():
+        raise ValueError(f"formula must have a response: 'y ~ ...', got {formula!r}")
+    return lhs, rhs
+
+
 def design_from_formula(formula: str, data, *, missing: str = "raise",
                         eval_env: int = 0) -> FormulaData:
     """Response, design matrix and column names of a formula evaluated on ``data``.
@@ -146,11 +158,7 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
     import pandas as pd
     import patsy
 
-    if not isinstance(formula, str):
-        raise TypeError(f"formula must be a str such as 'y ~ x1 + x2', got "
-                        f"{type(formula).__name__}")
-    if "~" not in formula or not formula.split("~", 1)[0].strip():
-        raise ValueError(f"formula must have a response: 'y ~ ...', got {formula!r}")
+    check_formula(formula)
     missing = check_choice(missing, "missing", _MISSING)
     eval_env = check_int(eval_env, "eval_env", low=0)
     if isinstance(data, pd.DataFrame):

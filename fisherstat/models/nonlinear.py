@@ -283,16 +283,10 @@ class NonlinearRegression(RegressionModel):
         array([2.751 , 0.7906])
         """
         from .._validation import check_int
-        from .formula import design_from_formula
+        from .formula import check_formula, design_from_formula
 
         eval_env = check_int(eval_env, "eval_env", low=0)
-        if not isinstance(formula, str):
-            raise TypeError(f"formula must be a str such as 'y ~ x1 + x2', got "
-                            f"{type(formula).__name__}")
-        if "~" not in formula:
-            raise ValueError(f"formula must be 'y ~ x1 + ...' (response ~ covariates), got "
-                             f"{formula!r}")
-        lhs, rhs = formula.split("~", 1)
+        lhs, rhs = check_formula(formula)
         if not rhs.strip():
             raise ValueError(f"formula {formula!r} names no covariate column on the right")
         fd = design_from_formula(f"{lhs}~ ({rhs}) - 1", data, missing=missing,
