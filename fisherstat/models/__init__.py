@@ -13,6 +13,9 @@ module                         models
                                Monte Carlo)
 :mod:`.arma`                   ARMA (Gaussian ARMA(p, q) time series; in REGISTRY as
                                ARMA(1, 1))
+:mod:`.arima`                  ARIMA (ARMA(p, q) of the d-times differenced series,
+                               conditional on the first d observations; in REGISTRY as
+                               ARIMA(1, 1, 1))
 :mod:`.armax`                  ARMAX (regression with ARMA(p, q) errors; not in REGISTRY:
                                it needs the regressors of the series)
 :mod:`.nonlinear`              NonlinearRegression (any mean function, any residual error)
@@ -29,6 +32,7 @@ Building blocks shared with the population models of :mod:`fisherstat.pkpd`:
 :mod:`.errors` (residual-error models in PopED's and PFIM's conventions).
 """
 
+from .arima import ARIMA
 from .arma import ARMA
 from .armax import ARMAX
 from .base import Model, RegressionModel, Singularity, Strata
@@ -56,7 +60,7 @@ __all__ = [
     "Normal", "Gamma", "Weibull", "StudentT", "Poisson", "Binomial", "MultivariateNormal",
     "LinearRegression", "LogisticRegression", "ProbitRegression", "PoissonRegression",
     "FormulaData", "design_from_formula",
-    "ARMA", "ARMAX", "GaussianMixture", "EMResult", "MissingInformation",
+    "ARMA", "ARIMA", "ARMAX", "GaussianMixture", "EMResult", "MissingInformation",
     "NonlinearRegression", "Emax", "SigmoidEmax", "MichaelisMenten", "ExponentialDecay",
     "BoxLucas", "OneCompartmentOral", "OneCompartmentBolus", "TwoUnitNetwork", "LocationMixture",
     "StructuralRegression", "REGISTRY", "get_model",

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice
+from .arima import ARIMA
 from .arma import ARMA
 from .catalogue import (
     BoxLucas,
@@ -252,6 +253,10 @@ REGISTRY: dict[str, ModelEntry] = _registry([
     _class_entry(ARMA, "time series", defaults={"p": 1, "q": 1},
                  options={"p": int, "q": int, "mean": parse_bool},
                  description="Gaussian ARMA(p, q); default ARMA(1, 1)"),
+    _class_entry(ARIMA, "time series", defaults={"p": 1, "d": 1, "q": 1},
+                 options={"p": int, "d": int, "q": int, "mean": parse_bool},
+                 description="ARMA(p, q) of the d-times differenced series; default "
+                             "ARIMA(1, 1, 1)"),
     _class_entry(TwoUnitNetwork),
     _class_entry(LocationMixture),
 ])
