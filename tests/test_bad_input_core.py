@@ -541,6 +541,21 @@ row("ARMA()", "p", count(0), lambda b: models.ARMA(b, 1))
 row("ARMA()", "q", count(0), lambda b: models.ARMA(1, b))
 row("ARMA()", "mean", boolean(), lambda b: models.ARMA(1, 0, mean=b))
 
+# --- ARIMA: ARMA of the d-times differenced series (its model rows come from REGISTRY)
+_arima = MODELS["ARIMA"][0][0]
+_arima_t = _arima.example_theta()
+row("ARIMA()", "p", count(0), lambda b: models.ARIMA(b, 1, 1))
+row("ARIMA()", "d", count(0), lambda b: models.ARIMA(1, b, 1))
+row("ARIMA()", "q", count(0), lambda b: models.ARIMA(1, 1, b))
+row("ARIMA()", "mean", boolean(), lambda b: models.ARIMA(1, 1, 1, mean=b))
+# the exact information of N observations conditional on the first d: N >= d + 1
+row("ARIMA.fisher", "n", count(_arima.d + 1, optional=True),
+    lambda b: _arima.fisher(_arima_t, n=b))
+row("ARIMA.sample", "n", Kind((("n = d", _arima.d, V, True),)),
+    lambda b: _arima.sample(_arima_t, b, rng=0))
+row("ARIMA.loglik", "data", Kind((("d observations", np.ones(_arima.d), V, True),)),
+    lambda b: _arima.loglik(_arima_t, b))
+
 # --- ARMAX: a series with its regressors x (not a RegressionModel: dependent observations)
 _ax = models.ARMAX(1, 1, k=2)
 _ax_x = np.column_stack([np.ones(12), np.linspace(0.0, 1.0, 12)])
