@@ -369,6 +369,10 @@ def check_asymptotics(
         raise ValueError("checkpoint needs a reproducible rng (an int seed or a SeedSequence), "
                          "got rng=None")
     seed = as_seed_sequence(rng)
+    if model.has_covariates and not model.is_regression:
+        raise TypeError(f"check_asymptotics does not simulate a series with regressors "
+                        f"({type(model).__name__}): its designs cycle independent rows; use "
+                        "fisherstat.fit on simulated series, or an ARMA model for the errors")
     if model.is_regression:
         if x is None:
             raise TypeError(

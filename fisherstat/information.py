@@ -71,14 +71,22 @@ def _context_x(model, context):
     """Split context into validated ``(x, weights, n_obs, extra)``.
 
     ``extra`` holds the keys the model declares in ``Model.fisher_context`` (e.g. ``n``, the
-    exact information of ``n`` consecutive observations of a time series); they are passed
-    to ``model.fisher``.
+    exact information of ``n`` consecutive observations of a time series, or ``x``, the
+    regressors of ONE series, e.g. :class:`~fisherstat.models.ARMAX`, whose information is
+    that of its ``len(x)`` observations); they are passed to ``model.fisher``.
     """
     x, weights = context.pop("x", None), context.pop("weights", None)
     extra = {k: context.pop(k) for k in model.fisher_context if k in context}
     if context:
         raise TypeError(f"unexpected arguments {sorted(context)}")
     n_obs = 1.0 if extra.get("n") is None else float(check_int(extra["n"], "n", low=1))
+    if "x" in model.fisher_context:  # ONE series with its regressors (e.g. ARMAX): the
+        # exact information of its len(x) dependent observations, which have no weights
+        if weights is not None:
+            raise TypeError(f"{type(model).__name__} takes no weights: its observations "
+                            "are one dependent series")
+        extra["x"] = model.check_x(x)
+        return None, None, float(extra["x"].shape[0]), extra
     if not model.is_regression:
         if x is not None or weights is not None:
             raise TypeError(f"{type(model).__name__} takes no covariates (x/weights)")

@@ -1,11 +1,12 @@
 """The complete registry of built-in models: every model of every layer, by name.
 
 :data:`REGISTRY` extends :data:`fisherstat.models.REGISTRY` (the models of
-:mod:`fisherstat.models`: iid, regression and time-series models and the singular toy
-models) with the models of the layers above it -- the PopED warfarin population PK model of
-:mod:`fisherstat.pkpd` and a small multilayer perceptron of :mod:`fisherstat.nn` -- which
-``models/`` may not import (data flows models -> information -> design/nn). The command
-line (``fisherstat models``, ``fisherstat info MODEL``) and the contract tests run over it.
+:mod:`fisherstat.models`: iid, regression, time-series and time-series regression models
+and the singular toy models) with the models of the layers above it -- the PopED warfarin
+population PK model of :mod:`fisherstat.pkpd` and a small multilayer perceptron of
+:mod:`fisherstat.nn` -- which ``models/`` may not import (data flows models -> information
+-> design/nn). The command line (``fisherstat models``, ``fisherstat info MODEL``) and the
+contract tests run over it.
 
 Each value is a :class:`~fisherstat.models.registry.ModelEntry`: constructor and default
 options, kind (one of :data:`KINDS`), default parameter and context, and the parsers of

@@ -59,6 +59,8 @@ def _sample_information(model, theta, data, x, n, cov_type, rng, n_samples) -> F
     # expected: the closed form where the model has one, else Monte Carlo
     if model.is_regression:  # information of the observed covariates: n_obs = n already
         return fisher(model, theta, x=x, rng=rng, n_samples=n_samples)
+    if "x" in model.fisher_context:  # e.g. ARMAX: exact, the n rows of its regressors
+        return fisher(model, theta, x=x)
     if "n" in model.fisher_context and model.has_analytic_fisher:  # e.g. ARMA: exact, n obs
         return fisher(model, theta, n=n)
     return fisher(model, theta, rng=rng, n_samples=n_samples) * n
@@ -108,9 +110,9 @@ def _unpack_data(model, data, x):
         if x is not None:
             raise ValueError("x must be None when data is a FormulaData (the design matrix "
                              "is data.x)")
-        if not model.is_regression:
+        if not model.has_covariates:
             raise ValueError(f"data is a FormulaData (y and a design matrix x), but "
-                             f"{type(model).__name__} is not a regression model: pass its "
+                             f"{type(model).__name__} takes no covariates: pass its "
                              "data as an array or pandas Series")
         expected = _design_names(model)
         if expected is not None and expected != tuple(data.param_names):

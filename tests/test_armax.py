@@ -185,3 +185,150 @@ def test_batch_hooks_take_the_regressors():
     np.testing.assert_array_equal(E[0], m.fisher(th, x=X))
     S = m.score(th, D[1], x=X)
     np.testing.assert_allclose(B[1], S.T @ S, rtol=1e-14)
+
+
+# ------------------------------------------------ registered: fisherstat.fisher, fit, CLI
+def test_fs_fisher_takes_the_regressors_and_reports_the_information_of_the_series():
+    import fisherstat as fs
+
+    m, rng = ARMAX(1, 1, k=3), np.random.default_rng(11)
+    X, th = design(N, rng), params(1, 1)
+    info = fs.fisher(m, th, x=X)
+    # the exact information of the n = 200 observations: the model's own (symmetrised by
+    # FisherInfo: last-bit differences only), n_obs = n
+    np.testing.assert_allclose(info.matrix, m.fisher(th, x=X), rtol=1e-14, atol=1e-14)
+    assert info.n_obs == N and info.param_names == m.param_names
+    assert info.method == "analytic"
+    with pytest.raises(TypeError, match="needs the regressors x"):
+        fs.fisher(m, th)
+    with pytest.raises(TypeError, match="weights"):
+        fs.fisher(m, th, x=X, weights=np.ones(N))
+    with pytest.raises(ValueError, match="analytic"):
+        fs.fisher(m, th, x=X, method="monte_carlo")
+
+
+def test_expected_standard_errors_of_a_fit_are_those_of_the_exact_information():
+    import fisherstat as fs
+
+    m, rng = ARMAX(1, 1, k=3), np.random.default_rng(12)
+    X = design(N, rng)
+    y = m.sample(params(1, 1), x=X, rng=13)
+    r = fs.fit(m, y, x=X, cov_type="expected")
+    expected = np.sqrt(np.diag(np.linalg.inv(m.fisher(r.params, x=X))))
+    # the same 6 x 6 matrix inverted two ways (pinv_psd vs inv): cond ~ 1e3, so ~1e-13
+    np.testing.assert_allclose(r.bse, expected, rtol=1e-10)
+    assert r.info.n_obs == N
+
+
+def test_hessian_of_the_regression_coefficients_is_minus_x_g_inverse_x_for_any_y():
+    """d^2 l / d beta^2 = -X'G^-1X does not depend on y (Gaussian mean, known G)."""
+    m, rng = ARMAX(2, 1, k=3), np.random.default_rng(14)
+    n = 60
+    X, th = design(n, rng), params(2, 1)
+    G = dense_G(2, 1, th[3:], n)
+    xgx = X.T @ np.linalg.solve(G, X)  # dense GLS, cond(G) ~ 10: ~1e-14 relative
+    for seed in (15, 16):
+        H = m.hessian(th, m.sample(th, x=X, rng=seed), x=X)
+        np.testing.assert_allclose(-H[:3, :3], xgx, rtol=1e-11, atol=1e-13 * np.abs(xgx).max())
+
+
+@pytest.mark.parametrize("p, q", [(0, 0), (1, 0), (1, 1), (2, 1)])
+def test_information_of_a_mean_grows_by_the_spectral_density_at_frequency_zero(p, q):
+    """The registry's "n times one" for a series with a regressor: for x = 1 (a mean),
+    I_2N - I_N = N I_inf, with I_inf,mu = phi(1)^2 / (theta(1)^2 sigma2) = 1 / (2 pi f(0))
+    (the spectral density at 0; Brockwell & Davis 1991, *Time Series: Theory and Methods*,
+    section 7.1, Theorem 7.1.2) and the ARMA block ARMA's asymptotic information."""
+    m = ARMAX(p, q, k=1)
+    arma = ARMA(p, q)._example_theta()
+    th = np.concatenate([[0.7], arma])
+    _, phi, tht, s2 = ARMA(p, q)._split(arma)
+    Nn = 200
+    growth = m.fisher(th, x=np.ones(2 * Nn)) - m.fisher(th, x=np.ones(Nn))
+    mean_inf = (1 - phi.sum()) ** 2 / ((1 + tht.sum()) ** 2 * s2)
+    # the memory of the example processes decays geometrically (roots |z| <= 0.8): at
+    # N = 200 the remainder is ~0.8^200 = 4e-20, far below rounding (1e-9 relative)
+    np.testing.assert_allclose(growth[0, 0], Nn * mean_inf, rtol=1e-9)
+    np.testing.assert_allclose(growth[1:, 1:], Nn * ARMA(p, q).fisher(arma), rtol=1e-9,
+                               atol=1e-9 * Nn * np.abs(ARMA(p, q).fisher(arma)).max())
+    assert np.all(growth[0, 1:] == 0)
+
+
+def test_registered_with_the_kind_time_series_regression():
+    from fisherstat.cli import main
+    from fisherstat.models import REGISTRY
+
+    entry = REGISTRY["ARMAX"]
+    assert entry.kind == "time series regression" and entry.has_covariates
+    model = entry.build(k=3)
+    assert model.has_covariates and not model.is_regression
+    x = entry.default_context(model)["x"]
+    assert x.shape == (20, 3)
+    np.testing.assert_allclose(x.T @ x, np.diag([20.0, 10.0, 10.0]), atol=1e-12)  # DCT-II
+    assert main(["info", "ARMAX", "--option", "k=3"]) == 0
+    assert main(["design", "ARMAX"]) != 0  # one dependent series: no approximate design
+
+
+# ------------------------------------------------------------------ formulas, DataFrames
+def _macro():
+    import pandas as pd
+    import statsmodels.api as sm
+
+    md = sm.datasets.macrodata.load_pandas().data
+    md.index = pd.period_range("1959Q1", periods=len(md), freq="Q").to_timestamp("Q")
+    return md
+
+
+def test_from_formula_names_the_regressors_and_matches_sarimax_on_macrodata():
+    import fisherstat as fs
+
+    md = _macro()
+    m, d = ARMAX.from_formula("infl ~ unemp + tbilrate", md, p=1, q=1)
+    assert m.param_names == ("Intercept", "unemp", "tbilrate", "phi1", "theta1", "sigma2")
+    X = np.column_stack([np.ones(len(md)), md["unemp"], md["tbilrate"]])
+    np.testing.assert_array_equal(d.x, X)
+    np.testing.assert_array_equal(d.y, md["infl"].to_numpy())
+    r = fs.fit(m, d)
+    # the same fit as with the arrays: the same optimiser on the same numbers, which may
+    # round differently (pandas gives a Fortran-ordered x), so equal to its tolerance
+    # (gradient ~1e-8): params within 1e-5 SE, log-likelihoods to 1e-12 relative
+    r_arrays = fs.fit(ARMAX(1, 1, k=3), d.y, x=X)
+    assert np.all(np.abs(r.params - r_arrays.params) < 1e-5 * r.bse)
+    assert abs(r.llf - r_arrays.llf) <= 1e-12 * abs(r.llf)
+    # exact Gaussian likelihoods at the same point: rounding only (measured ~1e-16)
+    llf_sm = sarimax(d.y, X, 1, 1).loglike(r.params)
+    assert abs(r.llf - llf_sm) <= 1e-8 * abs(llf_sm)
+    assert r.formula == "infl ~ unemp + tbilrate"
+    text = r.summary()
+    assert "Intercept" in text and "Sample:" in text and "1959-03-31 - 2009-09-30" in text
+
+
+def test_from_formula_drops_leading_rows_only_when_asked_and_never_inner_ones():
+    import fisherstat as fs
+
+    md = _macro()
+    md["unemp_lag"] = md["unemp"].shift(1)  # the first row is NaN
+    with pytest.raises(ValueError, match="unemp_lag"):
+        ARMAX.from_formula("infl ~ unemp_lag", md, p=1, q=0)
+    m, d = ARMAX.from_formula("infl ~ unemp_lag", md, p=1, q=0, missing="drop")
+    assert d.n_dropped == 1 and d.n_obs == len(md) - 1
+    assert d.index[0] == md.index[1]
+    X = np.column_stack([np.ones(len(md) - 1), md["unemp"].to_numpy()[:-1]])
+    r = fs.fit(m, d)  # the fit of the series from its second quarter (as above: 1e-5 SE)
+    est = ARMAX(1, 0, k=2).fit(md["infl"].to_numpy()[1:], x=X)
+    assert np.all(np.abs(r.params - est) < 1e-5 * r.bse)
+    assert r.n_dropped == 1
+    md.iloc[100, md.columns.get_loc("tbilrate")] = np.nan
+    with pytest.raises(ValueError, match="inside the series"):
+        ARMAX.from_formula("infl ~ tbilrate", md, p=1, q=0, missing="drop")
+    with pytest.raises(ValueError, match="nope"):
+        ARMAX.from_formula("infl ~ nope", md, p=1, q=0)
+
+
+def test_asymptotic_checks_refuse_a_series_with_regressors_with_a_clear_message():
+    import fisherstat as fs
+    from fisherstat.cli import main
+
+    m = ARMAX(1, 0, k=2)
+    with pytest.raises(TypeError, match="series with regressors"):
+        fs.check_asymptotics(m, m.example_theta(), 100, 20, rng=0, x=m.example_x(100))
+    assert main(["check", "ARMAX"]) != 0

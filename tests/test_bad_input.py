@@ -26,6 +26,8 @@ NOT_APPLICABLE = {
     "bad_data": {"population": _NO_LIKELIHOOD},
     "sample_sizes": {"regression": "regression models draw one response per covariate row "
                      "(no n; see test_bad_covariates_are_rejected_naming_x)",
+                     "time series regression": "a series is drawn at the rows of its "
+                     "regressors (no n; see test_bad_covariates_are_rejected_naming_x)",
                      "network": "networks draw one response per input row (no n; see "
                      "test_bad_covariates_are_rejected_naming_x)",
                      "population": _NO_LIKELIHOOD},
@@ -50,7 +52,7 @@ def applicable(test, name):
 
 def valid_args(model):
     theta = model.example_theta()
-    if model.is_regression:
+    if model.has_covariates:
         x = model.example_x()
         return theta, model.sample(theta, rng=0, x=x), x
     return theta, model.sample(theta, 5, rng=0), None
@@ -72,7 +74,7 @@ def methods(model, data, x):
         "loglik": lambda th: model.loglik(th, data, x=x),
         "score": lambda th: model.score(th, data, x=x),
         "hessian": lambda th: model.hessian(th, data, x=x),
-        "fisher": (lambda th: model.fisher(th, x=x)) if model.is_regression
+        "fisher": (lambda th: model.fisher(th, x=x)) if model.has_covariates
         else (lambda th: model.fisher(th)),
         "fs.fisher": lambda th: fs.fisher(model, th, **({"x": x} if x is not None else {})),
         "empirical_fisher": lambda th: fs.empirical_fisher(model, th, data, x=x),
@@ -80,10 +82,11 @@ def methods(model, data, x):
         "sandwich_covariance": lambda th: fs.sandwich_covariance(model, th, data, x=x),
         "singularities": lambda th: model.singularities(th),
     }
-    if model.is_regression:
+    if model.has_covariates:
         calls["sample"] = lambda th: model.sample(th, rng=0, x=x)
+    if model.is_regression:
         calls["point_information"] = lambda th: model.point_information(th, x)
-    else:
+    elif not model.has_covariates:
         calls["sample"] = lambda th: model.sample(th, 3, rng=0)
     return calls
 
@@ -183,8 +186,14 @@ def test_bad_covariates_are_rejected_naming_x(name):
         model.loglik(theta, y)
     with pytest.raises(TypeError, match="x"):
         fs.fisher(model, theta)
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(ValueError, match="rows" if model.is_regression else "one row per"):
         model.loglik(theta, y[:-1], x=x)
+    with pytest.raises(ValueError, match="x"):
+        model.fisher(theta, x=np.ones((x.shape[0], 7)))
+    if not model.is_regression:  # one dependent series: no weights of independent rows
+        with pytest.raises(TypeError, match="weights"):
+            fs.fisher(model, theta, x=x, weights=np.ones(x.shape[0]))
+        return
     with pytest.raises(ValueError, match="weights"):
         model.fisher(theta, x=x, weights=-np.ones(x.shape[0]))
     with pytest.raises(ValueError, match="weights"):

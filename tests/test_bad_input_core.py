@@ -290,8 +290,8 @@ def x_kind(model):
 def data_kind(model, *, full, any_ndim=False):
     """Observations of ``model`` (``full=False``: only the kinds test_bad_input.py lacks)."""
     theta = model.example_theta()
-    x = model.example_x() if model.is_regression else None
-    d = (model.sample(theta, rng=0, x=x) if model.is_regression
+    x = model.example_x() if model.has_covariates else None
+    d = (model.sample(theta, rng=0, x=x) if model.has_covariates
          else model.sample(theta, 6, rng=0))
     listed = [("none", None, T, False), ("complex", np.asarray(d) + 1j, T, False),
               ("ragged", [[1.0], [1.0, 2.0]], VT, False),
@@ -419,7 +419,8 @@ def _model_rows(cls_name, make):
     registered = type(model).__name__ in REGISTRY
     t = model.example_theta()
     reg = model.is_regression
-    x = model.example_x() if reg else None
+    cov = model.has_covariates  # regression models and ARMAX (one series with regressors)
+    x = model.example_x() if cov else None
     bad_theta = theta_kind(model)
     extra_theta = Kind(tuple(c for c in bad_theta.listed
                              if c[0] in ("complex", "ragged", "object", "strings", "empty",
@@ -464,12 +465,13 @@ def _model_rows(cls_name, make):
     row(f"{K}.information_batch", "data", batch_kind(D, paired=True),
         lambda b: model.information_batch(np.stack([t, t]), b, x=x))
     row(f"{K}.random_theta", "rng", rng_kind(), lambda b: model.random_theta(b))
-    if reg:
+    if cov:
         xk = x_kind(model)
         theta_rows("fisher", lambda b: model.fisher(b, x=x))
         row(f"{K}.fisher", "x", xk, lambda b: model.fisher(t, x=b))
-        row(f"{K}.fisher", "weights", weights_kind(x.shape[0]),
-            lambda b: model.fisher(t, x=x, weights=b))
+        if reg:  # weights of independent rows (a series' observations have none)
+            row(f"{K}.fisher", "weights", weights_kind(x.shape[0]),
+                lambda b: model.fisher(t, x=x, weights=b))
         theta_rows("sample", lambda b: model.sample(b, rng=0, x=x))
         row(f"{K}.sample", "x", xk, lambda b: model.sample(t, rng=0, x=b))
         row(f"{K}.sample", "n", count(optional=True),
@@ -484,7 +486,9 @@ def _model_rows(cls_name, make):
             f = getattr(model, meth)
             row(f"{K}.{meth}", "x", xk, lambda b, f=f: f(d, x=b))
         row(f"{K}.check_x", "x", xk, lambda b: model.check_x(b))
-        theta_rows("linear_mean_scale", lambda b: model.linear_mean_scale(b))
+        row(f"{K}.fit_batch", "x", xk, lambda b: model.fit_batch(D, x=b))
+        if reg:  # the methods of independent rows
+            theta_rows("linear_mean_scale", lambda b: model.linear_mean_scale(b))
         for meth in ("point_factor", "point_information", "mean_jacobian", "predict",
                      "variance"):
             f = getattr(model, meth, None)
@@ -556,65 +560,22 @@ row("ARIMA.sample", "n", Kind((("n = d", _arima.d, V, True),)),
 row("ARIMA.loglik", "data", Kind((("d observations", np.ones(_arima.d), V, True),)),
     lambda b: _arima.loglik(_arima_t, b))
 
-# --- ARMAX: a series with its regressors x (not a RegressionModel: dependent observations)
-_ax = models.ARMAX(1, 1, k=2)
-_ax_x = np.column_stack([np.ones(12), np.linspace(0.0, 1.0, 12)])
-_ax_t = _ax.example_theta()
-_ax_d = _ax.sample(_ax_t, x=_ax_x, rng=0)
-_ax_D = np.stack([_ax_d, _ax_d])
-_ax_bt = theta_kind(_ax)
-_ax_dk = Kind((("none", None, T, False), ("complex", _ax_d + 1j, T, False),
-               ("ragged", [[1.0], [1.0, 2.0]], VT, False), ("strings", ["a"] * 12, T, False),
-               ("wrong ndim", _ax_d[None, None], V, True), ("nan", _poke(_ax_d, np.nan), V, True),
-               ("inf", _poke(_ax_d, np.inf), V, True), ("wrong length", _ax_d[:5], V, True)),
-              st.tuples(st.integers(0, 11), st.sampled_from([np.nan, np.inf, -np.inf])).map(
-                  lambda c: ("non-finite data", _set(_ax_d, *c), V, True)))
-_ax_xk = Kind((("nan", _poke(_ax_x, np.nan), V, True), ("inf", _poke(_ax_x, np.inf), V, True),
-               ("none", None, T, False), ("string", "abc", T, False),
-               ("complex", _ax_x + 1j, T, False), ("ragged", [[1.0], [1.0, 2.0]], VT, False),
-               ("3-d", np.ones((2, 2, 2)), V, True),
-               ("wrong columns", np.ones((12, 7)), V, True)),
-              st.tuples(st.integers(0, _ax_x.size - 1),
-                        st.sampled_from([np.nan, np.inf, -np.inf])).map(
-                  lambda c: ("non-finite x", _set(_ax_x, *c), V, True)))
+# --- ARMAX (registered, so the rows above cover its methods with its regressors x): its
+# constructor, its innovations, and data of the wrong length for its x
+for _m, _t, _d, _x, _bt, _dk in MODELS["ARMAX"]:
+    row("ARMAX.innovations", "theta", _bt, lambda b, m=_m, d=_d, x=_x: m.innovations(b, d, x=x))
+    row("ARMAX.innovations", "data", _dk, lambda b, m=_m, t=_t, x=_x: m.innovations(t, b, x=x))
+    row("ARMAX.innovations", "x", x_kind(_m), lambda b, m=_m, t=_t, d=_d: m.innovations(t, d, x=b))
+    _short = Kind((("wrong length", _d[:5], V, True),))
+    row("ARMAX.loglik", "data", _short, lambda b, m=_m, t=_t, x=_x: m.loglik(t, b, x=x))
+    row("ARMAX.fit", "data", _short, lambda b, m=_m, x=_x: m.fit(b, x=x))
+    row("ARMAX.check_data", "data", _short, lambda b, m=_m, x=_x: m.check_data(b, x=x))
+    row("ARMAX.example_x", "n", count(2), lambda b, m=_m: m.example_x(b))
 row("ARMAX()", "p", count(0), lambda b: models.ARMAX(b, 1, k=1))
 row("ARMAX()", "q", count(0), lambda b: models.ARMAX(1, b, k=1))
 row("ARMAX()", "k", count(1), lambda b: models.ARMAX(1, 1, k=b))
 row("ARMAX()", "exog_names", param_names_kind(2, optional=True),
     lambda b: models.ARMAX(1, 1, k=2, exog_names=b))
-row("ARMAX.validate", "theta", _ax_bt, lambda b: _ax.validate(b))
-for _meth in ("loglik", "score", "hessian", "typical_scale", "innovations"):
-    _f = getattr(_ax, _meth)
-    row(f"ARMAX.{_meth}", "theta", _ax_bt, lambda b, f=_f: f(b, _ax_d, x=_ax_x))
-    row(f"ARMAX.{_meth}", "data", _ax_dk, lambda b, f=_f: f(_ax_t, b, x=_ax_x))
-    row(f"ARMAX.{_meth}", "x", _ax_xk, lambda b, f=_f: f(_ax_t, _ax_d, x=b))
-row("ARMAX.hessian", "individual", boolean(),
-    lambda b: _ax.hessian(_ax_t, _ax_d, x=_ax_x, individual=b))
-for _meth in ("check_data", "fit", "max_loglik"):
-    _f = getattr(_ax, _meth)
-    row(f"ARMAX.{_meth}", "data", _ax_dk, lambda b, f=_f: f(b, x=_ax_x))
-    row(f"ARMAX.{_meth}", "x", _ax_xk, lambda b, f=_f: f(_ax_d, x=b))
-row("ARMAX.fit", "start", Kind(tuple(c for c in _ax_bt.listed if c[1] is not None)),
-    lambda b: _ax.fit(_ax_d, x=_ax_x, start=b))
-row("ARMAX.fisher", "theta", _ax_bt, lambda b: _ax.fisher(b, x=_ax_x))
-row("ARMAX.fisher", "x", _ax_xk, lambda b: _ax.fisher(_ax_t, x=b))
-row("ARMAX.sample", "theta", _ax_bt, lambda b: _ax.sample(b, rng=0, x=_ax_x))
-row("ARMAX.sample", "x", _ax_xk, lambda b: _ax.sample(_ax_t, rng=0, x=b))
-row("ARMAX.sample", "n", count(optional=True), lambda b: _ax.sample(_ax_t, b, rng=0, x=_ax_x))
-row("ARMAX.sample", "n", Kind((("n != len(x)", 13, V, True),)),
-    lambda b: _ax.sample(_ax_t, b, rng=0, x=_ax_x))
-row("ARMAX.sample", "rng", rng_kind(), lambda b: _ax.sample(_ax_t, rng=b, x=_ax_x))
-row("ARMAX.random_theta", "rng", rng_kind(), lambda b: _ax.random_theta(b))
-row("ARMAX.singularities", "theta", _ax_bt, lambda b: _ax.singularities(b))
-row("ARMAX.strata", "theta", _ax_bt, lambda b: _ax.strata(b))
-row("ARMAX.fit_batch", "data", batch_kind(_ax_D), lambda b: _ax.fit_batch(b, x=_ax_x))
-row("ARMAX.fit_batch", "x", _ax_xk, lambda b: _ax.fit_batch(_ax_D, x=b))
-row("ARMAX.fit_batch", "start", Kind(tuple(c for c in _ax_bt.listed if c[1] is not None)),
-    lambda b: _ax.fit_batch(_ax_D, x=_ax_x, start=b))
-row("ARMAX.information_batch", "theta", theta_stack_kind(_ax_t),
-    lambda b: _ax.information_batch(b, _ax_D, x=_ax_x))
-row("ARMAX.information_batch", "data", batch_kind(_ax_D, paired=True),
-    lambda b: _ax.information_batch(np.stack([_ax_t, _ax_t]), b, x=_ax_x))
 
 for _m, _t, _d, _x, _bt, _dk in MODELS["GaussianMixture"]:
     _simplex = Kind((("weights sum > 1", _set(_t, 0, 1.0), V, True),
@@ -767,6 +728,23 @@ for _name in ("LinearRegression", "LogisticRegression", "ProbitRegression",
     row(_key, "missing", choice(("raise", "drop")),
         lambda b, f=_build: f("y ~ t", _fdf, missing=b))
     row(_key, "eval_env", count(0), lambda b, f=_build: f("y ~ t", _fdf, eval_env=b))
+
+# ARMAX's from_formula: the same four arguments, and its orders
+_ts_df = {"y": np.array([0.0, 1.0, 1.5, 0.5, 2.0, 1.0]), "t": np.arange(6.0)}
+row("ARMAX.from_formula", "formula", _FORMULA,
+    lambda b: models.ARMAX.from_formula(b, _ts_df, 1, 0))
+row("ARMAX.from_formula", "data", _DATA, lambda b: models.ARMAX.from_formula("y ~ t", b, 1, 0))
+row("ARMAX.from_formula", "missing", choice(("raise", "drop")),
+    lambda b: models.ARMAX.from_formula("y ~ t", _ts_df, 1, 0, missing=b))
+row("ARMAX.from_formula", "eval_env", count(0),
+    lambda b: models.ARMAX.from_formula("y ~ t", _ts_df, 1, 0, eval_env=b))
+row("ARMAX.from_formula", "p", count(0),
+    lambda b: models.ARMAX.from_formula("y ~ t", _ts_df, b, 0))
+row("ARMAX.from_formula", "q", count(0),
+    lambda b: models.ARMAX.from_formula("y ~ t", _ts_df, 1, b))
+row("ARMAX.from_formula", "data", Kind((
+    ("inner NaN", {"y": np.array([0.0, 1.0, np.nan, 0.5]), "t": np.arange(4.0)}, V, True),)),
+    lambda b: models.ARMAX.from_formula("y ~ t", b, 1, 0, missing="drop"))
 
 # the nonlinear models' from_formula (NonlinearRegression's, inherited by the catalogue): the
 # same four arguments; the constructor's own arguments have their rows under the classes

@@ -16,6 +16,11 @@ means for it:
   independent series of ``N_SERIES`` observations against the exact information
   ``fisher(theta, n=N_SERIES)``, and "n times one" becomes ``I_2N - I_N = N I_inf`` (the
   asymptotic information per observation);
+* ``time series regression`` -- one series with its regressors ``x = model.example_x()``
+  (``N_SERIES`` rows): the whole-series checks of ``time series`` against the exact
+  information ``fisher(theta, x=x)``; the information of a dependent series with
+  covariates is not additive, so "n times one" is checked in the model's own tests
+  (test_armax.py: its asymptotic growth against the spectral closed form);
 * ``population`` -- a mixed-effects model has no likelihood of its own here (its information
   is the first-order linearisation of a design): the checks that need a score, a sampler or
   a fit are NOT APPLICABLE and say so (see :data:`NOT_APPLICABLE`, reported as skips with
@@ -40,6 +45,7 @@ N_SERIES = 20
 _NO_LIKELIHOOD = ("a population model has no per-subject likelihood, score, sampler or fit "
                   "here: its information is the FO linearisation of a design (checked in "
                   "test_pkpd_population.py)")
+_NO_COVARIATES = "Model.from_logpdf wraps a density of iid data without covariates"
 #: test -> kind -> why the check does not apply to models of that kind
 NOT_APPLICABLE = {
     "score_identities": {"population": _NO_LIKELIHOOD},
@@ -48,10 +54,15 @@ NOT_APPLICABLE = {
     "reparametrization": {"population": _NO_LIKELIHOOD + "; FisherInfo.reparametrize "
                           "itself is model-independent (test_information.py)"},
     "mle": {"population": _NO_LIKELIHOOD},
-    "from_logpdf": {"regression": "Model.from_logpdf wraps a density of iid data without "
-                    "covariates", "network": "Model.from_logpdf wraps a density of iid data "
-                    "without covariates", "population": _NO_LIKELIHOOD},
+    "from_logpdf": {"regression": _NO_COVARIATES, "network": _NO_COVARIATES,
+                    "time series regression": _NO_COVARIATES, "population": _NO_LIKELIHOOD},
+    "n_times_one": {"time series regression": "the information of one dependent series "
+                    "with regressors is neither additive nor N times a per-observation "
+                    "limit for every x; test_armax.py checks I_2N - I_N = N I_inf for a "
+                    "mean (x = 1) against the spectral density at frequency 0"},
 }
+#: the kinds checked per whole series (the observations of one series are dependent)
+WHOLE_SERIES = ("time series", "time series regression")
 
 
 def kind(name):
@@ -76,15 +87,24 @@ def covariates(name):
 def context(model, name=None):
     if name is not None:
         return REGISTRY[name].default_context(model)
-    return {"x": model.example_x()} if model.is_regression else {}
+    return {"x": model.example_x()} if model.has_covariates else {}
+
+
+def series_context(model):
+    """The context of the exact information of one series of ``N_SERIES`` observations."""
+    return {"x": model.example_x(N_SERIES)} if model.has_covariates else {"n": N_SERIES}
 
 
 def draw(model, theta, reps, rng):
     """``reps`` independent draws; for regression models, ``reps`` copies of the covariates.
 
     Returns (data, x, k) with k the number of observations per replicate. (For a time-series
-    model: ONE series of ``reps`` consecutive observations.)
+    model: ONE series of ``reps`` consecutive observations, with a regression on ``reps``
+    rows of regressors for a time-series regression.)
     """
+    if model.has_covariates and not model.is_regression:  # one series with regressors
+        x = model.example_x(reps)
+        return model.sample(theta, rng=rng, x=x), x, reps
     if model.is_regression:
         x0 = model.example_x()
         x = np.tile(x0, (reps,) + (1,) * (x0.ndim - 1))
@@ -93,8 +113,16 @@ def draw(model, theta, reps, rng):
 
 
 def series(model, theta, reps, rng):
-    """``reps`` independent series of ``N_SERIES`` observations of a time-series model."""
-    return [model.sample(theta, N_SERIES, rng=rng) for _ in range(reps)]
+    """``reps`` independent series of ``N_SERIES`` observations of a time-series model
+    (at the regressors of :func:`series_context` for a time-series regression)."""
+    x = series_context(model).get("x")
+    return [model.sample(theta, N_SERIES, rng=rng, **({} if x is None else {"x": x}))
+            for _ in range(reps)]
+
+
+def series_x(model):
+    """``x=`` of the likelihood methods on the series of :func:`series`."""
+    return series_context(model).get("x")
 
 
 def per_replicate(values, reps):
@@ -102,12 +130,13 @@ def per_replicate(values, reps):
     return values.reshape((reps, -1) + values.shape[1:]).sum(axis=1)
 
 
-def assert_zero_within_se(terms, what):
-    """Entrywise: the mean of iid ``terms`` is within N_SE standard errors of zero."""
+def assert_zero_within_se(terms, what, atol=0.0):
+    """Entrywise: the mean of iid ``terms`` is within N_SE standard errors of zero (plus
+    ``atol`` for entries that do not vary, whose error is rounding only)."""
     mean = terms.mean(axis=0)
     se = terms.std(axis=0, ddof=1) / np.sqrt(terms.shape[0])
     scale = np.max(np.abs(terms), axis=0) * 1e-12  # terms that are identically zero
-    bad = np.abs(mean) > N_SE * se + scale
+    bad = np.abs(mean) > N_SE * se + scale + atol
     assert not bad.any(), f"{what}: |mean| / se = {np.abs(mean) / np.maximum(se, 1e-300)}"
 
 
@@ -143,8 +172,8 @@ def test_information_is_symmetric_positive_semidefinite(name, seed):
     else:
         theta = model.random_theta(seed)
         infos = [fs.fisher(model, theta, **context(model))]
-        if kind(name) == "time series":  # and the exact information of a finite series
-            infos.append(fs.fisher(model, theta, n=N_SERIES))
+        if kind(name) in WHOLE_SERIES:  # and the exact information of a finite series
+            infos.append(fs.fisher(model, theta, **series_context(model)))
     for info in infos:
         assert info.method == "analytic"
         np.testing.assert_array_equal(info.matrix, info.matrix.T)
@@ -160,11 +189,11 @@ def test_score_has_mean_zero_and_outer_product_equals_minus_hessian(name, seed):
     model = make(name)
     theta = model.random_theta(seed)
     rng = np.random.default_rng(seed)
-    if kind(name) == "time series":  # whole series: total score and total Hessian
-        reps = 250
+    if kind(name) in WHOLE_SERIES:  # whole series: total score and total Hessian
+        reps, x = 250, series_x(model)
         ys = series(model, theta, reps, rng)
-        s = np.array([model.score(theta, y).sum(axis=0) for y in ys])
-        H = np.array([model.hessian(theta, y) for y in ys])
+        s = np.array([model.score(theta, y, x=x).sum(axis=0) for y in ys])
+        H = np.array([model.hessian(theta, y, x=x) for y in ys])
         assert_zero_within_se(s, "mean total score")
         opg_plus_h = np.einsum("ra,rb->rab", s, s) + H
         assert_zero_within_se(opg_plus_h.reshape(reps, -1), "E[SS^T] + E[H] (series)")
@@ -204,18 +233,22 @@ def test_analytic_information_equals_monte_carlo_within_standard_errors(name, es
     applicable("monte_carlo", name)
     model = make(name)
     theta = model.example_theta()
-    if kind(name) == "time series":
+    if kind(name) in WHOLE_SERIES:
         # the exact information of N_SERIES observations against the Monte Carlo mean of
         # the outer product of the total score (or of minus the total Hessian) of series
-        exact = fs.fisher(model, theta, n=N_SERIES).matrix
-        reps = 1000 if estimator == "score" else 400
+        exact = fs.fisher(model, theta, **series_context(model)).matrix
+        reps, x = (1000 if estimator == "score" else 400), series_x(model)
         ys = series(model, theta, reps, np.random.default_rng(3))
         if estimator == "score":
-            S = np.array([model.score(theta, y).sum(axis=0) for y in ys])
+            S = np.array([model.score(theta, y, x=x).sum(axis=0) for y in ys])
             terms = np.einsum("ra,rb->rab", S, S)
         else:
-            terms = -np.array([model.hessian(theta, y) for y in ys])
-        assert_zero_within_se((terms - exact).reshape(reps, -1), f"MC ({estimator}) - I_N")
+            terms = -np.array([model.hessian(theta, y, x=x) for y in ys])
+        # as ``tiny`` below: entries with no Monte Carlo variance (ARMAX: -H of the
+        # regression coefficients is X'G^-1X whatever y) differ from the exact information
+        # by rounding only, summed in another order (~1e-16 relative, << 1e-10)
+        assert_zero_within_se((terms - exact).reshape(reps, -1), f"MC ({estimator}) - I_N",
+                              atol=1e-10 * np.max(np.abs(exact)))
         return
     exact = fs.fisher(model, theta, **context(model)).matrix
     mc = fs.fisher(model, theta, method="monte_carlo", estimator=estimator,
@@ -234,6 +267,7 @@ def test_information_of_n_observations_is_n_times_one(name):
     one plus a constant, so I_2N - I_N = N I_inf (up to the geometric decay of the
     process's memory, far below rounding at N = 200 for the example).
     """
+    applicable("n_times_one", name)
     if kind(name) == "population":
         entry = REGISTRY[name]
         model = entry.build()
@@ -294,12 +328,12 @@ def test_reparametrization_to_log_scale_obeys_jacobian_rule(name):
         return np.where(pos, np.exp(e), e)
 
     J = np.diag(np.where(pos, theta, 1.0))
-    if kind(name) == "time series":
-        reps = 300
-        predicted = fs.fisher(model, theta, n=N_SERIES).reparametrize(
+    if kind(name) in WHOLE_SERIES:
+        reps, x = 300, series_x(model)
+        predicted = fs.fisher(model, theta, **series_context(model)).reparametrize(
             J, model.param_names).matrix
         ys = series(model, theta, reps, np.random.default_rng(5))
-        s = np.array([_numdiff.jacobian(lambda e, y=y: model.loglik(to_theta(e), y), eta)
+        s = np.array([_numdiff.jacobian(lambda e, y=y: model.loglik(to_theta(e), y, x=x), eta)
                       .sum(axis=0) for y in ys])
     else:
         ctx = context(model)
@@ -315,15 +349,19 @@ def test_reparametrization_to_log_scale_obeys_jacobian_rule(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_mle_is_consistent_within_cramer_rao_bound(name):
     """(Time series: ``draw`` gives ONE series of 3000 observations, and the bound is that
-    of the asymptotic information per observation.)"""
+    of the asymptotic information per observation; with regressors, the exact information
+    of the series at its 3000 rows.)"""
     applicable("mle", name)
     model = make(name)
     theta = model.example_theta()
     reps = 3000 if not model.is_regression else 60
     data, x, _ = draw(model, theta, reps, np.random.default_rng(9))
     est = model.fit(data, x=x, start=theta)
-    info = fs.fisher(model, theta, **context(model)) * (reps if model.is_regression else 1)
-    se = info.standard_errors(info.n_obs if model.is_regression else reps)
+    if kind(name) == "time series regression":
+        info = fs.fisher(model, theta, x=x)
+    else:
+        info = fs.fisher(model, theta, **context(model)) * (reps if model.is_regression else 1)
+    se = info.standard_errors(info.n_obs if model.has_covariates else reps)
     assert np.all(np.abs(est - theta) < 4.5 * se), (est, theta, se)
 
 
@@ -345,7 +383,8 @@ def test_from_logpdf_wrapper_reproduces_the_analytic_information(name):
 
 def test_every_kind_is_registered_and_every_exemption_names_a_kind_and_a_reason():
     kinds = {e.kind for e in REGISTRY.values()}
-    assert kinds == {"iid", "regression", "time series", "population", "network"}
+    assert kinds == {"iid", "regression", "time series", "time series regression",
+                     "population", "network"}
     for test, by_kind in NOT_APPLICABLE.items():
         for k, reason in by_kind.items():
             assert k in kinds and len(reason) > 20, (test, k)

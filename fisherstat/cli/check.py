@@ -57,6 +57,10 @@ def run(args, out) -> None:
     from ..asymptotics import check_asymptotics
 
     entry, model, theta, context = build_entry_model(args)
+    if entry.kind == "time series regression":
+        raise UsageError(f"{entry.name} is one series with regressors: `fisherstat check` "
+                         "simulates iid, regression, time-series or network models (see "
+                         "`fisherstat models`)")
     if entry.kind == "population":
         raise UsageError(f"{entry.name} is a {entry.kind} model without a likelihood to "
                          "simulate and fit; `fisherstat check` needs an iid, regression, "

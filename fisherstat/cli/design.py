@@ -103,6 +103,10 @@ def run(args, out) -> None:
     if entry.kind == "population":
         raise UsageError(f"{entry.name} is a population model: design its sampling times "
                          "with fisherstat.pkpd.optimize_design")
+    if entry.kind == "time series regression":
+        raise UsageError(f"{entry.name}'s observations are one dependent series: the "
+                         "approximate designs of fisherstat.design need independent "
+                         "observations at the design points")
     if not entry.has_covariates:
         raise UsageError(f"{type(model).__name__} has no covariates to design; choose a "
                          "regression model (see `fisherstat models`)")

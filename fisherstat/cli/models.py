@@ -1,7 +1,8 @@
 """``fisherstat models``: the built-in models, their kind and their parameters.
 
 One line per entry of :data:`fisherstat.registry.REGISTRY`: name, kind (iid, regression,
-time series, population, network) and the parameter names at the default options.
+time series, time series regression, population, network) and the parameter names at the
+default options.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ def register(sub) -> None:
 
 
 def run(args, out) -> None:
-    from ..registry import REGISTRY
+    from ..registry import KINDS, REGISTRY
 
+    width = max(len(k) for k in KINDS) + 2
     for name, entry in REGISTRY.items():
         names = entry.names(entry.build())
-        print(f"{name:<22}{entry.kind:<12}{', '.join(names)}", file=out)
+        print(f"{name:<22}{entry.kind:<{width}}{', '.join(names)}", file=out)

@@ -16,8 +16,8 @@ module                         models
 :mod:`.arima`                  ARIMA (ARMA(p, q) of the d-times differenced series,
                                conditional on the first d observations; in REGISTRY as
                                ARIMA(1, 1, 1))
-:mod:`.armax`                  ARMAX (regression with ARMA(p, q) errors; not in REGISTRY:
-                               it needs the regressors of the series)
+:mod:`.armax`                  ARMAX (regression with ARMA(p, q) errors; in REGISTRY as
+                               ARMAX(1, 1, k=2), kind "time series regression")
 :mod:`.nonlinear`              NonlinearRegression (any mean function, any residual error)
 :mod:`.catalogue`              Emax, SigmoidEmax, MichaelisMenten, ExponentialDecay,
                                BoxLucas, OneCompartmentOral, OneCompartmentBolus

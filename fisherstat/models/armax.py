@@ -23,6 +23,26 @@ from .base import Model, Singularity
 
 __all__ = ["ARMAX"]
 
+def _check_consecutive(fd, data) -> None:
+    """Refuse a series from which :func:`design_from_formula` dropped inner rows."""
+    import pandas as pd
+
+    n = fd.n_obs + fd.n_dropped
+    rows = data.index if isinstance(data, pd.DataFrame) else pd.RangeIndex(n)
+    if not rows.is_unique:
+        raise ValueError("data must have a unique index to drop rows of a time series "
+                         "(missing='drop')")
+    kept = rows.get_indexer(fd.index)
+    if kept.size == 0 or kept[-1] - kept[0] != kept.size - 1:
+        gaps = np.setdiff1d(np.arange(kept.min(initial=0), kept.max(initial=0) + 1), kept)
+        raise ValueError(
+            f"data has missing values inside the series (row(s) {list(rows[gaps][:5])}"
+            f"{', ...' if gaps.size > 5 else ''}): a time series cannot skip observations, "
+            "so the rows dropped (missing='drop') must be at its start or end; fill or "
+            "interpolate the inner ones"
+        )
+
+
 #: failures of one replicate that a batch hook reports as NaN (those of Model's batch hooks)
 _BATCH_ERRORS = (FitError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
@@ -112,6 +132,60 @@ class ARMAX(Model):
     def __repr__(self) -> str:
         return f"ARMAX(p={self.p}, q={self.q}, k={self.k})"
 
+    @classmethod
+    def from_formula(cls, formula: str, data, p: int, q: int, *, missing: str = "raise",
+                     eval_env: int = 0):
+        """The ARMAX(p, q) of a formula on a DataFrame, and the series and regressors it builds.
+
+        R's ``arima(y, order = c(p, 0, q), xreg = ...)`` and statsmodels'
+        ``SARIMAX(y, exog=X, order=(p, 0, q))`` with the regressors of a formula: ``k`` and
+        the coefficient names come from the design-matrix columns (``"Intercept"`` unless
+        the formula says ``- 1``; see :func:`~fisherstat.models.formula.design_from_formula`,
+        which builds them). The rows are the consecutive observations of ONE series, in the
+        order of ``data``.
+
+        Parameters
+        ----------
+        formula : str
+            ``"y ~ x1 + x2"``: the series on the left, its regressors on the right.
+        data : pandas.DataFrame or mapping of str to array
+            The variables, one row per time point (a ``DatetimeIndex`` is kept as the
+            ``FormulaData.index`` and printed by :func:`fisherstat.fit`).
+        p, q : int
+            AR and MA orders of the errors.
+        missing : {"raise", "drop"}, default "raise"
+            Rows with a missing value in the formula's columns raise ``ValueError``, or with
+            ``"drop"`` are dropped and counted, but only at the start or the end of the
+            series (e.g. the first rows of a lagged regressor): a series cannot skip
+            observations, so a missing value inside it is a ``ValueError`` either way.
+        eval_env : int, default 0
+            Namespace of the formula's functions: 0 is the caller's (``np`` is numpy).
+
+        Returns
+        -------
+        model : ARMAX
+        data : FormulaData
+            ``data.y`` the series, ``data.x`` its regressors: ``fisherstat.fit(model, data)``.
+
+        Examples
+        --------
+        >>> import statsmodels.api as sm
+        >>> import fisherstat as fs
+        >>> md = sm.datasets.macrodata.load_pandas().data
+        >>> m, d = fs.models.ARMAX.from_formula("infl ~ unemp + tbilrate", md, p=1, q=1)
+        >>> m.param_names
+        ('Intercept', 'unemp', 'tbilrate', 'phi1', 'theta1', 'sigma2')
+        >>> fs.fit(m, d).params.round(3)  # statsmodels SARIMAX(exog=): 1.994, -0.293, ...
+        array([ 1.994, -0.293,  0.698,  0.929, -0.672,  4.324])
+        """
+        from .formula import design_from_formula
+
+        eval_env = check_int(eval_env, "eval_env", low=0)
+        fd = design_from_formula(formula, data, missing=missing, eval_env=eval_env + 1)
+        if fd.n_dropped:
+            _check_consecutive(fd, data)
+        return cls(p, q, k=fd.k, exog_names=fd.param_names), fd
+
     # ---------------------------------------------------------------- parameters
     def _check_theta(self, theta):
         self._arma._check_theta(theta[self.k:])
@@ -153,16 +227,50 @@ class ARMAX(Model):
         X = self._check_x(x, y.shape[0])
         return y, X
 
-    def _check_x(self, x, n):
+    def check_x(self, x) -> np.ndarray:
+        """Validate regressors: a float64 array of shape (n, k), one row per observation.
+
+        Examples
+        --------
+        >>> from fisherstat.models.armax import ARMAX
+        >>> ARMAX(1, 0, k=1).check_x([1.0, 1.0, 1.0]).shape
+        (3, 1)
+        """
+        return self._check_x(x)
+
+    def _check_x(self, x, n=None):
         if x is None:
             raise TypeError(f"{self!r} needs the regressors x, shape (n, {self.k})")
         X = as_float_array(x, "x", ndim=(1, 2))
         if X.ndim == 1:
             X = X[:, None]
-        if X.shape != (n, self.k):
+        if n is not None and X.shape != (n, self.k):
             raise ValueError(f"x must have shape (n, k) = ({n}, {self.k}) (one row per "
                              f"observation of data, {self.k} columns), got {X.shape}")
+        if X.shape[1] != self.k or X.shape[0] < 1:
+            raise ValueError(f"x must have shape (n, k) with n >= 1 and k = {self.k} "
+                             f"columns, got {X.shape}")
         return X
+
+    def example_x(self, n: int = 20) -> np.ndarray:
+        r"""Typical regressors of a series of ``n`` observations (examples, CLI, tests).
+
+        A column of ones (the intercept), then the cosines
+        :math:`\cos(\pi j (t + 1/2) / n)`, ``j = 1 .. k - 1``, ``t = 0 .. n - 1`` (the
+        DCT-II basis: orthogonal columns of equal norm, so ``x`` is well conditioned for
+        any ``k <= n``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fisherstat.models.armax import ARMAX
+        >>> X = ARMAX(1, 1, k=3).example_x(8)
+        >>> X.shape, bool(np.allclose(X.T @ X, np.diag([8.0, 4.0, 4.0])))
+        ((8, 3), True)
+        """
+        n = check_int(n, "n", low=self.k)
+        t = (np.arange(n) + 0.5) / n
+        return np.cos(np.pi * np.outer(t, np.arange(self.k)))
 
     # ------------------------------------------------------------- likelihood
     def _residuals(self, theta, y, X):
@@ -198,15 +306,23 @@ class ARMAX(Model):
 
     def _hessian(self, theta, data, x):
         # Richardson differences of the exact score, the ARMA part's steps bounded as in
-        # ARMA._hessian (inside the stationary/invertible region)
+        # ARMA._hessian (inside the stationary/invertible region); the beta block is
+        # analytic: the innovations are linear in y - X beta with d eps_t / d beta = -E_t,
+        # so d^2 l_t / d beta^2 = -E_t E_t^T / v_t, whatever y (the mean's information)
+        k = self.k
         lo, hi = self.lower.copy(), self.upper.copy()
-        lo[self.k:], hi[self.k:] = self._arma._step_bounds(theta[self.k:])
+        lo[k:], hi[k:] = self._arma._step_bounds(theta[k:])
         H = _numdiff.jacobian(lambda t: self._score(t, data, x), theta, lo, hi)
-        return 0.5 * (H + np.swapaxes(H, -1, -2))
+        H = 0.5 * (H + np.swapaxes(H, -1, -2))
+        _, phi, th, s2 = self._arma._split(theta[k:])
+        E, w = _innovations(*_polys(phi, th), x)
+        H[:, :k, :k] = -E[:, :, None] * E[:, None, :] / (s2 * w)[:, None, None]
+        return H
 
     @property
     def has_analytic_hessian(self) -> bool:
-        """False: the Hessian is a Richardson difference of the exact score."""
+        """False: the Hessian is a Richardson difference of the exact score (but for the
+        block of the regression coefficients, ``-E_t E_t^T / v_t``, analytic)."""
         return False
 
     # ------------------------------------------------------------- information
@@ -230,7 +346,7 @@ class ARMAX(Model):
         if x is None:
             raise TypeError(f"{self!r}.fisher needs the regressors x (the information of a "
                             "regression with ARMA errors depends on them)")
-        X = self._check_x(x, as_float_array(x, "x", ndim=(1, 2)).shape[0])
+        X = self.check_x(x)
         n, k = X.shape[0], self.k
         t = theta[k:]
         _, phi, th, s2 = self._arma._split(t)
@@ -256,7 +372,7 @@ class ARMAX(Model):
         theta = self.validate(theta)
         if x is None:
             raise TypeError(f"{self!r}.sample needs the regressors x")
-        X = self._check_x(x, as_float_array(x, "x", ndim=(1, 2)).shape[0])
+        X = self.check_x(x)
         if n is not None and check_int(n, "n", low=1) != X.shape[0]:
             raise ValueError(f"n must equal the number of rows of x ({X.shape[0]}), got {n}")
         u = self._arma.sample_paths(theta[self.k:], X.shape[0], 1, check_random_state(rng))[0]

@@ -298,6 +298,16 @@ class Model(Parametric):
     #: Extra keyword arguments of :meth:`fisher` that :func:`fisherstat.fisher` passes
     #: through (e.g. ``("n",)`` for the exact information of a time series of length n).
     fisher_context: tuple[str, ...] = ()
+    @property
+    def has_covariates(self) -> bool:
+        """True when the observations come with covariates ``x``.
+
+        Regression models (independent ``y | x``) and models whose :meth:`fisher` takes
+        ``x`` (declared in :attr:`fisher_context`), e.g. a series with its regressors
+        (:class:`~fisherstat.models.ARMAX`).
+        """
+        return self.is_regression or "x" in self.fisher_context
+
     #: True when ``sample(theta, n)`` returns ``n`` independent, identically distributed
     #: observations, so that ``c`` replicates of ``n`` observations are one draw of ``c n``
     #: reshaped to ``(c, n, ...)`` (how :func:`fisherstat.check_asymptotics` draws them).

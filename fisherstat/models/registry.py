@@ -25,6 +25,7 @@ import numpy as np
 from .._validation import check_choice
 from .arima import ARIMA
 from .arma import ARMA
+from .armax import ARMAX
 from .catalogue import (
     BoxLucas,
     Emax,
@@ -52,11 +53,15 @@ __all__ = ["REGISTRY", "get_model", "lookup", "ModelEntry", "KINDS", "parse_opti
 #: * ``'time series'`` -- ONE series of dependent observations, ``fisher(theta)`` the
 #:   asymptotic information per observation, ``fisher(theta, n=N)`` the exact information
 #:   of ``N`` consecutive ones;
+#: * ``'time series regression'`` -- ONE series with its regressors ``x`` (n, k) (e.g.
+#:   :class:`~fisherstat.models.ARMAX`): ``fisher(theta, x=X)`` the exact information of the
+#:   ``len(X)`` dependent observations (default: ``model.example_x()``);
 #: * ``'population'`` -- a mixed-effects model of :mod:`fisherstat.pkpd`: its information is
 #:   that of a *design* (groups of subjects), computed by the entry's ``information``;
 #: * ``'network'`` -- a neural network of :mod:`fisherstat.nn`: a regression model in ``x``
 #:   with many, symmetric parameters.
-KINDS = ("iid", "regression", "time series", "population", "network")
+KINDS = ("iid", "regression", "time series", "time series regression", "population",
+         "network")
 
 
 def parse_option(text: str):
@@ -129,8 +134,8 @@ class ModelEntry:
         ``theta(model)`` -> the default parameter; default ``model.example_theta()``.
     context : callable, optional
         ``context(model)`` -> the default context of the information (keyword arguments
-        of ``fisherstat.fisher``); default ``{'x': model.example_x()}`` for regression and
-        network models, ``{}`` otherwise.
+        of ``fisherstat.fisher``); default ``{'x': model.example_x()}`` for the kinds with
+        covariates (:attr:`has_covariates`), ``{}`` otherwise.
     information : callable, optional
         ``information(model, theta, **context)`` -> :class:`~fisherstat.FisherInfo`, for
         models that :func:`fisherstat.fisher` does not take (population models); None means
@@ -179,7 +184,7 @@ class ModelEntry:
     @property
     def has_covariates(self) -> bool:
         """True for kinds whose observations come with covariates ``x``."""
-        return self.kind in ("regression", "network")
+        return self.kind in ("regression", "time series regression", "network")
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ``TypeError`` naming the first option the constructor does not take."""
@@ -257,6 +262,10 @@ REGISTRY: dict[str, ModelEntry] = _registry([
                  options={"p": int, "d": int, "q": int, "mean": parse_bool},
                  description="ARMA(p, q) of the d-times differenced series; default "
                              "ARIMA(1, 1, 1)"),
+    _class_entry(ARMAX, "time series regression", defaults={"p": 1, "q": 1, "k": 2},
+                 options={"p": int, "q": int, "k": int},
+                 description="regression with Gaussian ARMA(p, q) errors; default "
+                             "ARMAX(1, 1, k=2)"),
     _class_entry(TwoUnitNetwork),
     _class_entry(LocationMixture),
 ])
