@@ -154,7 +154,9 @@ class FitResult:
     cov_type : str
         The information behind the standard errors (a key of :data:`COV_TYPES`).
     info : FisherInfo
-        That information, of the whole sample (``info.n_obs == nobs``); its method says
+        That information, of the whole sample (``info.n_obs`` is ``nobs`` plus the
+        conditioning observations of :attr:`~fisherstat.Model.n_conditioning`, e.g.
+        ARIMA's ``d``: the information of all ``n`` values); its method says
         whether an expected information is the closed form (``'analytic'``) or a Monte Carlo
         estimate (``'monte_carlo'``, with ``info.stderr``).
     llf : float
@@ -459,4 +461,4 @@ def fit(model, data, x=None, *, start=None, cov_type: str = "observed", rng=None
     if labels is not None and len(labels) != n:  # e.g. a model that differences its data
         labels = None
     return FitResult(repr(model), readonly(theta), model.param_names, cov_type, info,
-                     ic.loglik, n, ic.aic, ic.bic, formula, n_dropped, labels)
+                     ic.loglik, ic.n_obs, ic.aic, ic.bic, formula, n_dropped, labels)

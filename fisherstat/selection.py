@@ -199,9 +199,10 @@ def _maximum(model: Model, data, x):
 
 
 def _n_obs(model: Model, data, x) -> int:
-    """Number of per-observation log-likelihood terms (observations)."""
+    """Number of observations: the log-likelihood terms but the conditioning ones
+    (:attr:`Model.n_conditioning`, e.g. ARIMA's first ``d``)."""
     data, _ = model.check_data(data, x)
-    return int(data.shape[0])
+    return int(data.shape[0]) - model.n_conditioning
 
 
 def _fmt_theta(names, theta) -> str:

@@ -264,5 +264,20 @@ def test_fit_on_a_series_with_datetime_index_prints_the_first_and_last_dates():
     text = r.summary()
     assert "Sample:         1959-01-01 - 2009-07-01" in text
     assert "ARIMA(p=1, d=1, q=1, mean=True)" in text
-    assert r.nobs == y.size  # n log-likelihood terms, the first d = 1 of them zero
+    assert r.nobs == y.size - 1  # n log-likelihood terms, the first d = 1 of them zero
     np.testing.assert_array_equal(r.params, fs.fit(m, y.to_numpy()).params)
+
+
+def test_nobs_aic_and_bic_are_statsmodels_with_the_d_conditioning_observations_not_counted():
+    """statsmodels' ``simple_differencing=True`` has ``nobs = n - d``; so has ``fs.fit``
+    (``Model.n_conditioning``), so its AIC and BIC are statsmodels' at the same point."""
+    y = nile()
+    m = ARIMA(1, 1, 1)
+    r = fs.fit(m, y)
+    res = sarimax(m, y).smooth(to_statsmodels(m, r.params))
+    assert m.n_conditioning == 1 and r.nobs == res.nobs == y.size - 1
+    ic = fs.selection.information_criteria(m, y, theta=r.params)
+    assert ic.n_obs == r.nobs
+    # the same log-likelihood (rounding, <= 2.4e-16 relative) plus the same penalties
+    for ours, theirs in ((r.aic, res.aic), (r.bic, res.bic)):
+        assert abs(ours - theirs) <= 1e-12 * abs(theirs)

@@ -98,6 +98,19 @@ class ARIMA(Model):
         super().__init__(self._arma.param_names,
                          list(zip(self._arma.lower, self._arma.upper, strict=True)))
 
+    @property
+    def n_conditioning(self) -> int:
+        """``d``: the first ``d`` observations are conditioned on (zero log-likelihood
+        terms, not counted in ``nobs``, as statsmodels' ``simple_differencing=True``).
+
+        Examples
+        --------
+        >>> from fisherstat.models import ARIMA
+        >>> ARIMA(1, 2, 0).n_conditioning
+        2
+        """
+        return self.d
+
     def __repr__(self) -> str:
         return f"ARIMA(p={self.p}, d={self.d}, q={self.q}, mean={self.mean})"
 

@@ -299,6 +299,16 @@ class Model(Parametric):
     #: through (e.g. ``("n",)`` for the exact information of a time series of length n).
     fisher_context: tuple[str, ...] = ()
     @property
+    def n_conditioning(self) -> int:
+        """Leading observations the likelihood conditions on (0 for most models).
+
+        Their :meth:`loglik` terms are 0 and they are not counted as observations by the
+        information criteria and :func:`fisherstat.fit` (``nobs``): ARIMA's ``d``, as
+        statsmodels' ``nobs`` with ``simple_differencing=True``.
+        """
+        return 0
+
+    @property
     def has_covariates(self) -> bool:
         """True when the observations come with covariates ``x``.
 
