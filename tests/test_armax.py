@@ -332,3 +332,37 @@ def test_asymptotic_checks_refuse_a_series_with_regressors_with_a_clear_message(
     with pytest.raises(TypeError, match="series with regressors"):
         fs.check_asymptotics(m, m.example_theta(), 100, 20, rng=0, x=m.example_x(100))
     assert main(["check", "ARMAX"]) != 0
+
+
+@pytest.mark.parametrize("p, q", [(1, 0), (1, 1), (2, 1)])
+def test_asymptotic_information_differs_from_the_exact_by_a_bounded_start_up_term(p, q):
+    """I_exact(n) - I_asym(n) involves only the first rows (the pre-sample state's
+    response decays geometrically), so for regressors fixed in t it is the same at n and
+    2n; white noise: identical."""
+    import fisherstat as fs
+
+    m = ARMAX(p, q, k=2)
+    th = params(p, q)[[0, 1] + list(range(3, 3 + p + q + 1))]
+    Nn = 150
+
+    def X(n):
+        t = np.arange(n)
+        return np.column_stack([np.ones(n), np.cos(2 * np.pi * t / 7)])
+
+    def gap(n):
+        return m.fisher(th, x=X(n)) - m.fisher(th, x=X(n), exact=False)
+
+    # geometric decay (example roots |z| <= 0.8): after 150 rows ~1e-15, below rounding
+    # of the O(n) entries (n * 1e-16 ~ 1e-13 relative of the information)
+    scale = np.abs(m.fisher(th, x=X(2 * Nn))).max()
+    np.testing.assert_allclose(gap(2 * Nn), gap(Nn), rtol=0, atol=1e-11 * scale)
+    assert np.abs(gap(Nn)).max() > 1e-3  # a real start-up correction
+    assert np.abs(gap(Nn)).max() < 1e-2 * scale  # which is O(1), not O(n)
+    w = ARMAX(0, 0, k=2)
+    tw = np.array([1.0, -0.5, 1.3])
+    np.testing.assert_allclose(w.fisher(tw, x=X(20), exact=False), w.fisher(tw, x=X(20)),
+                               rtol=1e-15)
+    info = fs.fisher(m, th, x=X(Nn), exact=False)
+    np.testing.assert_allclose(info.matrix, m.fisher(th, x=X(Nn), exact=False), rtol=1e-14)
+    with pytest.raises(TypeError, match="exact"):
+        m.fisher(th, x=X(Nn), exact="no")

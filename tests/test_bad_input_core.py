@@ -571,6 +571,7 @@ for _m, _t, _d, _x, _bt, _dk in MODELS["ARMAX"]:
     row("ARMAX.fit", "data", _short, lambda b, m=_m, x=_x: m.fit(b, x=x))
     row("ARMAX.check_data", "data", _short, lambda b, m=_m, x=_x: m.check_data(b, x=x))
     row("ARMAX.example_x", "n", count(2), lambda b, m=_m: m.example_x(b))
+    row("ARMAX.fisher", "exact", boolean(), lambda b, m=_m, t=_t, x=_x: m.fisher(t, x=x, exact=b))
 row("ARMAX()", "p", count(0), lambda b: models.ARMAX(b, 1, k=1))
 row("ARMAX()", "q", count(0), lambda b: models.ARMAX(1, b, k=1))
 row("ARMAX()", "k", count(1), lambda b: models.ARMAX(1, 1, k=b))

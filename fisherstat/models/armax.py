@@ -17,7 +17,7 @@ import numpy as np
 from .. import _numdiff
 from .._validation import as_float_array, check_int, check_names, check_random_state
 from ..exceptions import FitError
-from ._arma_filters import _innovations, _polys
+from ._arma_filters import _innovations, _polys, _signal
 from .arma import ARMA
 from .base import Model, Singularity
 
@@ -111,7 +111,7 @@ class ARMAX(Model):
 
     has_analytic_fisher = True
     #: Context keys :meth:`fisher` accepts (``x``: the regressors of the observed series).
-    fisher_context = ("x",)
+    fisher_context = ("x", "exact")
 
     def __init__(self, p: int, q: int, k: int, exog_names=None):
         self._arma = ARMA(p, q)
@@ -326,12 +326,31 @@ class ARMAX(Model):
         return False
 
     # ------------------------------------------------------------- information
-    def fisher(self, theta, x=None) -> np.ndarray:
-        """Exact Fisher information of the ``n`` observations with regressors ``x`` (n, k).
+    def fisher(self, theta, x=None, exact: bool = True) -> np.ndarray:
+        r"""Fisher information of the ``n`` observations with regressors ``x`` (n, k).
 
-        Block diagonal: ``X' G^-1 X`` for ``beta`` and ARMA's exact information of ``n``
-        observations for ``(phi, theta, sigma2)`` (Notes of :class:`ARMAX`). Not divided
-        by ``n``.
+        Parameters
+        ----------
+        theta : array_like
+        x : array_like, shape (n, k)
+            The regressors of the series.
+        exact : bool, default True
+            ``True``: the exact information, block diagonal with ``X' G^-1 X`` for
+            ``beta`` and ARMA's exact information of ``n`` observations for
+            ``(phi, theta, sigma2)`` (Notes of :class:`ARMAX`). ``False``: its large-sample
+            form, which drops the start-up terms: :math:`A^{\mathsf T}A/\sigma^2` for
+            ``beta`` with :math:`A = (\phi(B)/	heta(B)) X` filtered from a zero
+            pre-sample state (the information of the conditional, sum-of-squares
+            likelihood; Box, Jenkins, Reinsel & Ljung 2015, *Time Series Analysis*, 5th
+            ed., section 7.1.2) and ``n`` times ARMA's asymptotic information per
+            observation for the rest. The two differ by a matrix that stays bounded as
+            ``n`` grows (for regressors bounded in ``t``), so they agree to ``O(1/n)``
+            relative.
+
+        Returns
+        -------
+        ndarray, shape (p, p)
+            Not divided by ``n``.
 
         Examples
         --------
@@ -341,19 +360,29 @@ class ARMAX(Model):
         >>> I = ARMAX(1, 0, k=1).fisher([0.0, 0.5, 1.0], x=X)
         >>> round(float(I[0, 0]), 10)  # (1 - phi^2 + (n - 1)(1 - phi)^2) / sigma2
         1.25
+        >>> A = ARMAX(1, 0, k=1).fisher([0.0, 0.5, 1.0], x=X, exact=False)
+        >>> round(float(A[0, 0]), 10)  # 1 + (n - 1)(1 - phi)^2
+        1.5
         """
         theta = self.validate(theta)
         if x is None:
             raise TypeError(f"{self!r}.fisher needs the regressors x (the information of a "
                             "regression with ARMA errors depends on them)")
+        if not isinstance(exact, (bool, np.bool_)):
+            raise TypeError(f"exact must be True or False, got {exact!r}")
         X = self.check_x(x)
         n, k = X.shape[0], self.k
         t = theta[k:]
         _, phi, th, s2 = self._arma._split(t)
-        E, w = _innovations(*_polys(phi, th), X)
         out = np.zeros((self.n_params, self.n_params))
-        out[:k, :k] = (E.T / (s2 * w)) @ E
-        out[k:, k:] = self._arma._fisher_exact(t, n)
+        if exact:
+            E, w = _innovations(*_polys(phi, th), X)
+            out[:k, :k] = (E.T / (s2 * w)) @ E
+            out[k:, k:] = self._arma._fisher_exact(t, n)
+        else:
+            A = _signal().lfilter(*_polys(phi, th), X, axis=0)
+            out[:k, :k] = A.T @ A / s2
+            out[k:, k:] = n * self._arma._fisher(t)
         return out
 
     # ---------------------------------------------------------------- sampling
