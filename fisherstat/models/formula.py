@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_choice, check_int, readonly
+from ._formula_categorical import fast_C, with_categorical_columns
 
 __all__ = ["FormulaData", "design_from_formula"]
 
@@ -186,9 +187,13 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
             n_dropped = int(bad.sum())
             frame = frame.loc[~bad]
 
-    env = patsy.EvalEnvironment.capture(eval_env + 1).with_outer_namespace({"np": np})
+    env = patsy.EvalEnvironment.capture(eval_env + 1).with_outer_namespace(
+        {"np": np, "C": fast_C})
+    # string columns as pandas Categorical: patsy's fast path, the same design matrix
+    # (see _formula_categorical); the user's frame is not modified
+    patsy_frame = with_categorical_columns(frame, formula, env)
     try:
-        y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise",
+        y, x = patsy.dmatrices(formula, patsy_frame, eval_env=env, NA_action="raise",
                                return_type="dataframe")
     except patsy.PatsyError as exc:
         match = _NAME_ERROR.search(str(exc))
