@@ -100,7 +100,21 @@ def _is_str_column(col) -> bool:
 def with_categorical_columns(frame, formula: str, env):
     """``frame`` (a shallow copy if anything changes) with the string columns that the
     formula uses plainly turned into pandas Categorical; ``env`` is the patsy
-    ``EvalEnvironment`` the formula is evaluated in. The user's frame is never modified."""
+    ``EvalEnvironment`` the formula is evaluated in. The user's frame is never modified.
+
+    Examples
+    --------
+    >>> import pandas as pd, patsy
+    >>> from fisherstat.models._formula_categorical import with_categorical_columns
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "g": ["b", "a", "b"]})
+    >>> env = patsy.EvalEnvironment.capture()
+    >>> with_categorical_columns(df, "y ~ C(g)", env)["g"].cat.categories.tolist()
+    ['a', 'b']
+    >>> with_categorical_columns(df, "y ~ I(g == 'a')", env) is df  # an expression of g
+    True
+    >>> df["g"].dtype == "category"
+    False
+    """
     import pandas as pd
     import patsy
 
@@ -123,7 +137,22 @@ def with_categorical_columns(frame, formula: str, env):
 
 def fast_C(data, contrast=None, levels=None):
     """patsy's ``C`` (same arguments, same design matrix), without the row-by-row visit
-    for a pandas Categorical Series with ``str`` categories."""
+    for a pandas Categorical Series with ``str`` categories.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, patsy
+    >>> from fisherstat.models._formula_categorical import fast_C
+    >>> g = pd.Series(pd.Categorical(["b", "a", "c"]))
+    >>> formula = "0 + C(g, levels=['c', 'b', 'a'])"
+    >>> fast = patsy.dmatrix(formula, {"g": g, "C": fast_C})
+    >>> np.asarray(fast)
+    array([[0., 1., 0.],
+           [0., 0., 1.],
+           [1., 0., 0.]])
+    >>> bool((fast == patsy.dmatrix(formula, {"g": g.astype(object)})).all())
+    True
+    """
     import pandas as pd
     from patsy.builtins import C
 
