@@ -14,7 +14,9 @@ is a dependency of every statsmodels version fisherstat supports, so the formula
 no dependency; its column names (``Intercept``, ``C(g)[T.b]``, ``np.log(age)``) are the ones
 statsmodels prints, and for numeric terms and treatment-coded categoricals formulaic builds
 the same columns under the same names. patsy and pandas are imported only here, only when a
-formula is used: NumPy users import neither.
+formula is used: NumPy users import neither. String columns reach patsy as pandas
+Categorical (its fast path; the same design matrix: see
+:mod:`fisherstat.models._formula_categorical`).
 """
 
 from __future__ import annotations
