@@ -97,10 +97,11 @@ def _is_str_column(col) -> bool:
             and pd.api.types.infer_dtype(col, skipna=True) == "string")
 
 
-def with_categorical_columns(frame, formula: str, env):
+def with_categorical_columns(frame, formula: str, used, env):
     """``frame`` (a shallow copy if anything changes) with the string columns that the
-    formula uses plainly turned into pandas Categorical; ``env`` is the patsy
-    ``EvalEnvironment`` the formula is evaluated in. The user's frame is never modified.
+    formula uses plainly turned into pandas Categorical; ``used`` are the columns that the
+    formula's names refer to, ``env`` the patsy ``EvalEnvironment`` it is evaluated in.
+    The user's frame is never modified.
 
     Examples
     --------
@@ -108,9 +109,9 @@ def with_categorical_columns(frame, formula: str, env):
     >>> from fisherstat.models._formula_categorical import with_categorical_columns
     >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "g": ["b", "a", "b"]})
     >>> env = patsy.EvalEnvironment.capture()
-    >>> with_categorical_columns(df, "y ~ C(g)", env)["g"].cat.categories.tolist()
+    >>> with_categorical_columns(df, "y ~ C(g)", ["y", "g"], env)["g"].cat.categories.tolist()
     ['a', 'b']
-    >>> with_categorical_columns(df, "y ~ I(g == 'a')", env) is df  # an expression of g
+    >>> with_categorical_columns(df, "y ~ I(g == 'a')", ["y", "g"], env) is df  # g in I()
     True
     >>> df["g"].dtype == "category"
     False
@@ -118,9 +119,7 @@ def with_categorical_columns(frame, formula: str, env):
     import pandas as pd
     import patsy
 
-    from .formula import _variables
-
-    names = [c for c in _variables(formula, frame.columns)
+    names = [c for c in used
              if isinstance(frame[c], pd.Series) and _is_str_column(frame[c])]
     if not names:
         return frame

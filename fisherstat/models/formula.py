@@ -193,7 +193,7 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
         {"np": np, "C": fast_C})
     # string columns as pandas Categorical: patsy's fast path, the same design matrix
     # (see _formula_categorical); the user's frame is not modified
-    patsy_frame = with_categorical_columns(frame, formula, env)
+    patsy_frame = with_categorical_columns(frame, formula, used, env)
     try:
         y, x = patsy.dmatrices(formula, patsy_frame, eval_env=env, NA_action="raise",
                                return_type="dataframe")
