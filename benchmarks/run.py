@@ -25,6 +25,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# time the fisherstat of this checkout, not whichever one is installed (a script's
+# directory, not the working directory, is on sys.path)
+sys.path.insert(1, str(HERE.parent))
 
 from _table import Table  # noqa: E402
 
@@ -39,6 +42,9 @@ def main(argv=None) -> str:
     parser.add_argument("--only", nargs="+", choices=topics(), help="run only these topics")
     parser.add_argument("--output", help="write the Markdown docs page to this path")
     args = parser.parse_args(argv)
+    import fisherstat
+
+    print(f"fisherstat {fisherstat.__version__} from {Path(fisherstat.__file__).parent}")
     table, goals = Table(), []
     for topic in args.only or topics():
         print(f"-- {topic}", flush=True)

@@ -165,3 +165,125 @@ def test_numpy_users_import_neither_pandas_nor_patsy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- string columns handed to patsy as pandas Categorical (the fast path) -----------------
+# Equality, not closeness: the design matrix is 0/1 dummies and copies of the numeric
+# columns, so the fast path and patsy's own row-by-row path must agree bit for bit
+# (np.array_equal), with the same column names, rows and error messages.
+
+@pytest.fixture(scope="module")
+def strframe():
+    rng = np.random.default_rng(11)
+    n = 240
+    levels = np.array(["b", "a", "B", "\u00e9", "10", "9"])  # code-point order matters
+    df = pd.DataFrame({
+        "y": rng.normal(size=n),
+        "x1": rng.normal(size=n),
+        "g": rng.choice(np.array(["a", "b", "c", "d"]), n),
+        "h": levels[rng.integers(0, levels.size, n)],
+        "b": rng.random(n) < 0.4,
+        "k": pd.Categorical(rng.choice(np.array(["a", "b", "c", "d"]), n),
+                            categories=["c", "a", "d", "b"]),
+    })
+    df["go"] = df["g"].astype(object)  # object dtype, not pandas' str dtype
+    return df
+
+
+def _same_as_patsy(formula, df, **kw):
+    import patsy
+
+    before = df.copy(deep=True)
+    d = design_from_formula(formula, df, **kw)
+    y_ref, x_ref = patsy.dmatrices(formula, df, return_type="dataframe",
+                                   eval_env=patsy.EvalEnvironment.capture(0)
+                                   .with_outer_namespace({"np": np}))
+    assert np.array_equal(d.x, x_ref.to_numpy(dtype=np.float64)), formula
+    assert np.array_equal(d.y, y_ref.to_numpy(dtype=np.float64)[:, 0]), formula
+    assert d.param_names == tuple(x_ref.columns), (formula, d.param_names)
+    assert d.index.equals(x_ref.index)
+    pd.testing.assert_frame_equal(df, before)  # the user's frame is not modified
+    for c in df.columns:  # nor its dtypes
+        assert df[c].dtype == before[c].dtype
+    return d
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ x1 + C(g)", "y ~ C(g, Treatment('c'))", "y ~ C(g, levels=['d','c','b','a'])",
+    "y ~ x1:C(g) + g", "y ~ 0 + g", "y ~ x1 + h + C(h, Sum)", "y ~ go + C(go):x1",
+    "y ~ b + C(g)", "y ~ k + C(k):x1", "y ~ C(k, levels=['d', 'b', 'a', 'c'])",
+    "y ~ C(k, Treatment('d'))", "y ~ g * h",
+    # uses a Categorical would change (map: the levels' order; replace: an error), so
+    # these columns stay strings
+    "y ~ I(g == 'b') + g", "y ~ C(g.str.upper())",
+    "y ~ g + C(g.map(dict(a='z', b='y', c='x', d='w')))", "y ~ C(g.replace('a', 'z'))",
+])
+def test_string_columns_give_patsys_own_design_matrix(strframe, formula):
+    _same_as_patsy(formula, strframe)
+
+
+def test_string_columns_reach_patsy_as_categorical_without_a_row_by_row_visit(
+        strframe, monkeypatch):
+    # the point of the fast path: patsy's per-row NA test is not called for the plainly
+    # used string and Categorical columns (old code: 2 calls per row and factor)
+    import patsy.missing
+
+    calls = []
+    orig = patsy.missing.NAAction.is_categorical_NA
+    monkeypatch.setattr(patsy.missing.NAAction, "is_categorical_NA",
+                        lambda self, v: calls.append(1) or orig(self, v))
+    for formula in ("y ~ x1 + C(g)", "y ~ x1:C(g) + g + h", "y ~ C(k) + go",
+                    "y ~ C(g, levels=['d','c','b','a'])", "y ~ C(g, Treatment('c'))"):
+        design_from_formula(formula, strframe)
+    assert not calls
+    design_from_formula("y ~ I(g == 'b') + C(g.str.upper())", strframe)
+    assert calls  # an expression of a column: patsy's own path
+
+
+def test_string_column_levels_that_miss_a_value_give_patsys_error(strframe):
+    import patsy
+
+    formula = "y ~ C(g, levels=['a', 'b', 'c'])"
+    with pytest.raises(patsy.PatsyError) as ref:
+        patsy.dmatrices(formula, strframe)
+    with pytest.raises(ValueError, match="must be a valid patsy formula") as err:
+        design_from_formula(formula, strframe)
+    assert str(err.value).endswith(str(ref.value))
+    assert "'d' does not match any of the expected levels" in str(err.value)
+
+
+def test_missing_values_in_a_string_column_are_refused_or_dropped_as_before(strframe):
+    df = strframe.copy()
+    df["g"] = df["g"].astype(object)
+    df.loc[[3, 17], "g"] = None
+    df.loc[[5], "g"] = np.nan
+    df.loc[[17, 40], "x1"] = np.nan
+    with pytest.raises(ValueError, match=r"column\(s\) 'x1' \(2 rows\), 'g' \(3 rows\); "
+                                         r"pass missing='drop'"):
+        design_from_formula("y ~ x1 + C(g)", df)
+    # missing="drop" drops the 4 rows first, then builds the design as patsy does on the
+    # remaining rows
+    d = design_from_formula("y ~ x1 + C(g)", df, missing="drop")
+    kept = df.dropna(subset=["x1", "g"])
+    assert d.n_dropped == 4 and d.n_obs == len(kept) == len(df) - 4
+    ref = _same_as_patsy("y ~ x1 + C(g)", kept)
+    assert np.array_equal(d.x, ref.x) and d.param_names == ref.param_names
+    assert d.index.equals(kept.index)
+    # a level present only in a dropped row is not a column (as before: rows are dropped
+    # before the levels are found)
+    df.loc[3, "g"] = "only-in-a-dropped-row"
+    df.loc[3, "x1"] = np.nan
+    d2 = design_from_formula("y ~ x1 + C(g)", df, missing="drop")
+    assert d2.param_names == d.param_names and np.array_equal(d2.x, d.x)
+
+
+def test_a_callers_own_C_sees_the_string_column_unchanged(strframe):
+    seen = []
+
+    def C(data, *args):  # noqa: N802 -- shadows patsy's C, as a user may
+        seen.append(data.dtype)
+        return data.astype(object)
+
+    d = design_from_formula("y ~ C(g)", strframe)
+    assert seen and not isinstance(seen[0], pd.CategoricalDtype)
+    assert d.param_names == ("Intercept", "C(g)[T.b]", "C(g)[T.c]", "C(g)[T.d]")

@@ -482,3 +482,55 @@ def test_linear_regression_declares_a_gaussian_linear_mean():
     np.testing.assert_array_equal(M[:2, 2], 0.0)
     assert LogisticRegression(2).linear_mean_scale([0.0, 1.0]) is None
     assert LogisticRegression(2).mean_param_names == ("beta_1", "beta_2")
+
+
+# ------------------------------------------------- summed Hessian without the (n, p, p) stack
+@pytest.mark.parametrize("cls", ALL)
+def test_summed_hessian_is_formed_without_the_per_observation_stack(cls, monkeypatch):
+    import fisherstat._batch
+
+    m = cls(3)
+    X = design(3001, 3, 21)
+    theta = theta_for(m, 22)
+    y = m.sample(theta, x=X, rng=23)
+    Hi = m.hessian(theta, y, x=X, individual=True)
+    # blocks of 21 rows (142 full blocks and a remainder of 19) instead of 43690
+    monkeypatch.setattr(fisherstat._batch, "_GRAM_BLOCK", 64)
+    H = m.hessian(theta, y, x=X)
+    # two orders of summation of the same 3001 terms: each differs from the exact sum by at
+    # most n eps sum|t_i| (recursive summation, Higham 2002, eq. 4.4), n eps = 3.3e-13
+    np.testing.assert_array_less(np.abs(H - Hi.sum(axis=0)), 1e-12 * np.abs(Hi).sum(axis=0)
+                                 + 1e-300)
+    assert np.array_equal(H, H.T)
+    ref = fs.fit(m, y, x=X)
+
+    def no_stack(*args):
+        raise AssertionError("the (n, p, p) Hessians were built")
+
+    monkeypatch.setattr(m, "_hessian", no_stack)  # old code: hessian() summed this stack
+    np.testing.assert_array_equal(m.hessian(theta, y, x=X), H)
+    r = fs.fit(m, y, x=X)  # cov_type="observed": n times the observed information
+    obs = fs.observed_information(cls(3), r.params, y, x=X) * X.shape[0]
+    terms = np.abs(cls(3).hessian(r.params, y, x=X, individual=True)).sum(axis=0)
+    # as above (entrywise: at the MLE the sigma2 cross terms x^T r cancel to ~1e-13)
+    np.testing.assert_array_less(np.abs(r.info.matrix - obs.matrix), 1e-12 * terms + 1e-300)
+    assert r.info.n_obs == obs.n_obs and r.info.method == obs.method == "observed"
+    np.testing.assert_array_equal(r.params, ref.params)
+
+
+def test_weighted_gram_of_weights_of_any_sign_in_blocks(monkeypatch):
+    import fisherstat._batch
+    from fisherstat._batch import weighted_gram
+
+    rng = np.random.default_rng(5)
+    X, w = rng.standard_normal((1000, 4)), rng.standard_normal(1000)
+    ref = np.einsum("ni,n,nj->ij", X, w, X)
+    for block in (1 << 17, 12, 4, 1):  # one block; blocks of 3 rows; of 1 row; k > block
+        monkeypatch.setattr(fisherstat._batch, "_GRAM_BLOCK", block)
+        A = weighted_gram(X, w)
+        # n eps sum|t_i| as above (n = 1000: 1.1e-13)
+        np.testing.assert_array_less(np.abs(A - ref),
+                                     2e-13 * np.einsum("ni,n,nj->ij", np.abs(X), np.abs(w),
+                                                       np.abs(X)))
+        assert np.array_equal(A, A.T)
+    assert weighted_gram(X[:0], w[:0]).shape == (4, 4)

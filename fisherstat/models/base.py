@@ -10,6 +10,8 @@ hook                what a subclass provides
 ``_loglik``         per-observation log-likelihood, shape (n,) -- required
 ``_score``          per-observation score (n, p) -- optional, numeric fallback
 ``_hessian``        per-observation Hessians (n, p, p) -- optional, numeric fallback
+``_hessian_sum``    the summed Hessian (p, p) without the (n, p, p) stack (e.g.
+                    ``x^T diag(l'') x``) -- optional (default: ``_hessian`` summed)
 ``_fisher``         expected information of one observation -- optional (closed form)
 ``_sample``         draws from the model -- required for Monte Carlo
 ``_fit``            maximum-likelihood estimate -- optional, numeric fallback from ``start``
@@ -391,6 +393,8 @@ class Model(Parametric):
         data, x = self.check_data(data, x)
         individual = check_bool(individual, "individual")
         with overflow_as_error("data", "the Hessian"):
+            if not individual and type(self)._hessian_sum is not Model._hessian_sum:
+                return _finite(self._hessian_sum(theta, data, x), "the summed Hessian")
             H = _finite(self._hessian(theta, data, x), "the Hessian")
             return H if individual else _finite(H.sum(axis=0), "the summed Hessian")
 
@@ -403,6 +407,11 @@ class Model(Parametric):
         J, err = _numdiff.jacobian_with_error(f, theta, self.lower, self.upper, scale=scale)
         _check_derivative(self, "score", J, err, 1.0 / scale)
         return J
+
+    def _hessian_sum(self, theta, data, x):
+        """The summed Hessian (p, p); a model overrides it when it can form the sum
+        without the per-observation stack (the default sums :meth:`_hessian`)."""
+        return self._hessian(theta, data, x).sum(axis=0)
 
     def _hessian(self, theta, data, x):
         if self.has_analytic_score:

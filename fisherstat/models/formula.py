@@ -14,7 +14,9 @@ is a dependency of every statsmodels version fisherstat supports, so the formula
 no dependency; its column names (``Intercept``, ``C(g)[T.b]``, ``np.log(age)``) are the ones
 statsmodels prints, and for numeric terms and treatment-coded categoricals formulaic builds
 the same columns under the same names. patsy and pandas are imported only here, only when a
-formula is used: NumPy users import neither.
+formula is used: NumPy users import neither. String columns reach patsy as pandas
+Categorical (its fast path; the same design matrix: see
+:mod:`fisherstat.models._formula_categorical`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_choice, check_int, readonly
+from ._formula_categorical import fast_C, with_categorical_columns
 
 __all__ = ["FormulaData", "design_from_formula"]
 
@@ -186,9 +189,13 @@ def design_from_formula(formula: str, data, *, missing: str = "raise",
             n_dropped = int(bad.sum())
             frame = frame.loc[~bad]
 
-    env = patsy.EvalEnvironment.capture(eval_env + 1).with_outer_namespace({"np": np})
+    env = patsy.EvalEnvironment.capture(eval_env + 1).with_outer_namespace(
+        {"np": np, "C": fast_C})
+    # string columns as pandas Categorical: patsy's fast path, the same design matrix
+    # (see _formula_categorical); the user's frame is not modified
+    patsy_frame = with_categorical_columns(frame, formula, used, env)
     try:
-        y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise",
+        y, x = patsy.dmatrices(formula, patsy_frame, eval_env=env, NA_action="raise",
                                return_type="dataframe")
     except patsy.PatsyError as exc:
         match = _NAME_ERROR.search(str(exc))

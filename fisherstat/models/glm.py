@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg, optimize, special
 
-from .._batch import gram, outer_rows, solve_pd
+from .._batch import gram, outer_rows, solve_pd, weighted_gram
 from .._validation import EPS, check_int
 from ..exceptions import FitError
 from .base import RegressionModel
@@ -321,6 +321,16 @@ class LinearRegression(_LinearPredictorModel):
         H[:, k, k] = 0.5 / s2**2 - r * r / s2**3
         return H
 
+    def _hessian_sum(self, theta, data, x):
+        s2 = theta[-1]
+        r = data - x @ theta[:-1]
+        n, k = x.shape
+        H = np.empty((k + 1, k + 1))
+        H[:k, :k] = -(x.T @ x) / s2
+        H[:k, k] = H[k, :k] = -(r @ x) / s2**2
+        H[k, k] = 0.5 * n / s2**2 - (r @ r) / s2**3
+        return H
+
     def _point_factor(self, theta, x):
         s2 = theta[-1]
         n, k = x.shape
@@ -409,6 +419,9 @@ class _SingleIndexGLM(_LinearPredictorModel):
     def _hessian(self, theta, data, x):
         return self._d2(x @ theta, data)[:, None, None] * np.einsum("ni,nj->nij", x, x)
 
+    def _hessian_sum(self, theta, data, x):
+        return weighted_gram(x, self._d2(x @ theta, data))
+
     def _point_factor(self, theta, x):
         return (x * np.sqrt(self._weight(x @ theta))[:, None])[:, :, None]
 
@@ -419,26 +432,34 @@ class _SingleIndexGLM(_LinearPredictorModel):
     def _fit(self, data, x, start):
         y = data
         self._check_rank(x)
-        if start is None:
-            eta0 = self._start_eta(y)
-            sw = np.sqrt(self._weight(eta0))
-            beta = np.linalg.lstsq(x * sw[:, None], eta0 * sw, rcond=None)[0]
+        if start is None:  # weighted least squares of the working start on x, as in
+            eta0 = self._start_eta(y)  # _fit_batch: normal equations (x has full rank)
+            w0 = self._weight(eta0)
+            try:
+                beta = linalg.cho_solve(linalg.cho_factor(weighted_gram(x, w0)),
+                                        x.T @ (w0 * eta0))
+            except (linalg.LinAlgError, ValueError):  # ill-conditioned: the SVD solution
+                sw = np.sqrt(w0)
+                beta = np.linalg.lstsq(x * sw[:, None], eta0 * sw, rcond=None)[0]
         else:
             beta = np.array(start, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
             return self._newton(y, x, beta)
 
     def _total_ll(self, beta, y, x):
-        """Summed log-likelihood and its rounding level (``-inf`` when not finite)."""
+        """Summed log-likelihood, its rounding level (``-inf``, ``inf`` when not finite)
+        and the linear predictor ``x @ beta``."""
         eta = x @ beta
-        ll = float(np.sum(self._ll_eta(eta, y)))
+        terms = self._ll_eta(eta, y)
+        ll = float(np.sum(terms))
         if not np.isfinite(ll):
-            return -np.inf, np.inf
-        return ll, 1e-12 * (1.0 + float(np.sum(self._ll_magnitude(eta, y))))
+            return -np.inf, np.inf, eta
+        return ll, 1e-12 * (1.0 + float(np.sum(self._ll_magnitude(eta, y, terms)))), eta
 
-    def _ll_magnitude(self, eta, y):
-        """Size of the terms summed in ``_ll_eta`` (sets the rounding level of comparisons)."""
-        return np.abs(self._ll_eta(eta, y))
+    def _ll_magnitude(self, eta, y, terms):
+        """Size of the terms summed in ``_ll_eta`` (sets the rounding level of comparisons);
+        ``terms`` are those terms."""
+        return np.abs(terms)
 
     def _newton(self, y, x, beta):
         """Newton-Raphson with step halving.
@@ -447,14 +468,12 @@ class _SingleIndexGLM(_LinearPredictorModel):
         (quadratic convergence then leaves an error far below that). A trial step is accepted
         when it does not decrease the log-likelihood by more than its rounding level.
         """
-        ll, slack = self._total_ll(beta, y, x)
+        ll, slack, eta = self._total_ll(beta, y, x)
         if not np.isfinite(ll):
             raise FitError("the log-likelihood is not finite at the starting value")
         for it in range(1, _MAX_ITER + 1):
-            eta = x @ beta
             grad = x.T @ self._d1(eta, y)
-            curv = -self._d2(eta, y)
-            A = (x * curv[:, None]).T @ x
+            A = weighted_gram(x, -self._d2(eta, y))
             try:
                 step = linalg.cho_solve(linalg.cho_factor(A), grad)
             except (linalg.LinAlgError, ValueError):
@@ -464,13 +483,13 @@ class _SingleIndexGLM(_LinearPredictorModel):
             t = 1.0
             for _ in range(_MAX_HALVINGS):
                 new = beta + t * step
-                ll_new, slack_new = self._total_ll(new, y, x)
+                ll_new, slack_new, eta_new = self._total_ll(new, y, x)
                 if ll_new >= ll - max(slack, slack_new):
                     break
                 t *= 0.5
             else:
                 self._no_mle(y, x, f"step halving found no ascent at Newton iteration {it}")
-            beta, ll, slack = new, ll_new, slack_new
+            beta, ll, slack, eta = new, ll_new, slack_new, eta_new
         self._no_mle(y, x, f"Newton-Raphson did not converge in {_MAX_ITER} iterations")
 
     def _fit_batch(self, data, x, start):
@@ -797,7 +816,7 @@ class PoissonRegression(_SingleIndexGLM):
     def _ll_eta(self, eta, y):
         return poisson_logpmf(y, np.exp(eta), eta)
 
-    def _ll_magnitude(self, eta, y):
+    def _ll_magnitude(self, eta, y, terms):
         # the three terms cancel when the mean is large
         return np.abs(y * eta) + np.exp(eta) + special.gammaln(y + 1.0)
 
