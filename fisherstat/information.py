@@ -236,8 +236,11 @@ def observed_information(model, theta, data, x=None) -> FisherInfo:
     array([[1.        , 0.5       ],
            [0.5       , 0.41666667]])
     """
-    H = _check_model(model).hessian(theta, data, x=x, individual=True)
-    return FisherInfo(-H.mean(axis=0), model.param_names, 1.0, "observed")
+    data, x = _check_model(model).check_data(data, x)
+    # the summed Hessian, which a model may form without the (n, p, p) stack of
+    # per-observation Hessians (``Model._hessian_sum``, e.g. x' diag(l'') x for the GLMs)
+    H = model.hessian(theta, data, x=x)
+    return FisherInfo(-0.5 * (H + H.T) / data.shape[0], model.param_names, 1.0, "observed")
 
 
 def sandwich_covariance(model, theta, data, x=None) -> np.ndarray:

@@ -27,6 +27,7 @@ from ._validation import (
 from .information import (
     empirical_fisher,
     fisher,
+    observed_information,
     sandwich_covariance,
 )
 from .models import Model
@@ -46,10 +47,7 @@ COV_TYPES = {
 def _sample_information(model, theta, data, x, n, cov_type, rng, n_samples) -> FisherInfo:
     """The information of the whole sample (``n_obs = n``) that the standard errors use."""
     if cov_type == "observed":
-        # n times observed_information(...): the summed Hessian, which a model may form
-        # without the (n, p, p) stack of per-observation Hessians (``Model._hessian_sum``)
-        H = model.hessian(theta, data, x=x)
-        return FisherInfo(-0.5 * (H + H.T), model.param_names, float(n), "observed")
+        return observed_information(model, theta, data, x=x) * n
     if cov_type == "opg":
         return empirical_fisher(model, theta, data, x=x) * n
     if cov_type == "sandwich":
