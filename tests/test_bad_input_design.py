@@ -759,6 +759,32 @@ def pkpd_entries():
         {"model": ("not",), "cv": ("just", -0.3, np.nan, [0.3, 0.3], "ab", {"XX": 0.3},
                                    {"CL": -1.0}, {"CL": "a"}, None),
          "n_draws": ("int", 1), "rng": "rng"})
+    # sampling windows (pkpd.windows)
+    vwin = lambda: {"model": pop(), "design": f()["grp"], "windows": (0.4, 130),  # noqa: E731
+                    "n_draws": 4, "rng": 0}
+    win_common = {"model": ("not",), "design": ("not", []),
+                  "criterion": ("just", "c", "bogus", 3, None),
+                  "fim": ("choice", ("full", "reduced")), "n_draws": ("int", 2), "rng": "rng"}
+    out["pkpd.window_efficiency"] = E_(pkpd.window_efficiency, vwin, {
+        **win_common,
+        "windows": ("just", (130, 0.4), (-1, 130), (np.nan, 1), (1.0, 2.0), "ab",
+                    [(0.4, 130)] * 2)})
+    out["pkpd.window_efficiency[Ds]"] = E_(
+        lambda **k: pkpd.window_efficiency(pop(), f()["grp"], (0.4, 130), n_draws=4,
+                                           criterion="Ds", **k),
+        lambda: {"params": ["CL"]}, {"params": ("just", ["nope"], 3, [], ["CL", "CL"])})
+    out["pkpd.largest_windows"] = E_(
+        pkpd.largest_windows,
+        lambda: {"model": pop(), "design": f()["grp"], "efficiency": 0.9, "n_draws": 4,
+                 "n_grid": 2, "tol": 0.2, "rng": 0},
+        {**win_common, "efficiency": ("scalar", 0.0, 1.0),
+         "relative": ("just", "yes", None, 2),
+         "max_half_width": ("just", 0.0, -1.0, np.nan, "1", [1.0]),
+         "n_grid": ("int", 1), "tol": ("scalar", 0.0, 1.0)})
+    out["pkpd.symmetric_windows"] = E_(
+        pkpd.symmetric_windows, lambda: {"design": f()["grp"], "half_width": 0.1},
+        {"design": ("not", []), "half_width": ("scalar", 0.0, None, False),
+         "relative": ("just", "yes", None, 2)})
     out["pkpd.CostDesignResult.subjects"] = E_(
         lambda **k: f()["cres"].subjects(**k), lambda: {"budget": 100.0},
         {"budget": ("scalar", 0.0)})
@@ -790,7 +816,7 @@ NO_ARGUMENTS = {
     "design.DesignResult.summary", "design.EquivalenceResult.summary",
     "design.ExactDesignResult.summary", "design.MaximinResult.summary",
     "pkpd.PopulationFIM.covariance", "pkpd.PopulationFIM.summary",
-    "pkpd.OptimizationResult.summary",
+    "pkpd.OptimizationResult.summary", "pkpd.WindowEfficiency.summary",
 }
 
 #: Abstract base classes: their methods are exercised on every concrete subclass above
@@ -812,6 +838,8 @@ EXEMPT = {
     "pkpd.PopulationFIM": "result record constructed by PopulationModel.fim",
     "pkpd.OptimizationResult": "result record constructed by optimize_design",
     "pkpd.CostDesignResult": "result record constructed by cost_design",
+    "pkpd.WindowEfficiency": "result record constructed by window_efficiency / "
+                             "largest_windows",
     # inherited from fisherstat.models.Model unchanged (a constructor of another model,
     # covered by tests/test_bad_input.py)
     "design.G.values": "not available for G (its value needs the region's points): a "

@@ -28,6 +28,7 @@ from .structural import (
     UserModel,
     as_regimen,
 )
+from .windows import WindowEfficiency, largest_windows, symmetric_windows, window_efficiency
 
 __all__ = [
     "LinkedPD", "OneCompartment", "Regimen", "StructuralModel", "TwoCompartment",
@@ -36,4 +37,5 @@ __all__ = [
     "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",
     "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",
     "derived_gradient", "optimize_design", "prior_sample",
+    "WindowEfficiency", "largest_windows", "symmetric_windows", "window_efficiency",
 ]
