@@ -4,7 +4,7 @@ A clinic cannot sample at 0.7735 h: an optimal design is carried out within *sam
 windows* :math:`[l_j, u_j]` around its times. If each subject's samples fall anywhere in
 their windows (modelled as independent uniform times, PopED's and PkStaMp's convention:
 Foracchia et al. 2004, *Comput. Methods Programs Biomed.* 74, 29-46; Nyberg et al. 2012,
-*Comput. Methods Programs Biomed.* 108, 789-805, section 2.6), the information of a group
+*Comput. Methods Programs Biomed.* 108, 789-805), the information of a group
 of :math:`N_g` subjects is, by the additivity of the (FO) information over independent
 subjects and the law of large numbers,
 
