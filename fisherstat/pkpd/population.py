@@ -584,10 +584,19 @@ class PopulationModel:
             dZ[:, np.arange(ridx.size), ridx] += Jp[:, ridx] * d
             if eta is not None:
                 J = Jf - np.einsum("nqp,q->np", dZ, eta)
+        v, dvdf, dvds = self._residual_variance(f, rr)
+        rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
+                "dvdf": dvdf, "dvds": dvds}
+        return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
+                for k, a in rows.items()}
+
+    def _residual_variance(self, f, rr):
+        """Residual variance ``v`` (n,), ``dv/df`` (n,), ``dv/dsigma`` (n, r) of samples with
+        predictions ``f`` (n,) of responses ``rr`` (n,) (raises when it overflows)."""
         r_tot = sum(len(e.param_names) for e in self.errors)
-        v = np.empty(tt.size)
-        dvdf = np.empty(tt.size)
-        dvds = np.zeros((tt.size, r_tot))
+        v = np.empty(f.size)
+        dvdf = np.empty(f.size)
+        dvds = np.zeros((f.size, r_tot))
         for k, (e, sl) in enumerate(zip(self.errors, self._err_slices, strict=True)):
             m = rr == k
             if m.any():
@@ -599,10 +608,7 @@ class PopulationModel:
             raise ValueError(f"the residual variance overflows float64 at predictions as large "
                              f"as {np.max(np.abs(f)):.3g}; the dose (and theta) must keep the "
                              "predictions smaller")
-        rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
-                "dvdf": dvdf, "dvds": dvds}
-        return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
-                for k, a in rows.items()}
+        return v, dvdf, dvds
 
     def _fim_batch(self, rows, full: bool, omega: bool = True):
         """Per-subject FIM of all parameters (B, P, P); ``omega=False``: no random effects.
