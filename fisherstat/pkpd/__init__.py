@@ -1,6 +1,7 @@
 """Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
 
 from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
+from .discrete import RESPONSE_TYPES, DiscretePopulationModel
 from .exact import MAX_NODES, exact_fim, exact_scores
 from .optimize import (
     CRITERIA,
@@ -37,5 +38,5 @@ __all__ = [
     "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",
     "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",
     "derived_gradient", "optimize_design", "prior_sample",
-    "MAX_NODES", "exact_fim", "exact_scores",
+    "MAX_NODES", "exact_fim", "exact_scores", "RESPONSE_TYPES", "DiscretePopulationModel",
 ]

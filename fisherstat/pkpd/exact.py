@@ -262,6 +262,7 @@ def _put(P, idx, values):
 
 
 def _check_nodes(model, n_nodes):
+    _family(model)  # the model type
     n_nodes = check_int(n_nodes, "n_nodes", low=1)
     q = model.random_idx.size
     if n_nodes ** q > MAX_NODES:
@@ -304,8 +305,15 @@ def exact_scores(model, group: Group, y, *, n_nodes: int = 5, return_loglik: boo
     ...                 bounds=[(-np.inf, np.inf)] * 2)
     >>> model = PopulationModel(lin, [1.0, 0.5], [0.2, 0.0], Additive(0.1),
     ...                         eta_model="additive")
-    >>> exact_scores(model, Group([0.0, 1.0]), [[1.0, 1.5]]).round(6)
-    array([[ 0.      ,  0.      , -1.666667, -1.666667]])
+    >>> model.param_names
+    ('a', 'b', 'om2_a', 'sig2_add')
+
+    Linear in :math:`\eta`, the score is that of :math:`y \sim N(X\beta, V)`, here
+    :math:`X^T V^{-1} r = (3, 4)` and :math:`\frac12 r^T V^{-1} \partial V V^{-1} r
+    - \frac12 \operatorname{tr}(V^{-1}\partial V) = 2.5` for both variances:
+
+    >>> exact_scores(model, Group([0.0, 1.0]), [[1.5, 2.5]]).round(6)
+    array([[3. , 4. , 2.5, 2.5]])
     """
     if not isinstance(group, Group):
         raise TypeError(f"group must be a Group, got {type(group).__name__}")
