@@ -1,7 +1,7 @@
 """Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
 
-from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
 from .discrete import RESPONSE_TYPES, DiscretePopulationModel
+from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
 from .exact import MAX_NODES, exact_fim, exact_scores
 from .optimize import (
     CRITERIA,
