@@ -115,6 +115,9 @@ class DiscretePopulationModel:
         self.param_names = re.param_names[:n_re] + tuple(f"cut_{k + 1}" for k in range(c.size))
         self.values = np.concatenate([re.values[:n_re], c])
         self.values.flags.writeable = False
+        if not isinstance(fixed, (str, Sequence)):
+            raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
+                            f"{type(fixed).__name__}")
         fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
         for n in fixed:
             if not isinstance(n, str) or n not in self.param_names:

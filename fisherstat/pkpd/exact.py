@@ -69,7 +69,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from .._validation import check_int, check_random_state
+from .._validation import as_float_array, check_bool, check_int, check_random_state
 from ..information import FisherInfo
 from .population import Group, PopulationFIM, PopulationModel, as_groups
 
@@ -319,7 +319,8 @@ def exact_scores(model, group: Group, y, *, n_nodes: int = 5, return_loglik: boo
         raise TypeError(f"group must be a Group, got {type(group).__name__}")
     n_nodes = _check_nodes(model, n_nodes)
     eng = _Subjects(model, group, n_nodes)
-    y = np.asarray(y, dtype=float)
+    return_loglik = check_bool(return_loglik, "return_loglik")
+    y = as_float_array(y, "y", ndim=(1, 2), allow_empty=True)
     if y.ndim != 2 or y.shape[1] != group.n_samples or y.shape[0] < 1:
         raise ValueError(f"y must have shape (B, {group.n_samples}) (one row of "
                          f"{group.n_samples} observations per subject), got {y.shape}")
