@@ -79,6 +79,9 @@ def test_linear_in_eta_exact_fim_equals_fo():
     assert ex.param_names == fo.param_names
     assert ex.info.method == "monte_carlo" and ex.info.n_samples == 2000
     assert np.all(np.abs(ex.matrix - fo.matrix) <= N_SE * ex.info.stderr)
+    # and ln det within N_SE of its delta-method standard error
+    assert 0 < ex.ofv_stderr < 0.2 and abs(ex.ofv - fo.ofv) <= N_SE * ex.ofv_stderr
+    assert fo.ofv_stderr is None and "MC s.e." in ex.summary()
 
 
 @functools.cache

@@ -354,7 +354,8 @@ def exact_fim(model, design, *, n_samples: int = 500, n_nodes: int = 5,
     PopulationFIM
         ``fim='full'``, ``approximation='MC-AGQ'``; ``info.method`` is
         ``'monte_carlo'`` and ``info.stderr`` the entrywise Monte Carlo standard error of
-        the study FIM, :math:`(\sum_g N_g^2 \mathrm{se}_g^2)^{1/2}`. No shrinkage.
+        the study FIM, :math:`(\sum_g N_g^2 \mathrm{se}_g^2)^{1/2}`; ``ofv_stderr`` the
+        delta-method standard error of ``ofv`` (:math:`\ln\det`). No shrinkage.
 
     Examples
     --------
@@ -373,14 +374,34 @@ def exact_fim(model, design, *, n_samples: int = 500, n_nodes: int = 5,
     groups = as_groups(design)
     P = len(model.param_names)
     M, V = np.zeros((P, P)), np.zeros((P, P))
+    est = model.estimated
+    scores = []
     for g in groups:
         eng = _Subjects(model, g, n_nodes)
         S = eng.scores(eng.simulate(n_samples, rng))[0]
         outer = S[:, :, None] * S[:, None, :]
         M += g.size * outer.mean(axis=0)
         V += g.size ** 2 * outer.var(axis=0, ddof=1) / n_samples
-    est = model.estimated
+        scores.append((g.size, S[:, est]))
+    ofv_se = _ofv_stderr(M[np.ix_(est, est)], scores)
     info = FisherInfo(M[np.ix_(est, est)], model.estimated_names,
                       n_obs=float(sum(g.size for g in groups)), method="monte_carlo",
                       stderr=np.sqrt(V[np.ix_(est, est)]), n_samples=n_samples)
-    return PopulationFIM(info, model.values[est], "full", "MC-AGQ", {})
+    return PopulationFIM(info, model.values[est], "full", "MC-AGQ", {}, ofv_se)
+
+
+def _ofv_stderr(M, scores):
+    r"""Delta-method Monte Carlo standard error of :math:`\ln\det M`.
+
+    :math:`d \ln\det M = \operatorname{tr}(M^{-1} dM)` and :math:`M = \sum_g N_g
+    \overline{s s^T}_g`, so the estimate is, to first order, a sum of group means of
+    :math:`N_g s_i^T M^{-1} s_i`: its variance is :math:`\sum_g N_g^2
+    \operatorname{var}_i(s_i^T M^{-1} s_i)/n`. NaN when ``M`` is singular.
+    """
+    sign, _ = np.linalg.slogdet(M)
+    if sign <= 0:
+        return float("nan")
+    Mi = np.linalg.inv(M)
+    var = sum(size ** 2 * np.var(np.einsum("bi,ij,bj->b", S, Mi, S), ddof=1) / S.shape[0]
+              for size, S in scores)
+    return float(np.sqrt(var))

@@ -197,6 +197,9 @@ class PopulationFIM:
     shrinkage : dict
         ``{'var': {name: value}, 'sd': {name: value}}`` for each random effect, averaged
         over groups weighted by size (PopED's convention).
+    ofv_stderr : float or None
+        Monte Carlo standard error of :attr:`ofv` for the exact (MC-AGQ) FIM
+        (:func:`~fisherstat.pkpd.exact_fim`), None otherwise.
     """
 
     info: FisherInfo
@@ -204,6 +207,7 @@ class PopulationFIM:
     fim: str
     approximation: str
     shrinkage: dict = field(default_factory=dict)
+    ofv_stderr: float | None = None
 
     @property
     def matrix(self) -> np.ndarray:
@@ -263,7 +267,9 @@ class PopulationFIM:
         """
         lines = [f"Population FIM ({self.approximation}, {self.fim}), "
                  f"{self.n_subjects:g} subjects",
-                 f"ln det(FIM) (ofv) = {self.ofv:.4f}, det = {self.det:.6e}"]
+                 f"ln det(FIM) (ofv) = {self.ofv:.4f}"
+                 + ("" if self.ofv_stderr is None else f" (MC s.e. {self.ofv_stderr:.4f})")
+                 + f", det = {self.det:.6e}"]
         w = max(10, *(len(n) for n in self.param_names)) + 2
         lines.append(f"{'parameter':<{w}}{'value':>12}{'SE':>12}{'RSE%':>10}")
         for n, v, s, r in zip(self.param_names, self.values, self.se, self.rse, strict=True):
