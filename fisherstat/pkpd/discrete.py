@@ -39,7 +39,7 @@ from scipy.special import expit, gammaln, log_expit
 from .._validation import as_float_array, check_choice
 from .errors import Additive
 from .exact import exact_fim
-from .population import PopulationFIM, PopulationModel
+from .population import PopulationFIM, PopulationModel, check_fixed
 from .structural import StructuralModel
 
 __all__ = ["DiscretePopulationModel", "RESPONSE_TYPES"]
@@ -115,34 +115,16 @@ class DiscretePopulationModel:
         self.param_names = re.param_names[:n_re] + tuple(f"cut_{k + 1}" for k in range(c.size))
         self.values = np.concatenate([re.values[:n_re], c])
         self.values.flags.writeable = False
-        if not isinstance(fixed, (str, Sequence)):
-            raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
-                            f"{type(fixed).__name__}")
-        fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
-        for n in fixed:
-            if not isinstance(n, str) or n not in self.param_names:
-                raise ValueError(f"fixed: unknown parameter {n!r}; expected names from "
-                                 f"{self.param_names}")
-        self.fixed = fixed
-        self.estimated = np.array([n not in fixed for n in self.param_names])
-        if not self.estimated.any():
-            raise ValueError("fixed: at least one parameter must be estimated")
+        self.fixed, self.estimated = check_fixed(fixed, self.param_names)
 
     # ------------------------------------------------------------ shared with the Gaussian
-    @property
-    def n_beta(self) -> int:
-        """Number of fixed effects."""
-        return self.structural.n_params
+    n_beta = PopulationModel.n_beta
+    estimated_names = PopulationModel.estimated_names
 
     @property
     def n_categories(self) -> int | None:
         """Number of categories of an ordinal response (None otherwise)."""
         return self.cutpoints.size + 1 if self.response == "ordinal" else None
-
-    @property
-    def estimated_names(self) -> tuple:
-        """Names of the estimated parameters (the rows of the FIM)."""
-        return tuple(n for n, e in zip(self.param_names, self.estimated, strict=True) if e)
 
     def _phi(self, eta):
         return self._re._phi(eta)

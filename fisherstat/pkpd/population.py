@@ -310,6 +310,22 @@ def _real(x, what, name):
     return float(x)
 
 
+def check_fixed(fixed, names) -> tuple:
+    """``(fixed, estimated)``: the checked names of the fixed parameters (tuple) and the
+    mask (len(names),) of the estimated ones (at least one)."""
+    if not isinstance(fixed, (str, Sequence)):
+        raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
+                        f"{type(fixed).__name__}")
+    fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
+    for n in fixed:
+        if not isinstance(n, str) or n not in names:
+            raise ValueError(f"fixed: unknown parameter {n!r}; expected names from {names}")
+    estimated = np.array([n not in fixed for n in names])
+    if not estimated.any():
+        raise ValueError("fixed: at least one parameter must be estimated")
+    return fixed, estimated
+
+
 class PopulationModel:
     r"""A nonlinear mixed-effects model for design: structural model, random effects, error.
 
@@ -471,18 +487,7 @@ class PopulationModel:
         self.values = np.concatenate([self.beta, [Om[a, b] for a, b in pat],
                                       np.concatenate([e.values for e in errs])])
         self.values.flags.writeable = False
-        if not isinstance(fixed, (str, Sequence)):
-            raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
-                            f"{type(fixed).__name__}")
-        fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
-        for n in fixed:
-            if not isinstance(n, str) or n not in self.param_names:
-                raise ValueError(f"fixed: unknown parameter {n!r}; expected names from "
-                                 f"{self.param_names}")
-        self.fixed = fixed
-        self.estimated = np.array([n not in fixed for n in self.param_names])
-        if not self.estimated.any():
-            raise ValueError("fixed: at least one parameter must be estimated")
+        self.fixed, self.estimated = check_fixed(fixed, self.param_names)
 
     # ------------------------------------------------------------ properties
     @property
