@@ -234,3 +234,16 @@ def test_bad_input():
                            [4.0], Proportional(0.1), eta_model="proportional")
     with pytest.raises(ValueError, match="omega: a random effect"):
         exact_fim(prop, Group([0.5, 1.0]), n_samples=50, rng=0)
+
+
+def test_without_random_effects_exact_fim_is_the_gaussian_fim():
+    # no eta: y ~ N(f(beta), v) exactly, whose information is FO's full FIM (Kay 1993,
+    # eq. 3.31); the old code had no node grid for q = 0 (np.stack of nothing)
+    from fisherstat.pkpd import OneCompartment
+
+    model = PopulationModel(OneCompartment("bolus"), [1.0, 10.0], [0.0, 0.0], Additive(0.1))
+    g = Group([0.5, 2, 6], size=10, dose=100)
+    ex = exact_fim(model, g, n_samples=1000, rng=0)
+    fo = model.fim(g, fim="full")
+    assert ex.param_names == ("CL", "V", "sig2_add")
+    assert np.all(np.abs(ex.matrix - fo.matrix) <= N_SE * ex.info.stderr)

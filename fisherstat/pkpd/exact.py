@@ -160,9 +160,12 @@ class _Subjects:
         self.q = q
         self.Oi = np.linalg.inv(model.omega) if q else np.zeros((0, 0))
         z, w = np.polynomial.hermite.hermgauss(n_nodes)
-        grid = np.stack(np.meshgrid(*([z] * q), indexing="ij"), -1).reshape(-1, q)
-        lw = np.sum(np.log(np.stack(np.meshgrid(*([w] * q), indexing="ij"), -1)
-                           ).reshape(-1, q), axis=1) if q else np.zeros(1)
+        if q:
+            grid = np.stack(np.meshgrid(*([z] * q), indexing="ij"), -1).reshape(-1, q)
+            lw = np.sum(np.log(np.stack(np.meshgrid(*([w] * q), indexing="ij"), -1)
+                               ).reshape(-1, q), axis=1)
+        else:  # no random effects: one "node", the score is the conditional one
+            grid, lw = np.zeros((1, 0)), np.zeros(1)
         self.nodes, self.log_w = grid, lw + np.sum(grid * grid, axis=1)
 
     def _joint(self, y, eta):
