@@ -710,6 +710,36 @@ def pkpd_entries():
          "bogus": ("just", 1)})
     out["pkpd.warfarin_example"] = E_(pkpd.warfarin_example, lambda: {"size": 32},
                                       {"size": ("scalar", 0.0)})
+    # exact (MC-AGQ) FIM and discrete responses
+    dpm = lambda: {"structural": f()["user"], "theta": [1.0, 0.5],  # noqa: E731
+                   "omega": [0.2, 0.0], "response": "binary"}
+    out["pkpd.DiscretePopulationModel"] = E_(pkpd.DiscretePopulationModel, dpm, {
+        "structural": ("not",), "theta": ("just", [1.0], [1.0, -0.5], "abc", None,
+                                          [np.nan, 0.5], {"XX": 1.0}),
+        "omega": ("just", [-0.2, 0.0], [[0.2, 0.5], [0.5, 0.2]], [np.nan, 0.0], "abc", None,
+                  [0.2]),
+        "response": ("choice", pkpd.RESPONSE_TYPES),
+        "cutpoints": ("just", [0.0], "ab", [np.nan]),
+        "eta_model": ("just", "lognormal", {"A": "x"}, 3, None),
+        "fixed": ("just", ["nope"], 3, [None], ["A", "k", "om2_A"])})
+    dmod = lambda: pkpd.DiscretePopulationModel(**dpm())  # noqa: E731
+    out["pkpd.DiscretePopulationModel.fim"] = E_(
+        lambda **k: dmod().fim(**k),
+        lambda: {"design": pkpd.Group([0.5, 2.0]), "n_samples": 2, "n_nodes": 1},
+        {"design": ("not", [], [pkpd.Group([0.5]), 3]), "n_samples": ("int", 2),
+         "n_nodes": ("int", 1), "rng": "rng"})
+    out["pkpd.exact_fim"] = E_(
+        pkpd.exact_fim, lambda: {"model": pop(), "design": f()["grp"], "n_samples": 2,
+                                 "n_nodes": 1},
+        {"model": ("not",), "design": ("not", []), "n_samples": ("int", 2),
+         "n_nodes": ("int", 1), "rng": "rng"})
+    out["pkpd.exact_scores"] = E_(
+        pkpd.exact_scores, lambda: {"model": dmod(), "group": pkpd.Group([0.5, 2.0]),
+                                    "y": [[0.0, 1.0]], "n_nodes": 1},
+        {"model": ("not",), "group": ("not", [pkpd.Group([0.5])]), "n_nodes": ("int", 1),
+         "y": ("just", [[0.0, 2.0]], [[np.nan, 1.0]], [[0.0]], "ab", None, [[0.5, 1.0]],
+               np.zeros((0, 2))),
+         "return_loglik": ("just", "yes", None, 2)})
     # design optimisation
     vod = lambda: {"model": pop(), "design": f()["grp"], "windows": (0.5, 120),  # noqa: E731
                    "n_starts": 1, "maxiter": 2}

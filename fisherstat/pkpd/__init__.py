@@ -1,6 +1,8 @@
 """Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
 
+from .discrete import RESPONSE_TYPES, DiscretePopulationModel
 from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
+from .exact import MAX_NODES, exact_fim, exact_scores
 from .optimize import (
     CRITERIA,
     CostDesignResult,
@@ -38,4 +40,5 @@ __all__ = [
     "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",
     "derived_gradient", "optimize_design", "prior_sample",
     "WindowEfficiency", "largest_windows", "symmetric_windows", "window_efficiency",
+    "MAX_NODES", "exact_fim", "exact_scores", "RESPONSE_TYPES", "DiscretePopulationModel",
 ]

@@ -197,6 +197,9 @@ class PopulationFIM:
     shrinkage : dict
         ``{'var': {name: value}, 'sd': {name: value}}`` for each random effect, averaged
         over groups weighted by size (PopED's convention).
+    ofv_stderr : float or None
+        Monte Carlo standard error of :attr:`ofv` for the exact (MC-AGQ) FIM
+        (:func:`~fisherstat.pkpd.exact_fim`), None otherwise.
     """
 
     info: FisherInfo
@@ -204,6 +207,7 @@ class PopulationFIM:
     fim: str
     approximation: str
     shrinkage: dict = field(default_factory=dict)
+    ofv_stderr: float | None = None
 
     @property
     def matrix(self) -> np.ndarray:
@@ -263,7 +267,9 @@ class PopulationFIM:
         """
         lines = [f"Population FIM ({self.approximation}, {self.fim}), "
                  f"{self.n_subjects:g} subjects",
-                 f"ln det(FIM) (ofv) = {self.ofv:.4f}, det = {self.det:.6e}"]
+                 f"ln det(FIM) (ofv) = {self.ofv:.4f}"
+                 + ("" if self.ofv_stderr is None else f" (MC s.e. {self.ofv_stderr:.4f})")
+                 + f", det = {self.det:.6e}"]
         w = max(10, *(len(n) for n in self.param_names)) + 2
         lines.append(f"{'parameter':<{w}}{'value':>12}{'SE':>12}{'RSE%':>10}")
         for n, v, s, r in zip(self.param_names, self.values, self.se, self.rse, strict=True):
@@ -302,6 +308,22 @@ def _real(x, what, name):
     if isinstance(x, bool) or not isinstance(x, (float, int, np.floating, np.integer)):
         raise TypeError(f"{what}: the value of {name} must be a real number, got {x!r}")
     return float(x)
+
+
+def check_fixed(fixed, names) -> tuple:
+    """``(fixed, estimated)``: the checked names of the fixed parameters (tuple) and the
+    mask (len(names),) of the estimated ones (at least one)."""
+    if not isinstance(fixed, (str, Sequence)):
+        raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
+                        f"{type(fixed).__name__}")
+    fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
+    for n in fixed:
+        if not isinstance(n, str) or n not in names:
+            raise ValueError(f"fixed: unknown parameter {n!r}; expected names from {names}")
+    estimated = np.array([n not in fixed for n in names])
+    if not estimated.any():
+        raise ValueError("fixed: at least one parameter must be estimated")
+    return fixed, estimated
 
 
 class PopulationModel:
@@ -465,18 +487,7 @@ class PopulationModel:
         self.values = np.concatenate([self.beta, [Om[a, b] for a, b in pat],
                                       np.concatenate([e.values for e in errs])])
         self.values.flags.writeable = False
-        if not isinstance(fixed, (str, Sequence)):
-            raise TypeError(f"fixed must be a parameter name or a sequence of names, got "
-                            f"{type(fixed).__name__}")
-        fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
-        for n in fixed:
-            if not isinstance(n, str) or n not in self.param_names:
-                raise ValueError(f"fixed: unknown parameter {n!r}; expected names from "
-                                 f"{self.param_names}")
-        self.fixed = fixed
-        self.estimated = np.array([n not in fixed for n in self.param_names])
-        if not self.estimated.any():
-            raise ValueError("fixed: at least one parameter must be estimated")
+        self.fixed, self.estimated = check_fixed(fixed, self.param_names)
 
     # ------------------------------------------------------------ properties
     @property
@@ -584,10 +595,19 @@ class PopulationModel:
             dZ[:, np.arange(ridx.size), ridx] += Jp[:, ridx] * d
             if eta is not None:
                 J = Jf - np.einsum("nqp,q->np", dZ, eta)
+        v, dvdf, dvds = self._residual_variance(f, rr)
+        rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
+                "dvdf": dvdf, "dvds": dvds}
+        return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
+                for k, a in rows.items()}
+
+    def _residual_variance(self, f, rr):
+        """Residual variance ``v`` (n,), ``dv/df`` (n,), ``dv/dsigma`` (n, r) of samples with
+        predictions ``f`` (n,) of responses ``rr`` (n,) (raises when it overflows)."""
         r_tot = sum(len(e.param_names) for e in self.errors)
-        v = np.empty(tt.size)
-        dvdf = np.empty(tt.size)
-        dvds = np.zeros((tt.size, r_tot))
+        v = np.empty(f.size)
+        dvdf = np.empty(f.size)
+        dvds = np.zeros((f.size, r_tot))
         for k, (e, sl) in enumerate(zip(self.errors, self._err_slices, strict=True)):
             m = rr == k
             if m.any():
@@ -599,10 +619,7 @@ class PopulationModel:
             raise ValueError(f"the residual variance overflows float64 at predictions as large "
                              f"as {np.max(np.abs(f)):.3g}; the dose (and theta) must keep the "
                              "predictions smaller")
-        rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
-                "dvdf": dvdf, "dvds": dvds}
-        return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
-                for k, a in rows.items()}
+        return v, dvdf, dvds
 
     def _fim_batch(self, rows, full: bool, omega: bool = True):
         """Per-subject FIM of all parameters (B, P, P); ``omega=False``: no random effects.
