@@ -42,8 +42,15 @@ def _reference_fims(model, group, eta0=None):
         out = beta.copy()
         for j, i in enumerate(ridx):
             kind = model.eta_model[names[i]]
-            out[i] = {"exponential": beta[i] * np.exp(eta[j]), "additive": beta[i] + eta[j],
-                      "proportional": beta[i] * (1 + eta[j])}[kind]
+            b, e = beta[i], eta[j]
+            if kind == "exponential":
+                out[i] = b * np.exp(e)
+            elif kind == "additive":
+                out[i] = b + e
+            elif kind == "proportional":
+                out[i] = b * (1 + e)
+            else:  # logit-normal
+                out[i] = 1.0 / (1.0 + np.exp(-np.log(b / (1.0 - b)) - e))
         return out
 
     e0 = np.zeros(ridx.size) if eta0 is None else np.asarray(eta0, dtype=float)
@@ -345,3 +352,73 @@ def test_population_fim_holds_a_fisher_info():
     np.testing.assert_array_equal(res.matrix, res.info.matrix)
     np.testing.assert_allclose(res.info.standard_errors(32), res.se, rtol=1e-9)
     np.testing.assert_allclose(res.info.standard_errors(16), np.sqrt(2) * res.se, rtol=1e-9)
+
+
+def _bioavailability_model():
+    """Oral one-compartment with a bioavailability F in (0, 1) (user model, analytic
+    Jacobian: F scales the Bateman function), F logit-normal, CL and KA log-normal."""
+    oral = OneCompartment("oral")
+
+    def f(t, th, dose):
+        return th[0] * oral.predict(t, th[1:], dose)
+
+    def jac(t, th, dose):
+        return np.column_stack([oral.predict(t, th[1:], dose),
+                                th[0] * oral.jacobian(t, th[1:], dose)])
+
+    st = UserModel(f, ["F", "CL", "V", "KA"], jac, needs_dose=True,
+                   bounds=[(0.0, 1.0), (0, np.inf), (0, np.inf), (0, np.inf)])
+    return PopulationModel(st, [0.7, 0.15, 8.0, 1.0], omega=[0.3, 0.07, 0.0, 0.6],
+                           error=Combined(0.1, 0.01),
+                           eta_model={"F": "logit", "CL": "exponential", "KA": "exponential"})
+
+
+def test_logit_normal_random_effect_fim_matches_numeric_implementation():
+    """FO (both variants) and the FOCE linearisation at a draw, for phi_F =
+    expit(logit(F) + eta_F), against the numeric reference (independent of _phi)."""
+    model = _bioavailability_model()
+    assert model.eta_model["F"] == "logit"
+    g = Group([0.5, 2.0, 6.0, 24.0, 72.0], size=20, dose=100)
+    ref = _reference_fims(model, g)
+    for fim in ("reduced", "full"):
+        assert _close(model.fim(g, fim=fim).matrix, ref[fim], 1e-6)
+    eta0 = np.array([0.8, -0.2, 0.4])
+    ref0 = _reference_fims(model, g, eta0)
+    d, resp = model._check_group(g)
+    for fim in ("reduced", "full"):
+        full = fim == "full"
+        M, ok = model._fim_batch(model._rows(g.times, d, resp, full, eta0), full)
+        assert ok[0] and _close(g.size * M[0], ref0[fim], 1e-6)
+
+
+def test_logit_normal_phi_derivatives_equal_finite_differences_and_stay_in_range():
+    model = _bioavailability_model()
+    eta = np.array([2.5, 0.1, -0.3])
+    phi, c, g, d = model._phi(eta)
+    assert 0.0 < phi[0] < 1.0
+    b = model.beta[0]
+
+    def phi_f(bf, e):
+        return 1.0 / (1.0 + np.exp(-np.log(bf / (1.0 - bf)) - e))
+
+    h = 1e-6  # central differences: error O(h^2) ~ 1e-12 relative
+    assert c[0] == pytest.approx((phi_f(b + h, eta[0]) - phi_f(b - h, eta[0])) / (2 * h),
+                                 rel=1e-8)
+    assert g[0] == pytest.approx((phi_f(b, eta[0] + h) - phi_f(b, eta[0] - h)) / (2 * h),
+                                 rel=1e-8)
+    dg = lambda bf: (phi_f(bf, eta[0] + h) - phi_f(bf, eta[0] - h)) / (2 * h)  # noqa: E731
+    assert d[0] == pytest.approx((dg(b + 1e-4) - dg(b - 1e-4)) / 2e-4, rel=1e-5)
+    # FOCE over draws: every individual F stays in (0, 1), so the FIM is finite
+    foce = model.fim(Group([0.5, 2.0, 24.0], size=10, dose=100), approximation="FOCE",
+                     n_draws=50, rng=0)
+    assert np.all(np.isfinite(foce.matrix))
+
+
+def test_logit_normal_needs_a_typical_value_in_the_unit_interval():
+    st = UserModel(lambda t, th, dose: th[0] * np.exp(-th[1] * t), ["F", "k"])
+    with pytest.raises(ValueError, match=r"F .*logit.*\(0, 1\)"):
+        PopulationModel(st, [1.5, 0.2], [0.1, 0.1], Additive(0.1), eta_model={"F": "logit"})
+    model = PopulationModel(st, [0.5, 0.2], [0.1, 0.1], Additive(0.1),
+                            eta_model={"F": "logit"})
+    with pytest.raises(ValueError, match="beta"):
+        model.with_beta([2.0, 0.2])

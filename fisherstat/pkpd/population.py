@@ -10,8 +10,10 @@ Model of subject :math:`i` (samples :math:`j = 1..n_i`):
 
 with fixed effects :math:`\beta`, random-effect covariance :math:`\Omega` and residual
 variance :math:`v` (:mod:`fisherstat.pkpd.errors`). Other random-effect models:
-``'additive'`` (:math:`\phi = \beta + \eta`) and ``'proportional'``
-(:math:`\phi = \beta(1 + \eta)`).
+``'additive'`` (:math:`\phi = \beta + \eta`), ``'proportional'``
+(:math:`\phi = \beta(1 + \eta)`) and ``'logit'`` (logit-normal,
+:math:`\phi = \operatorname{expit}(\operatorname{logit}\beta + \eta)`, for parameters in
+(0, 1)).
 
 **First-order (FO) approximation.** Linearising around :math:`\eta = 0` (Sheiner & Beal
 1980; for design, Mentré, Mallet & Baccar 1997, *Biometrika* 84, 429-442; Retout, Duffull
@@ -97,8 +99,10 @@ __all__ = ["Group", "PopulationModel", "PopulationFIM", "FIM_TYPES", "ETA_MODELS
 
 #: FIM variants: ``'full'`` and ``'reduced'`` (block-diagonal, PopED's default).
 FIM_TYPES = ("full", "reduced")
-#: Random-effect models: phi = beta exp(eta), beta + eta, beta (1 + eta).
-ETA_MODELS = ("exponential", "additive", "proportional")
+#: Random-effect models: phi = beta exp(eta) (log-normal), beta + eta (normal),
+#: beta (1 + eta), expit(logit(beta) + eta) (logit-normal, for a parameter in (0, 1) such as
+#: a bioavailability).
+ETA_MODELS = ("exponential", "additive", "proportional", "logit")
 
 
 # ----------------------------------------------------------------------------- groups
@@ -346,8 +350,11 @@ class PopulationModel:
     error : ResidualError or sequence of ResidualError
         The residual error model (one per response of a multi-response model).
     eta_model : str or mapping, default 'exponential'
-        ``'exponential'`` (log-normal, :math:`\phi = \beta e^\eta`), ``'additive'`` or
-        ``'proportional'``, for all parameters or per name.
+        ``'exponential'`` (log-normal, :math:`\phi = \beta e^\eta`), ``'additive'``
+        (normal, :math:`\beta + \eta`), ``'proportional'`` (:math:`\beta(1 + \eta)`) or
+        ``'logit'`` (logit-normal, :math:`\phi = \operatorname{expit}(\operatorname{logit}
+        \beta + \eta)`, for a parameter in (0, 1) such as a bioavailability ``F``), for
+        all parameters or per name.
     fixed : sequence of str, optional
         Names of parameters that are known and not estimated (fixed effects, ``om2_*``,
         ``om_*_*`` or error parameters); they are dropped from the FIM.
@@ -452,9 +459,7 @@ class PopulationModel:
         for n, k in kinds.items():
             check_choice(k, f"eta_model for {n}", ETA_MODELS)
         self.eta_model = kinds
-        mult = np.array([kinds[n] != "additive" for n in rnames], dtype=bool)
-        self._g = np.where(mult, self.beta[ridx], 1.0)  # d phi / d eta at eta = 0
-        self._dg = mult.astype(float)  # d g / d beta_k (on its own parameter)
+        self._g, self._dg = self._eta_slopes(self.beta)
 
         # --- residual error
         if not isinstance(error, (ResidualError, Sequence)) or isinstance(error, str):
@@ -516,8 +521,10 @@ class PopulationModel:
             raise TypeError(f"beta: {exc}") from None
         b.flags.writeable = False
         new.beta = b
-        mult = self._dg.astype(bool)
-        new._g = np.where(mult, b[self.random_idx], 1.0)
+        try:
+            new._g, new._dg = self._eta_slopes(b)
+        except ValueError as exc:
+            raise ValueError(f"beta: {exc}") from None
         vals = self.values.copy()
         vals[: self.n_beta] = b
         vals.flags.writeable = False
@@ -545,6 +552,20 @@ class PopulationModel:
                                                        g.response)
         return dose, resp
 
+    def _eta_slopes(self, beta):
+        """``g = d phi / d eta`` at ``eta = 0`` and ``d g / d beta`` of each random effect."""
+        g, dg = np.ones(self.random_idx.size), np.zeros(self.random_idx.size)
+        for j, (i, name) in enumerate(zip(self.random_idx, self.random_names, strict=True)):
+            kind, b = self.eta_model[name], float(beta[i])
+            if kind in ("exponential", "proportional"):
+                g[j], dg[j] = b, 1.0
+            elif kind == "logit":
+                if not 0.0 < b < 1.0:
+                    raise ValueError(f"theta: {name} has a logit-normal random effect "
+                                     f"(eta_model 'logit') and must be in (0, 1), got {b!r}")
+                g[j], dg[j] = b * (1.0 - b), 1.0 - 2.0 * b
+        return g, dg
+
     def _phi(self, eta):
         """Individual parameters phi(beta, eta) and the derivatives the FIM needs.
 
@@ -563,6 +584,11 @@ class PopulationModel:
                 phi[i], c[i], g[j], d[j] = self.beta[i] * e, e, self.beta[i] * e, e
             elif kind == "proportional":
                 phi[i], c[i] = self.beta[i] * (1 + eta[j]), 1 + eta[j]
+            elif kind == "logit":  # phi = expit(logit(beta) + eta)
+                b = self.beta[i]
+                p = 1.0 / (1.0 + np.exp(-(np.log(b / (1.0 - b)) + eta[j])))
+                s = p * (1.0 - p)
+                phi[i], c[i], g[j], d[j] = p, s / (b * (1 - b)), s, (1 - 2 * p) * s / (b * (1 - b))
             else:
                 phi[i] = self.beta[i] + eta[j]
         return phi, c, g, d
