@@ -294,29 +294,40 @@ class ARMAX(Model):
     def _loglik(self, theta, data, x):
         return self._arma._loglik(theta[self.k:], self._residuals(theta, data, x), None)
 
+    def _beta_score(self, t, r, x):
+        """Score of the coefficients ``eps_t E_t / v_t`` (n, k) at the ARMA part ``t`` for
+        the residuals ``r``."""
+        _, phi, th, s2 = self._arma._split(t)
+        e, w = _innovations(*_polys(phi, th), np.column_stack([r, x]))
+        return e[:, :1] * e[:, 1:] / (s2 * w)[:, None]
+
     def _score(self, theta, data, x):
         k, t = self.k, theta[self.k:]
         r = self._residuals(theta, data, x)
-        _, phi, th, s2 = self._arma._split(t)
-        e, w = _innovations(*_polys(phi, th), np.column_stack([r, x]))
         out = np.empty((data.shape[0], self.n_params))
-        out[:, :k] = e[:, :1] * e[:, 1:] / (s2 * w)[:, None]
+        out[:, :k] = self._beta_score(t, r, x)
         out[:, k:] = self._arma._score(t, r, None)
         return out
 
     def _hessian(self, theta, data, x):
-        # Richardson differences of the exact score, the ARMA part's steps bounded as in
-        # ARMA._hessian (inside the stationary/invertible region); the beta block is
-        # analytic: the innovations are linear in y - X beta with d eps_t / d beta = -E_t,
-        # so d^2 l_t / d beta^2 = -E_t E_t^T / v_t, whatever y (the mean's information)
-        k = self.k
-        lo, hi = self.lower.copy(), self.upper.copy()
-        lo[k:], hi[k:] = self._arma._step_bounds(theta[k:])
-        H = _numdiff.jacobian(lambda t: self._score(t, data, x), theta, lo, hi)
-        H = 0.5 * (H + np.swapaxes(H, -1, -2))
-        _, phi, th, s2 = self._arma._split(theta[k:])
+        # By blocks. beta: analytic -- the innovations are linear in y - X beta with
+        # d eps_t / d beta = -E_t, so d^2 l_t / d beta^2 = -E_t E_t^T / v_t whatever y (the
+        # mean's information). ARMA part: ARMA's Hessian of the residual series (Richardson
+        # differences of its exact score inside the stationary/invertible region). Cross
+        # block: Richardson differences of the (cheap, real) coefficient score over the
+        # ARMA part, with the same step bounds; r = y - X beta does not depend on it.
+        k, t = self.k, theta[self.k:]
+        r = self._residuals(theta, data, x)
+        n, p = data.shape[0], self.n_params
+        H = np.empty((n, p, p))
+        _, phi, th, s2 = self._arma._split(t)
         E, w = _innovations(*_polys(phi, th), x)
         H[:, :k, :k] = -E[:, :, None] * E[:, None, :] / (s2 * w)[:, None, None]
+        H[:, k:, k:] = self._arma._hessian(t, r, None)
+        C = _numdiff.jacobian(lambda u: self._beta_score(u, r, x), t,
+                              *self._arma._step_bounds(t))  # (n, k, p - k)
+        H[:, :k, k:] = C
+        H[:, k:, :k] = np.swapaxes(C, 1, 2)
         return H
 
     @property
