@@ -20,7 +20,13 @@ from .population import (
     warfarin_example,
 )
 from .structural import (
+    EffectCompartmentEmax,
+    IndirectResponse,
     LinkedPD,
+    ODEModel,
+    OneCompartmentMM,
+    OneCompartmentODE,
+    TwoCompartmentODE,
     OneCompartment,
     Regimen,
     StructuralModel,
@@ -31,7 +37,8 @@ from .structural import (
 
 __all__ = [
     "LinkedPD", "OneCompartment", "Regimen", "StructuralModel", "TwoCompartment",
-    "UserModel", "as_regimen",
+    "UserModel", "as_regimen", "ODEModel", "OneCompartmentODE", "TwoCompartmentODE",
+    "OneCompartmentMM", "IndirectResponse", "EffectCompartmentEmax",
     "CONVENTIONS", "Additive", "Combined", "Proportional", "ResidualError",
     "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",
     "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",

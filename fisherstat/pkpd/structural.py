@@ -3,8 +3,9 @@
 The structural (mean) models with their Jacobians are the building block shared by the
 regression models of :mod:`fisherstat.models` (the catalogue's one-compartment models
 evaluate :class:`OneCompartment`) and the population models of :mod:`fisherstat.pkpd`;
-they live in :mod:`fisherstat.models.structural`, and this module re-exports them under
-their ``fisherstat.pkpd`` names.
+they live in :mod:`fisherstat.models.structural` (closed forms) and
+:mod:`fisherstat.models.ode` / :mod:`fisherstat.models.ode_library` (ODE models with forward
+sensitivities), and this module re-exports them under their ``fisherstat.pkpd`` names.
 """
 
 from ..models.structural import (
@@ -16,6 +17,14 @@ from ..models.structural import (
     UserModel,
     as_regimen,
 )
+from ..models.ode import ODEModel
+from ..models.ode_library import (
+    EffectCompartmentEmax,
+    IndirectResponse,
+    OneCompartmentMM,
+    OneCompartmentODE,
+    TwoCompartmentODE,
+)
 
 __all__ = [
     "Regimen",
@@ -25,4 +34,10 @@ __all__ = [
     "TwoCompartment",
     "LinkedPD",
     "UserModel",
+    "ODEModel",
+    "OneCompartmentODE",
+    "TwoCompartmentODE",
+    "OneCompartmentMM",
+    "IndirectResponse",
+    "EffectCompartmentEmax",
 ]
