@@ -73,6 +73,13 @@ ODE_METHODS = ("LSODA", "BDF", "Radau", "RK45", "DOP853", "RK23")
 SENSITIVITIES = ("forward", "finite_differences")
 _IMPLICIT = ("LSODA", "BDF", "Radau")
 _POS = (0.0, np.inf)
+#: Right-hand-side evaluations allowed per interval between events before giving up (an
+#: explicit method on a stiff system, or a solution that escapes to infinity).
+MAX_EVALUATIONS = 500_000
+
+
+class _Diverged(Exception):
+    """Raised inside the integrator's right-hand side; turned into a named ValueError."""
 
 
 def _observation(spec, s: int, names: tuple, where: str) -> Callable:
@@ -414,27 +421,42 @@ class ODEModel(StructuralModel):
         reached = [t0]
         rhs, jx, jt = self.rhs, self.jac_x, self.jac_theta
 
+        count = [0]
+
+        def guard(t, dy):
+            count[0] += 1
+            reached[0] = t
+            if not np.all(np.isfinite(dy)):
+                raise _Diverged("the right-hand side (or its Jacobian) is not finite")
+            if count[0] > MAX_EVALUATIONS:
+                raise _Diverged(f"more than {MAX_EVALUATIONS} right-hand-side evaluations "
+                                "(a stiff system needs method='LSODA', 'BDF' or 'Radau')")
+            return dy
+
         if sens:
             def fun(t, y):
-                reached[0] = t
                 xx, Sm = y[:s], y[s:].reshape(p, s).T
                 ds = np.asarray(jx(t, xx, theta)) @ Sm + np.asarray(jt(t, xx, theta)) + du
-                return np.concatenate([rhs(t, xx, theta) + u, ds.T.ravel()])
+                return guard(t, np.concatenate([rhs(t, xx, theta) + u, ds.T.ravel()]))
 
             def jac(t, y):
                 return np.kron(np.eye(p + 1), np.asarray(jx(t, y[:s], theta)))
         else:
             def fun(t, y):
-                reached[0] = t
-                return rhs(t, y, theta) + u
+                return guard(t, np.asarray(rhs(t, y, theta), dtype=float) + u)
 
             def jac(t, y):
                 return np.asarray(jx(t, y, theta))
 
         t_eval = samples if (last and samples.size) else np.append(samples, t1)
         kw = {"jac": jac} if self.method in _IMPLICIT and jx is not None else {}
-        sol = solve_ivp(fun, (t0, t1), y0, method=self.method, t_eval=t_eval,
-                        rtol=self.rtol, atol=self.atol, **kw)
+        try:
+            sol = solve_ivp(fun, (t0, t1), y0, method=self.method, t_eval=t_eval,
+                            rtol=self.rtol, atol=self.atol, **kw)
+        except _Diverged as exc:
+            raise ValueError(f"{self.name}: the ODE integration failed at t = "
+                             f"{reached[0]:.6g} (integrating from {t0:g} to {t1:g}; theta = "
+                             f"{theta.tolist()}): {exc}") from None
         if sol.status < 0 or sol.y.shape[1] != t_eval.size or not np.all(np.isfinite(sol.y)):
             bad = ~np.all(np.isfinite(sol.y), axis=0)
             at = sol.t[np.argmax(bad)] if bad.any() else reached[0]
