@@ -176,21 +176,37 @@ def test_indirect_response_steady_state_and_sensitivities(kind):
     assert _rel(_fd(m).jacobian(t, th, reg2, response="effect"), J) < FD_TOL
 
 
+def _ode_warfarin():
+    """warfarin_example()'s population model with the structural model as an ODE."""
+    return PopulationModel(OneCompartmentODE("oral", **TIGHT), {"CL": 0.15, "V": 8.0, "KA": 1.0},
+                           omega=[0.07, 0.02, 0.6], error=Proportional(0.01))
+
+
 def test_population_fo_fim_of_the_ode_model_equals_warfarin():
     # the FIM is a smooth function of f and J, which agree to ODE_TOL: same bound
     closed, design = warfarin_example()
-    ode = PopulationModel(OneCompartmentODE("oral", **TIGHT), {"CL": 0.15, "V": 8.0, "KA": 1.0},
-                          omega=[0.07, 0.02, 0.6], error=Proportional(0.01))
+    ode = _ode_warfarin()
     M0, M1 = closed.fim(design).matrix, ode.fim(design).matrix
     d = np.sqrt(np.diag(M0))
     assert np.max(np.abs((M1 - M0) / np.outer(d, d))) < ODE_TOL
+
+
+def test_population_full_fim_of_the_ode_model_equals_warfarin():
+    # the full FIM needs d2f/dtheta2: differences of the forward sensitivities, with error
+    # about rtol / eps^(1/5): FD_TOL (measured 3.8e-8)
+    closed, design = warfarin_example()
+    ode = _ode_warfarin()
+    M0, M1 = closed.fim(design, fim="full").matrix, ode.fim(design, fim="full").matrix
+    d = np.sqrt(np.diag(M0))
+    assert np.max(np.abs((M1 - M0) / np.outer(d, d))) < FD_TOL
 
 
 def test_population_model_takes_an_ode_model_with_several_groups():
     model = PopulationModel(OneCompartmentMM("oral"), [10.0, 2.0, 10.0, 1.0],
                             omega=[0.1, 0.1, 0.1, 0.1], error=Proportional(0.01))
     fim = model.fim([Group([0.5, 2, 8, 24], 20, 100), Group([1, 4, 12, 36], 20, 300)])
-    assert fim.matrix.shape == (9, 9)  # 4 fixed effects, 4 variances, sigma and np.all(np.linalg.eigvalsh(fim.matrix) > 0)
+    # 4 fixed effects, 4 variances, the residual variance; identifiable: positive definite
+    assert fim.matrix.shape == (9, 9) and np.all(np.linalg.eigvalsh(fim.matrix) > 0)
 
 
 # ---------------------------------------------------------------------- bad input
@@ -208,7 +224,8 @@ def test_integrator_failure_names_the_model_and_the_time():
                  jac_x=lambda t, x, th: np.array([[2 * th[0] * x[0]]]),
                  jac_theta=lambda t, x, th: np.array([[x[0] ** 2]]),
                  x0=lambda th: (np.ones(1), np.zeros((1, 1))), name="blowup")
-    with pytest.raises(ValueError, match=r"blowup: the ODE integration failed at t = (1|0\.99\d*) "):
+    with pytest.raises(ValueError,
+                       match=r"blowup: the ODE integration failed at t = (1|0\.99\d*) "):
         m.predict([0.5, 2.0], [1.0], 0.0)
 
 

@@ -8,6 +8,14 @@ they live in :mod:`fisherstat.models.structural` (closed forms) and
 sensitivities), and this module re-exports them under their ``fisherstat.pkpd`` names.
 """
 
+from ..models.ode import ODEModel
+from ..models.ode_library import (
+    EffectCompartmentEmax,
+    IndirectResponse,
+    OneCompartmentMM,
+    OneCompartmentODE,
+    TwoCompartmentODE,
+)
 from ..models.structural import (
     LinkedPD,
     OneCompartment,
@@ -16,14 +24,6 @@ from ..models.structural import (
     TwoCompartment,
     UserModel,
     as_regimen,
-)
-from ..models.ode import ODEModel
-from ..models.ode_library import (
-    EffectCompartmentEmax,
-    IndirectResponse,
-    OneCompartmentMM,
-    OneCompartmentODE,
-    TwoCompartmentODE,
 )
 
 __all__ = [
