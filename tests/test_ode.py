@@ -268,7 +268,7 @@ def test_wrong_shapes_of_user_functions_are_named():
 
 
 def test_bad_constructor_arguments_are_named():
-    with pytest.raises(ValueError, match="jac_x and jac_theta are required"):
+    with pytest.raises(ValueError, match="jac_x and jac_theta must be given"):
         ODEModel(lambda t, x, th: -x, ["K"], 1, jac_x=None, jac_theta=None)
     with pytest.raises(ValueError, match="method"):
         _decay(method="Euler")

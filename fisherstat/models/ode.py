@@ -239,6 +239,8 @@ class ODEModel(StructuralModel):
         for fn, what in ((jac_x, "jac_x"), (jac_theta, "jac_theta"), (x0, "x0")):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{what} must be callable or None, got {fn!r}")
+        if not (isinstance(responses, str) or np.iterable(responses)):
+            raise TypeError(f"responses must be a sequence of names, got {responses!r}")
         resp = (responses,) if isinstance(responses, str) else tuple(responses)
         specs = list(observe) if isinstance(observe, list) else [observe]
         if len(specs) != len(resp) or not all(isinstance(r, str) and r for r in resp):
@@ -270,8 +272,9 @@ class ODEModel(StructuralModel):
         self.atol = check_scalar(atol, "atol", low=0)
         self.sensitivities = check_choice(sensitivities, "sensitivities", SENSITIVITIES)
         if self.sensitivities == "forward" and (self.jac_x is None or self.jac_theta is None):
-            raise ValueError("jac_x and jac_theta are required for sensitivities='forward' "
-                             "(or use sensitivities='finite_differences')")
+            raise ValueError("jac_x and jac_theta must be given (callables) for "
+                             "sensitivities='forward' (or use "
+                             "sensitivities='finite_differences')")
         self.has_analytic_jacobian = self.sensitivities == "forward"
 
     def with_options(self, *, method: str | None = None, rtol: float | None = None,

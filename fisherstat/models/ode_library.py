@@ -20,6 +20,7 @@ __all__ = ["OneCompartmentODE", "TwoCompartmentODE", "OneCompartmentMM", "Indire
 
 _ROUTES = ("oral", "bolus", "infusion")
 _POS = (0.0, np.inf)
+_FREE = (-np.inf, np.inf)
 
 
 def _pk_names(core, route, lag, bioavailability):
@@ -253,7 +254,7 @@ class _PDOnPK(_Split, ODEModel):
                     sensitivities=pk.sensitivities) | options
         lag = None if pk._lag is None else pk.param_names[pk._lag]
         f = None if pk._f is None else pk.param_names[pk._f]
-        bounds = list(zip(pk.lower, pk.upper, strict=True)) + [_POS] * len(self._pd)
+        bounds = list(zip(pk.lower, pk.upper, strict=True)) + list(self._pd_bounds)
         super().__init__(self._rhs, pk.param_names + self._pd, sp + 1, jac_x=self._jx,
                          jac_theta=self._jt, observe=[self._conc, self._effect_obs],
                          responses=("conc", "effect"), x0=self._x0,
@@ -355,7 +356,7 @@ class IndirectResponse(_PDOnPK):
 
     def __init__(self, kind: int, pk: ODEModel, **options):
         kind = check_int(kind, "kind", low=1, high=4)
-        self.kind = kind
+        self.kind, self._pd_bounds = kind, [_POS] * 4
         self._pd = (("KIN", "KOUT", "IMAX", "IC50") if kind <= 2 else
                     ("KIN", "KOUT", "EMAX", "EC50"))
         super().__init__(pk, f"IndirectResponse{('I', 'II', 'III', 'IV')[kind - 1]}",
@@ -418,6 +419,7 @@ class EffectCompartmentEmax(_PDOnPK):
     """
 
     _pd = ("KE0", "E0", "EMAX", "EC50")
+    _pd_bounds = (_POS, _FREE, _FREE, _POS)
 
     def __init__(self, pk: ODEModel, **options):
         super().__init__(pk, "EffectCompartmentEmax", **options)

@@ -20,6 +20,8 @@ from .population import (
     warfarin_example,
 )
 from .structural import (
+    ODE_METHODS,
+    SENSITIVITIES,
     EffectCompartmentEmax,
     IndirectResponse,
     LinkedPD,
@@ -37,7 +39,8 @@ from .structural import (
 
 __all__ = [
     "LinkedPD", "OneCompartment", "Regimen", "StructuralModel", "TwoCompartment",
-    "UserModel", "as_regimen", "ODEModel", "OneCompartmentODE", "TwoCompartmentODE",
+    "UserModel", "as_regimen", "ODEModel", "ODE_METHODS", "SENSITIVITIES",
+    "OneCompartmentODE", "TwoCompartmentODE",
     "OneCompartmentMM", "IndirectResponse", "EffectCompartmentEmax",
     "CONVENTIONS", "Additive", "Combined", "Proportional", "ResidualError",
     "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",

@@ -8,7 +8,7 @@ they live in :mod:`fisherstat.models.structural` (closed forms) and
 sensitivities), and this module re-exports them under their ``fisherstat.pkpd`` names.
 """
 
-from ..models.ode import ODEModel
+from ..models.ode import ODE_METHODS, SENSITIVITIES, ODEModel
 from ..models.ode_library import (
     EffectCompartmentEmax,
     IndirectResponse,
@@ -35,6 +35,8 @@ __all__ = [
     "LinkedPD",
     "UserModel",
     "ODEModel",
+    "ODE_METHODS",
+    "SENSITIVITIES",
     "OneCompartmentODE",
     "TwoCompartmentODE",
     "OneCompartmentMM",
