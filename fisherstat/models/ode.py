@@ -396,7 +396,7 @@ class ODEModel(StructuralModel):
                                  None if SS is None else SS[lo:hi])
             lo = hi
             if sens and self._lag is not None:
-                before = self.rhs(te, x, theta) + u
+                before = np.asarray(self.rhs(te, x, theta), dtype=float) + u
             x = x + jump[i]
             u = u + drate[i]
             if sens:
@@ -404,7 +404,8 @@ class ODEModel(StructuralModel):
                     S[:, self._f] += djump[i]
                     du[:, self._f] += ddrate[i]
                 if self._lag is not None:
-                    S[:, self._lag] += before - (self.rhs(te, x, theta) + u)
+                    after = np.asarray(self.rhs(te, x, theta), dtype=float) + u
+                    S[:, self._lag] += before - after
             tc = te
         self._segment(tc, times[-1], x, S, u, du, theta, times[lo:], X[lo:],
                       None if SS is None else SS[lo:], last=True)
