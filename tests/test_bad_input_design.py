@@ -612,6 +612,61 @@ def pkpd_entries():
         lambda **k: pkpd.UserModel(lambda t, th, d: t, ["a"], needs_dose=True).check_dose(**k),
         lambda: {"dose": 1.0}, {"dose": ("just", None)})
 
+    # ODE models
+    def decay():
+        return dict(rhs=lambda t, x, th: -th[0] * x, param_names=["K"], n_states=1,
+                    jac_x=lambda t, x, th: np.array([[-th[0]]]),
+                    jac_theta=lambda t, x, th: np.array([[-x[0]]]))
+
+    options = {"method": ("choice", pkpd.ODE_METHODS), "rtol": ("scalar", 0, 1),
+               "atol": ("scalar", 0), "sensitivities": ("choice", pkpd.SENSITIVITIES)}
+    flag = ("just", "yes", None, 2)
+    out["pkpd.ODEModel"] = E_(pkpd.ODEModel, decay, {
+        "rhs": "callable", "param_names": ("just", [], [1], ["a", "a"], 3),
+        "n_states": ("int", 1), "jac_x": "callable", "jac_theta": "callable",
+        "x0": "callable", "observe": ("just", 5, -1, (0, "V"), "abc", 1.5),
+        "responses": ("just", ("a", "b"), [""], 3), "dose_state": ("int", 0, 0),
+        "infusion_state": ("int", 0, 0), "lag": ("just", "TLAG", 3),
+        "bioavailability": ("just", "F", 3),
+        "bounds": ("just", [(1, 0)], [(0, 1, 2)], "ab", [(np.nan, 1)]),
+        "name": ("just", "", 3), **options})
+    out["pkpd.OneCompartmentODE"] = E_(pkpd.OneCompartmentODE, lambda: {"route": "oral"},
+                                       {"route": route, "lag": flag,
+                                        "bioavailability": flag})
+    out["pkpd.TwoCompartmentODE"] = E_(pkpd.TwoCompartmentODE, lambda: {"route": "oral"},
+                                       {"route": route, "lag": flag,
+                                        "bioavailability": flag})
+    out["pkpd.OneCompartmentMM"] = E_(pkpd.OneCompartmentMM, lambda: {"route": "oral"},
+                                      {"route": route, "lag": flag, "bioavailability": flag})
+    out["pkpd.IndirectResponse"] = E_(
+        pkpd.IndirectResponse, lambda: {"kind": 1, "pk": pkpd.OneCompartmentODE("bolus")},
+        {"kind": ("int", 1, 4), "pk": ("not",)})
+    out["pkpd.EffectCompartmentEmax"] = E_(
+        pkpd.EffectCompartmentEmax, lambda: {"pk": pkpd.OneCompartmentODE("bolus")},
+        {"pk": ("not",)})
+    ode_models = {
+        "ODEModel": (lambda: pkpd.ODEModel(**decay()), [0.5], 10.0),
+        "OneCompartmentODE": (lambda: pkpd.OneCompartmentODE("oral"), [0.15, 8.0, 1.0],
+                              70.0),
+        "TwoCompartmentODE": (lambda: pkpd.TwoCompartmentODE("bolus"),
+                              [2.0, 10.0, 3.0, 20.0], 100.0),
+        "OneCompartmentMM": (lambda: pkpd.OneCompartmentMM("oral"), [10.0, 2.0, 10.0, 1.0],
+                             100.0),
+        "IndirectResponse": (lambda: pkpd.IndirectResponse(1, pkpd.OneCompartmentODE("bolus")),
+                             [1.0, 10.0, 10.0, 0.5, 0.9, 2.0], 100.0),
+        "EffectCompartmentEmax": (
+            lambda: pkpd.EffectCompartmentEmax(pkpd.OneCompartmentODE("bolus")),
+            [1.0, 10.0, 0.5, 5.0, 20.0, 4.0], 100.0),
+    }
+    for name, (mk, th, dose) in ode_models.items():
+        out.update(structural_entries(f"pkpd.{name}", mk, np.array(th), dose, t4))
+        out[f"pkpd.{name}.with_options"] = E_(
+            functools.partial(lambda mk, **k: mk().with_options(**k), mk),
+            lambda: {"method": "BDF"},
+            dict(options))
+    for meth in ("predict", "jacobian", "hessian", "evaluate", "check_inputs", "validate"):
+        out[f"pkpd.EffectCompartmentEmax.{meth}"].bad["theta"] = "array"  # E0, EMAX free
+
     # regimens
     out["pkpd.Regimen"] = E_(
         pkpd.Regimen, lambda: {"amounts": [100.0, 50.0], "times": [0.0, 12.0],

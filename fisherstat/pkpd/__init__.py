@@ -22,11 +22,19 @@ from .population import (
     warfarin_example,
 )
 from .structural import (
+    ODE_METHODS,
+    SENSITIVITIES,
+    EffectCompartmentEmax,
+    IndirectResponse,
     LinkedPD,
+    ODEModel,
     OneCompartment,
+    OneCompartmentMM,
+    OneCompartmentODE,
     Regimen,
     StructuralModel,
     TwoCompartment,
+    TwoCompartmentODE,
     UserModel,
     as_regimen,
 )
@@ -34,7 +42,9 @@ from .windows import WindowEfficiency, largest_windows, symmetric_windows, windo
 
 __all__ = [
     "LinkedPD", "OneCompartment", "Regimen", "StructuralModel", "TwoCompartment",
-    "UserModel", "as_regimen",
+    "UserModel", "as_regimen", "ODEModel", "ODE_METHODS", "SENSITIVITIES",
+    "OneCompartmentODE", "TwoCompartmentODE",
+    "OneCompartmentMM", "IndirectResponse", "EffectCompartmentEmax",
     "CONVENTIONS", "Additive", "Combined", "Proportional", "ResidualError",
     "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",
     "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",
