@@ -765,6 +765,9 @@ def pkpd_entries():
          "bogus": ("just", 1)})
     out["pkpd.warfarin_example"] = E_(pkpd.warfarin_example, lambda: {"size": 32},
                                       {"size": ("scalar", 0.0)})
+    out["pkpd.hcv_example"] = E_(pkpd.hcv_example, lambda: {"size": 30},
+                                 {"size": ("scalar", 0.0), "rtol": ("scalar", 0.0, 1.0),
+                                  "atol": ("scalar", 0.0, None, True)})
     # exact (MC-AGQ) FIM and discrete responses
     dpm = lambda: {"structural": f()["user"], "theta": [1.0, 0.5],  # noqa: E731
                    "omega": [0.2, 0.0], "response": "binary"}

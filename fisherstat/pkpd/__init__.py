@@ -21,6 +21,7 @@ from .population import (
     PopulationModel,
     warfarin_example,
 )
+from .published import HCV_REFERENCE, hcv_example
 from .structural import (
     ODE_METHODS,
     SENSITIVITIES,
@@ -51,4 +52,5 @@ __all__ = [
     "derived_gradient", "optimize_design", "prior_sample",
     "WindowEfficiency", "largest_windows", "symmetric_windows", "window_efficiency",
     "MAX_NODES", "exact_fim", "exact_scores", "RESPONSE_TYPES", "DiscretePopulationModel",
+    "hcv_example", "HCV_REFERENCE",
 ]
