@@ -4,7 +4,9 @@ from .discrete import RESPONSE_TYPES, DiscretePopulationModel
 from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
 from .exact import MAX_NODES, exact_fim, exact_scores
 from .optimize import (
+    BAYESIAN,
     CRITERIA,
+    MAXIMIN_TEMPERATURES,
     CostDesignResult,
     OptimizationResult,
     candidate_sequences,
@@ -21,6 +23,7 @@ from .population import (
     PopulationModel,
     warfarin_example,
 )
+from .robust import LocalOptima, PriorEfficiency, efficiency_under_uncertainty, local_optima
 from .structural import (
     LinkedPD,
     OneCompartment,
@@ -39,6 +42,8 @@ __all__ = [
     "ETA_MODELS", "FIM_TYPES", "Group", "PopulationFIM", "PopulationModel", "warfarin_example",
     "CRITERIA", "CostDesignResult", "OptimizationResult", "candidate_sequences", "cost_design",
     "derived_gradient", "optimize_design", "prior_sample",
+    "BAYESIAN", "MAXIMIN_TEMPERATURES", "LocalOptima", "PriorEfficiency",
+    "efficiency_under_uncertainty", "local_optima",
     "WindowEfficiency", "largest_windows", "symmetric_windows", "window_efficiency",
     "MAX_NODES", "exact_fim", "exact_scores", "RESPONSE_TYPES", "DiscretePopulationModel",
 ]
