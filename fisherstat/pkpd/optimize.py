@@ -394,7 +394,7 @@ def optimize_design(
         elif not isinstance(reference, LocalOptima):
             raise TypeError(f"reference must be a LocalOptima (from local_optima), got "
                             f"{type(reference).__name__}")
-        reference.check(prior, crit_name, fim, params)
+        reference._check(prior, crit_name, fim, params)
         ref_u = reference.utilities
     ev = Evaluator(model, groups, fim, crit_name, params, derived, prior, prior_weights,
                     bayesian, ref_u)

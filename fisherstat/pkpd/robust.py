@@ -72,12 +72,12 @@ class LocalOptima:
     fim: str = "reduced"
     params: tuple | None = None
 
-    def check(self, prior, criterion: str, fim: str, params) -> None:
+    def _check(self, prior, criterion: str, fim: str, params) -> None:
         """``ValueError`` unless these optima belong to the given draws and criterion."""
         P = as_float_array(prior, "prior", ndim=2)
         if P.shape != self.prior.shape or not np.array_equal(P, self.prior):
-            raise ValueError("reference: its prior draws differ from prior (compute it with "
-                             "local_optima(model, design, prior, ...) on the same draws)")
+            raise ValueError("reference: its prior draws differ from prior; expected the "
+                             "optima of these draws (local_optima(model, design, prior, ...))")
         got = (criterion, fim, None if params is None else tuple(np.atleast_1d(params)))
         if got != (self.criterion, self.fim, self.params):
             raise ValueError(f"reference: it was computed for (criterion, fim, params) = "
@@ -272,7 +272,7 @@ def efficiency_under_uncertainty(model: PopulationModel, design, prior, *, refer
     elif options:
         raise TypeError(f"options {sorted(options)} define the local optima; they are not "
                         "used with a given reference")
-    reference.check(P, crit, fim, params)
+    reference._check(P, crit, fim, params)
     ev = Evaluator(model, groups, fim, crit, params, None, P, None, "maximin",
                    reference.utilities)
     U = ev.draw_utilities([g.times for g in groups], [g.dose for g in groups])
