@@ -30,8 +30,8 @@ Pharmacodyn.* 32, 33-64; Tod & Rocchisani 1996, *J. Pharmacokinet. Biopharm.* 24
 363-389). With ``bayesian='maximin'`` the design maximises the worst-case D-efficiency
 over the draws, :math:`\min_k (\det M(\xi; \beta_k) / \det M(\xi_k^*;
 \beta_k))^{1/s}`, relative to the locally optimal design :math:`\xi_k^*` of each draw
-(standardised maximin D-optimality, Dette 1997, *J. R. Statist. Soc. B* 59, 97-110; for
-population PK Foo & Duffull 2012, *J. Pharmacokinet. Pharmacodyn.* 39, 147-160; the local
+(standardised maximin D-optimality, Dette 1997, *J. R. Statist. Soc. B* 59, 97-110;
+Pronzato & Walter 1988, *Math. Biosci.* 89, 161-176; the local
 optima come from :func:`~fisherstat.pkpd.local_optima`, see
 :mod:`fisherstat.pkpd.robust`). The minimum is not smooth: it is replaced by the smooth
 minimum :math:`-T\log\frac1K\sum_k e^{-a_k/T}` of the log-efficiencies :math:`a_k`

@@ -17,8 +17,8 @@ parameters of interest (``'Ds'``, with the Schur complement). The distribution o
 (ED/ELD) and maximin designs; the maximin-efficiency design
 (``optimize_design(..., bayesian='maximin')``) maximises :math:`\min_k \mathrm{eff}_k`
 (standardised maximin D-optimality: Dette 1997, *J. R. Statist. Soc. B* 59, 97-110;
-Imhof 2001, *Ann. Statist.* 29, 561-576; for population PK designs Foo & Duffull 2012,
-*J. Pharmacokinet. Pharmacodyn.* 39, 147-160, who compare it with the ED design).
+Imhof 2001, *Ann. Statist.* 29, 561-576; for pharmacokinetic experiments Pronzato &
+Walter 1988, *Math. Biosci.* 89, 161-176).
 
 :func:`local_optima` computes the references :math:`\xi_k^*` once; pass the result as
 ``reference=`` to :func:`efficiency_under_uncertainty` and to
