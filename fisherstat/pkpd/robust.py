@@ -123,16 +123,10 @@ def local_optima(model: PopulationModel, design, prior, *, criterion: str = "D",
     """
     from .optimize import optimize_design
 
-    check_model(model)
     bad = sorted(set(options) - set(_SPACE))
     if bad:
         raise TypeError(f"local_optima: unknown options {bad}; expected some of {_SPACE}")
-    crit = criterion_name(criterion)
-    if crit not in ("D", "Ds"):
-        raise ValueError(f"criterion must be 'D' or 'Ds' (D-efficiencies), got {criterion!r}")
-    model._check_fim(fim)
-    groups = as_groups(design)
-    P = _check_prior(model, prior)
+    crit, groups, P = _check_common(model, design, prior, criterion, fim)
     rng = check_random_state(rng)
     vals, designs = [], []
     for m in draw_models(model, P):
@@ -253,13 +247,7 @@ def efficiency_under_uncertainty(model: PopulationModel, design, prior, *, refer
     >>> round(float(r.efficiencies[0]), 12), bool(0 < r.min <= 1)
     (1.0, True)
     """
-    check_model(model)
-    crit = criterion_name(criterion)
-    if crit not in ("D", "Ds"):
-        raise ValueError(f"criterion must be 'D' or 'Ds' (D-efficiencies), got {criterion!r}")
-    model._check_fim(fim)
-    groups = as_groups(design)
-    P = _check_prior(model, prior)
+    crit, groups, P = _check_common(model, design, prior, criterion, fim)
     lv = as_float_array(levels, "levels", ndim=1)
     if lv.size == 0 or np.any((lv < 0) | (lv > 1)):
         raise ValueError(f"levels must be quantile levels in [0, 1], got {lv.tolist()}")
@@ -281,6 +269,16 @@ def efficiency_under_uncertainty(model: PopulationModel, design, prior, *, refer
     eff.flags.writeable = False
     q = np.quantile(eff, lv)
     return PriorEfficiency(eff, lv, q, reference, crit)
+
+
+def _check_common(model, design, prior, criterion, fim):
+    """The checked (criterion name, groups, prior draws) of the functions of this module."""
+    check_model(model)
+    crit = criterion_name(criterion)
+    if crit not in ("D", "Ds"):
+        raise ValueError(f"criterion must be 'D' or 'Ds' (D-efficiencies), got {criterion!r}")
+    model._check_fim(fim)
+    return crit, as_groups(design), _check_prior(model, prior)
 
 
 def _check_prior(model, prior) -> np.ndarray:
