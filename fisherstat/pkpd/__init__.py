@@ -1,5 +1,6 @@
 """Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
 
+from ._optima import LocalOptima
 from .discrete import RESPONSE_TYPES, DiscretePopulationModel
 from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
 from .exact import MAX_NODES, exact_fim, exact_scores
@@ -12,6 +13,7 @@ from .optimize import (
     candidate_sequences,
     cost_design,
     derived_gradient,
+    local_optima,
     optimize_design,
     prior_sample,
 )
@@ -23,7 +25,7 @@ from .population import (
     PopulationModel,
     warfarin_example,
 )
-from .robust import LocalOptima, PriorEfficiency, efficiency_under_uncertainty, local_optima
+from .robust import PriorEfficiency, efficiency_under_uncertainty
 from .structural import (
     LinkedPD,
     OneCompartment,

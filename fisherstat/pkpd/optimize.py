@@ -68,13 +68,13 @@ from .._figures import check_axes
 from .._progress import progress_bar
 from .._validation import as_float_array, check_bool, check_int, check_random_state
 from ._criterion import CRITERIA, criterion_name, natural
-from ._evaluator import BAYESIAN, Evaluator, get_var
+from ._evaluator import BAYESIAN, Evaluator, draw_models, get_var
+from ._optima import SPACE, LocalOptima, check_common
 from ._search import continuous, exchange
 from .cost import CostDesignResult, approximate_weights, cost_design
 from .derived import derived_gradient
 from .population import PopulationFIM, PopulationModel, as_groups
 from .priors import prior_sample
-from .robust import LocalOptima
 from .sampling import candidate_sequences, check_start, sampling_windows
 from .structural import Regimen
 
@@ -89,6 +89,8 @@ __all__ = [
     "candidate_sequences",
     "prior_sample",
     "derived_gradient",
+    "local_optima",
+    "LocalOptima",
 ]
 
 _Evaluator = Evaluator  # the name the tests know
@@ -384,8 +386,6 @@ def optimize_design(
             raise ValueError(f"bayesian='maximin' needs criterion 'D' or 'Ds' "
                              f"(D-efficiencies), got {criterion!r}")
         if reference is None:
-            from .robust import local_optima
-
             reference = local_optima(
                 model, groups, prior, criterion=crit_name, fim=fim, params=params, rng=rng,
                 windows=windows, min_spacing=min_spacing, candidates=candidates,
@@ -488,3 +488,60 @@ def _optimize_sizes(model, groups, fim, crit_name, params, ev):
     total = sum(g.size for g in groups)
     w, _ = approximate_weights(model, mus, crit_name, params, ev.cvecs[0], "rex", 1e-9)
     return [g.replace(size=total * wi) for g, wi in zip(groups, w, strict=True) if wi > 0]
+
+
+def local_optima(model: PopulationModel, design, prior, *, criterion: str = "D",
+                 fim: str = "reduced", params: Sequence[str] | None = None, rng=None,
+                 **options) -> LocalOptima:
+    """The locally optimal design at each prior draw, by :func:`optimize_design`.
+
+    Parameters
+    ----------
+    model : PopulationModel
+    design : Group or sequence of Group
+        The start design of every local optimisation (it fixes the groups, their sizes and
+        numbers of samples).
+    prior : array_like, shape (K, p)
+        Draws of the fixed effects.
+    criterion : {'D', 'Ds'}
+    fim : {'reduced', 'full'}
+    params : sequence of str
+        Parameters of interest for ``'Ds'``.
+    rng : None, int or Generator
+        For the random starts (one generator used for the draws in turn).
+    **options
+        The design space and the search, as in :func:`optimize_design`: ``windows``,
+        ``min_spacing``, ``candidates``, ``dose_bounds``, ``duration_bounds``,
+        ``n_starts``, ``maxiter``.
+
+    Returns
+    -------
+    LocalOptima
+
+    Examples
+    --------
+    >>> from fisherstat.pkpd import warfarin_example, prior_sample, local_optima
+    >>> model, design = warfarin_example()
+    >>> design = design.replace(times=[0.5, 2, 24, 120])
+    >>> ref = local_optima(model, design, prior_sample(model, 0.3, 2, rng=0),
+    ...                    windows=(0.5, 120), n_starts=1)
+    >>> ref.utilities.shape, len(ref.designs)
+    ((2,), 2)
+    """
+    bad = sorted(set(options) - set(SPACE))
+    if bad:
+        raise TypeError(f"local_optima: unknown options {bad}; expected some of {SPACE}")
+    crit, groups, P = check_common(model, design, prior, criterion, fim)
+    rng = check_random_state(rng)
+    vals, designs = [], []
+    for m in draw_models(model, P):
+        res = optimize_design(m, groups, criterion=crit, fim=fim, params=params, rng=rng,
+                              **options)
+        vals.append(res.value)
+        designs.append(res.design)
+    P = P.copy()
+    P.flags.writeable = False
+    u = np.array(vals)
+    u.flags.writeable = False
+    return LocalOptima(P, u, tuple(designs), crit, fim,
+                       None if params is None else tuple(np.atleast_1d(params)))
