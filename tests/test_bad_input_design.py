@@ -243,6 +243,16 @@ def F():
                              np.linspace(-1, 1, 5) ** 2], 1)[:, :, None])
 
 
+@functools.cache
+def robust():
+    """Prior draws and their local optima for the maximin / efficiency entries."""
+    pop, grp = F()["pop"], F()["grp"]
+    P = pkpd.prior_sample(pop, 0.3, 2, rng=0)
+    kw = {"windows": (0.5, 120), "n_starts": 1, "maxiter": 2}
+    return {"P": P, "ref": pkpd.local_optima(pop, grp, P, **kw),
+            "ref_full": pkpd.local_optima(pop, grp, P, fim="full", **kw)}
+
+
 @dataclass
 class Entry:
     """How to call one public callable: ``call(**valid)`` works; ``bad`` maps each
@@ -812,8 +822,38 @@ def pkpd_entries():
         "duration_bounds": ("just", (1, 0), "ab"),
         "optimize_sizes": ("just", "yes", None, 2),
         "prior": ("just", np.ones((3, 2)), [[0.15, -8.0, 1.0]], "abc", np.full((2, 3), np.nan)),
-        "bayesian": ("choice", ("ELD", "ED")), "n_starts": ("int", 1),
+        "bayesian": ("choice", ("ELD", "ED", "maximin")), "n_starts": ("int", 1),
+        "reference": ("just", "abc", 3, np.ones(2)),
         "rng": "rng", "maxiter": ("int", 1)})
+    out["pkpd.optimize_design[maximin]"] = E_(
+        lambda **k: pkpd.optimize_design(pop(), f()["grp"], windows=(0.5, 120), n_starts=1,
+                                         maxiter=2, bayesian="maximin", **k),
+        lambda: {"prior": robust()["P"], "reference": robust()["ref"]},
+        {"prior_weights": ("just", [1.0, 1.0]), "optimize_sizes": ("just", True),
+         "criterion": ("just", "A", "c"),
+         "reference": ("just", "abc", 3, robust()["ref_full"])})
+    # efficiencies under parameter uncertainty (pkpd.robust)
+    out["pkpd.local_optima"] = E_(
+        pkpd.local_optima,
+        lambda: {"model": pop(), "design": f()["grp"], "prior": robust()["P"],
+                 "windows": (0.5, 120), "n_starts": 1, "maxiter": 2},
+        {"model": ("not",), "design": ("not", []),
+         "prior": ("just", np.ones((3, 2)), [[0.15, -8.0, 1.0]], "abc",
+                   np.full((2, 3), np.nan), np.zeros((0, 3))),
+         "criterion": ("just", "A", "c", "bogus", 3, None),
+         "fim": ("choice", ("full", "reduced")), "rng": "rng",
+         "windows": ("just", (120, 0.5), (-1, 120), "ab")})
+    out["pkpd.efficiency_under_uncertainty"] = E_(
+        pkpd.efficiency_under_uncertainty,
+        lambda: {"model": pop(), "design": f()["grp"], "prior": robust()["P"],
+                 "reference": robust()["ref"]},
+        {"model": ("not",), "design": ("not", []),
+         "prior": ("just", np.ones((3, 2)), [[0.15, -8.0, 1.0]], "abc",
+                   np.full((2, 3), np.nan), robust()["P"][:1], robust()["P"] * 1.01),
+         "reference": ("just", "abc", 3, robust()["ref_full"]),
+         "levels": ("just", [1.5], [-0.1], [np.nan], [], "abc", [[0.5]]),
+         "criterion": ("just", "A", "c", "bogus", 3, None),
+         "fim": ("choice", ("full", "reduced"))})
     out["pkpd.optimize_design[Ds,c]"] = E_(
         lambda **k: pkpd.optimize_design(pop(), f()["grp"], windows=(0.5, 120), n_starts=1,
                                          maxiter=2, **k),
@@ -905,6 +945,7 @@ NO_ARGUMENTS = {
     "design.ExactDesignResult.summary", "design.MaximinResult.summary",
     "pkpd.PopulationFIM.covariance", "pkpd.PopulationFIM.summary",
     "pkpd.OptimizationResult.summary", "pkpd.WindowEfficiency.summary",
+    "pkpd.PriorEfficiency.summary",
 }
 
 #: Abstract base classes: their methods are exercised on every concrete subclass above
@@ -928,6 +969,8 @@ EXEMPT = {
     "pkpd.CostDesignResult": "result record constructed by cost_design",
     "pkpd.WindowEfficiency": "result record constructed by window_efficiency / "
                              "largest_windows",
+    "pkpd.LocalOptima": "result record constructed by local_optima",
+    "pkpd.PriorEfficiency": "result record constructed by efficiency_under_uncertainty",
     # inherited from fisherstat.models.Model unchanged (a constructor of another model,
     # covered by tests/test_bad_input.py)
     "design.G.values": "not available for G (its value needs the region's points): a "

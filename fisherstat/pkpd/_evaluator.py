@@ -4,6 +4,19 @@ The population FIM :math:`M = \sum_g N_g I^{(g)}` of the groups is evaluated wit
 :mod:`fisherstat.design` criteria; its derivative over the sampling times (and doses,
 infusion durations) by central differences, all perturbed designs of a group in one batch,
 and the chain rule :meth:`~fisherstat.design.Criterion.derivative`.
+
+The utilities :math:`U_k` of the prior draws are combined by the prior mean (``'ELD'``),
+the log of the prior mean of :math:`e^{U_k}` (``'ED'``), or, for the maximin design
+(``'maximin'``), the smooth minimum of the log-efficiencies
+:math:`a_k = (U_k - U_k^*)/s` relative to reference utilities :math:`U_k^*`,
+
+.. math::
+
+    \operatorname{smin}_T(a) = -T \log \frac1K \sum_k e^{-a_k/T},
+    \qquad \min_k a_k \le \operatorname{smin}_T(a) \le \min_k a_k + T\log K,
+
+whose gradient weights the draws by :math:`\operatorname{softmax}(-a/T)/s` (``T = 0``: the
+exact minimum).
 """
 
 from __future__ import annotations
@@ -16,14 +29,17 @@ from .derived import derived_gradient
 from .population import PopulationFIM
 from .structural import Regimen, as_regimen
 
-__all__ = ["Evaluator", "get_var", "set_var", "set_vars"]
+__all__ = ["BAYESIAN", "Evaluator", "draw_models", "get_var", "set_var", "set_vars"]
+
+#: How the criterion is combined over the prior draws (:func:`optimize_design`).
+BAYESIAN = ("ELD", "ED", "maximin")
 
 
 class Evaluator:
     """Criterion value and gradient of a multi-group design, over prior draws."""
 
     def __init__(self, model, groups, fim, crit_name, params, derived, prior,
-                 prior_weights, bayesian):
+                 prior_weights, bayesian, reference=None):
         self.model, self.groups, self.fim = model, groups, fim
         if prior is None:
             self.models = [model]
@@ -33,21 +49,25 @@ class Evaluator:
             if P.shape[1] != model.n_beta:
                 raise ValueError(f"prior must have shape (K, {model.n_beta}) (draws of the "
                                  f"fixed effects {model.structural.param_names}), got {P.shape}")
-            self.models = []
-            for j, b in enumerate(P):
-                try:
-                    self.models.append(model.with_beta(b))
-                except ValueError as exc:
-                    raise ValueError(f"prior: row {j}: {exc}") from None
+            self.models = draw_models(model, P)
             pw = (np.full(P.shape[0], 1.0) if prior_weights is None
                   else check_weights(prior_weights, "prior_weights", P.shape[0]))
             self.pw = pw / pw.sum()
-        if bayesian not in ("ELD", "ED"):
-            raise ValueError(f"bayesian must be 'ELD' (expected criterion) or 'ED' (log of "
-                             f"the expected determinant, D only), got {bayesian!r}")
-        if bayesian == "ED" and crit_name not in ("D", "Ds"):
-            raise ValueError("bayesian='ED' (expected determinant) needs criterion 'D' or 'Ds'")
+        if not isinstance(bayesian, str) or bayesian not in BAYESIAN:
+            raise ValueError(f"bayesian must be 'ELD' (expected criterion), 'ED' (log of "
+                             f"the expected determinant, D only) or 'maximin' (worst-case "
+                             f"D-efficiency), got {bayesian!r}")
+        if bayesian in ("ED", "maximin") and crit_name not in ("D", "Ds"):
+            raise ValueError(f"bayesian={bayesian!r} needs criterion 'D' or 'Ds'")
         self.bayesian = bayesian
+        #: the maximin design's reference utilities U*_k, exponent s and temperature
+        self.reference, self.s, self.temperature = reference, 1, 0.0
+        if bayesian == "maximin":
+            if reference is None or len(reference) != len(self.models):
+                raise ValueError("bayesian='maximin' needs the reference utilities of the "
+                                 "locally optimal designs, one per prior draw")
+            self.s = (len(params) if crit_name == "Ds" and not isinstance(params, str)
+                      else 1 if crit_name == "Ds" else len(model.estimated_names))
         self.est = model.estimated
         names = self.names = model.estimated_names
         t_end = max(float(g.times.max()) for g in groups)
@@ -82,6 +102,15 @@ class Evaluator:
 
     def combine(self, U):
         """Prior combination of utilities U (K, ...) -> (...)."""
+        if self.bayesian == "maximin":
+            a = (U - np.reshape(self.reference, (-1,) + (1,) * (U.ndim - 1))) / self.s
+            fin = np.all(np.isfinite(a), axis=0)
+            a = np.where(fin, a, 0.0)
+            m = np.min(a, axis=0)
+            if self.temperature > 0:
+                T = self.temperature
+                m = m - T * np.log(np.mean(np.exp(-(a - m) / T), axis=0))
+            return np.where(fin, m, -np.inf)
         if self.bayesian == "ED" and U.shape[0] > 1:
             with np.errstate(divide="ignore"):
                 lw = np.log(self.pw)
@@ -98,6 +127,10 @@ class Evaluator:
 
     def utility(self, times_list, doses):
         """Utility of a design (times per group, dose per group)."""
+        return float(self.combine(self.draw_utilities(times_list, doses)[:, None])[0])
+
+    def draw_utilities(self, times_list, doses):
+        """Utility of a design at each prior draw, (K,) (``-inf`` where singular)."""
         U = np.empty(len(self.models))
         for k, (m, c) in enumerate(zip(self.models, self.crits, strict=True)):
             M = 0.0
@@ -106,7 +139,7 @@ class Evaluator:
                 M = M + g.size * Mg
             U[k] = utilities(c, np.where(np.isfinite(M), M, 0.0)[None], self.names)[0] if np.all(
                 np.isfinite(M)) else -np.inf
-        return float(self.combine(U[:, None])[0])
+        return U
 
     def value_and_gradient(self, times_list, doses, kinds=()):
         """Utility and its gradient over (times of each group, then per kind of scalar
@@ -157,12 +190,30 @@ class Evaluator:
         if self.bayesian == "ED" and K > 1:
             wts = self.pw * np.exp(U - np.max(U))
             wts /= wts.sum()
+        elif self.bayesian == "maximin":
+            a = (U - self.reference) / self.s
+            if self.temperature > 0:
+                wts = np.exp(-(a - a.min()) / self.temperature)
+            else:
+                wts = (a == a.min()).astype(float)
+            wts /= wts.sum() * self.s
         else:
             wts = self.pw
         return val, wts @ dU
 
     def fim(self, groups) -> PopulationFIM:
         return self.model.fim(groups, fim=self.fim)
+
+
+def draw_models(model, P) -> list:
+    """The population model at each row of the prior draws ``P`` (errors name the row)."""
+    out = []
+    for j, b in enumerate(P):
+        try:
+            out.append(model.with_beta(b))
+        except ValueError as exc:
+            raise ValueError(f"prior: row {j}: {exc}") from None
+    return out
 
 
 def get_var(dose, kind: str) -> float:

@@ -27,7 +27,19 @@ the Bayesian criteria are :math:`\sum_k \pi_k U(M(\beta_k))` (``bayesian='ELD'``
 ``D`` the expected log-determinant) or, for ``D``, :math:`\ln \sum_k \pi_k
 \det M(\beta_k)` (``bayesian='ED'``; Dodds, Hooker & Vicini 2005, *J. Pharmacokinet.
 Pharmacodyn.* 32, 33-64; Tod & Rocchisani 1996, *J. Pharmacokinet. Biopharm.* 24,
-363-389).
+363-389). With ``bayesian='maximin'`` the design maximises the worst-case D-efficiency
+over the draws, :math:`\min_k (\det M(\xi; \beta_k) / \det M(\xi_k^*;
+\beta_k))^{1/s}`, relative to the locally optimal design :math:`\xi_k^*` of each draw
+(standardised maximin D-optimality, Dette 1997, *J. R. Statist. Soc. B* 59, 97-110;
+Pronzato & Walter 1988, *Math. Biosci.* 89, 161-176; the local
+optima come from :func:`~fisherstat.pkpd.local_optima`, see
+:mod:`fisherstat.pkpd.robust`). The minimum is not smooth: it is replaced by the smooth
+minimum :math:`-T\log\frac1K\sum_k e^{-a_k/T}` of the log-efficiencies :math:`a_k`
+(which exceeds the minimum by at most :math:`T\log K`), optimised by the same searches
+for the decreasing temperatures :data:`MAXIMIN_TEMPERATURES`, each stage starting from
+the best design so far by the exact minimum; the first stage starts from the best of the
+start design and the local optima :math:`\xi_k^*`. The returned design is the best one
+found by the exact worst-case efficiency, never worse than the start.
 
 Continuous variables are optimised by L-BFGS-B (or SLSQP with the spacing constraints
 :math:`t_{j+1} - t_j \ge \delta`) from the start design and from random feasible starts,
@@ -56,7 +68,8 @@ from .._figures import check_axes
 from .._progress import progress_bar
 from .._validation import as_float_array, check_bool, check_int, check_random_state
 from ._criterion import CRITERIA, criterion_name, natural
-from ._evaluator import Evaluator, get_var
+from ._evaluator import BAYESIAN, Evaluator, draw_models, get_var
+from ._optima import SPACE, LocalOptima, check_common
 from ._search import continuous, exchange
 from .cost import CostDesignResult, approximate_weights, cost_design
 from .derived import derived_gradient
@@ -66,6 +79,8 @@ from .sampling import candidate_sequences, check_start, sampling_windows
 from .structural import Regimen
 
 __all__ = [
+    "BAYESIAN",
+    "MAXIMIN_TEMPERATURES",
     "CRITERIA",
     "optimize_design",
     "OptimizationResult",
@@ -74,9 +89,16 @@ __all__ = [
     "candidate_sequences",
     "prior_sample",
     "derived_gradient",
+    "local_optima",
+    "LocalOptima",
 ]
 
 _Evaluator = Evaluator  # the name the tests know
+
+#: Temperatures of the smooth minimum of the maximin design's stages, in units of the
+#: log-efficiency: the last one biases the worst case by at most 1e-3 log K (0.5% for 100
+#: draws) before the exact minimum picks the design.
+MAXIMIN_TEMPERATURES = (0.05, 0.01, 0.002, 0.001)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,10 +115,11 @@ class OptimizationResult:
         Population FIM (at the typical values) of both.
     criterion : str
         ``'D'``, ``'Ds'``, ``'A'`` or ``'c'`` (with ``'Bayesian ...'`` when a prior was
-        given).
+        given, ``'maximin ...'`` for a maximin design).
     value, start_value : float
         Criterion in its usual units (ln det for D/Ds, trace for A, variance for c; the
-        prior combination for Bayesian designs).
+        prior combination for Bayesian designs; the worst-case efficiency over the draws
+        for maximin designs).
     n_evaluations : int
         Number of group-FIM evaluations.
     seconds : float
@@ -142,6 +165,8 @@ class OptimizationResult:
                          + ", ".join(f"{t:.4g}" for t in g.times))
         unit = {"D": "ln det", "Ds": "ln det (Schur)", "A": "trace of inverse",
                 "c": "variance"}.get(self.criterion.split()[-1], "")
+        if self.criterion.startswith("maximin"):
+            unit = "worst-case efficiency"
         lines.append(f"criterion ({unit}): start {self.start_value:.6g} -> optimum "
                      f"{self.value:.6g}")
         lines.append(f"ln det FIM: start {self.start_fim.ofv:.4f} -> {self.fim.ofv:.4f} "
@@ -222,6 +247,7 @@ def optimize_design(
     prior=None,
     prior_weights=None,
     bayesian: str = "ELD",
+    reference: LocalOptima | None = None,
     n_starts: int = 3,
     rng=None,
     maxiter: int = 500,
@@ -263,8 +289,15 @@ def optimize_design(
         the typical values; sizes are not rounded).
     prior, prior_weights : array_like (K, p), (K,), optional
         Draws of the fixed effects (e.g. :func:`prior_sample`) for a Bayesian design.
-    bayesian : {'ELD', 'ED'}
-        How the criterion is averaged over the prior (module documentation).
+    bayesian : {'ELD', 'ED', 'maximin'}
+        How the criterion is combined over the prior (module documentation):
+        ``'maximin'`` maximises the worst-case D-efficiency over the draws (criterion
+        ``'D'`` or ``'Ds'``, no ``prior_weights``, no ``optimize_sizes``).
+    reference : LocalOptima, optional
+        For ``'maximin'``: the locally optimal designs of the draws
+        (:func:`~fisherstat.pkpd.local_optima` on the same prior, criterion and design
+        space); computed here (with the same windows, spacing, candidates, dose bounds,
+        ``n_starts``, ``rng`` and ``maxiter``) when not given.
     n_starts : int
         Local optimisations: from the start design and ``n_starts - 1`` random feasible
         designs (continuous mode).
@@ -291,6 +324,15 @@ def optimize_design(
     ...                       n_starts=1)
     >>> bool(res.value >= res.start_value), bool(np.all(np.diff(res.design[0].times) >= 0.25))
     (True, True)
+
+    A maximin design over three prior draws (``value``: its worst-case D-efficiency):
+
+    >>> from fisherstat.pkpd import prior_sample
+    >>> P = prior_sample(model, 0.3, 2, rng=0)
+    >>> mm = optimize_design(model, design.replace(times=[0.5, 2, 24, 120]),
+    ...                      windows=(0.5, 120), prior=P, bayesian="maximin", n_starts=1)
+    >>> mm.criterion, bool(0.9 < mm.value <= 1.0)
+    ('maximin D', True)
     """
     t0 = time.perf_counter()
     if not isinstance(model, PopulationModel):
@@ -327,8 +369,35 @@ def optimize_design(
                 raise ValueError(f"design: the {kind} {a:g} of group {i} lies outside {arg} "
                                  f"{b.tolist()}")
         svars.append((kind, float(b[0]), float(b[1])))
+    if not isinstance(bayesian, str) or bayesian not in BAYESIAN:
+        raise ValueError(f"bayesian must be one of {BAYESIAN}, got {bayesian!r}")
+    maximin = bayesian == "maximin" and prior is not None
+    if reference is not None and not maximin:
+        raise TypeError("reference is only used with bayesian='maximin' and a prior")
+    ref_u = None
+    if maximin:
+        if prior_weights is not None:
+            raise ValueError("prior_weights: bayesian='maximin' takes the minimum over the "
+                             "draws and uses no weights; pass prior_weights=None")
+        if optimize_sizes:
+            raise ValueError("optimize_sizes: not available with bayesian='maximin' (the "
+                             "sizes are reallocated at the typical values only)")
+        if crit_name not in ("D", "Ds"):
+            raise ValueError(f"bayesian='maximin' needs criterion 'D' or 'Ds' "
+                             f"(D-efficiencies), got {criterion!r}")
+        if reference is None:
+            reference = local_optima(
+                model, groups, prior, criterion=crit_name, fim=fim, params=params, rng=rng,
+                windows=windows, min_spacing=min_spacing, candidates=candidates,
+                dose_bounds=dose_bounds, duration_bounds=duration_bounds, n_starts=n_starts,
+                maxiter=maxiter)
+        elif not isinstance(reference, LocalOptima):
+            raise TypeError(f"reference must be a LocalOptima (from local_optima), got "
+                            f"{type(reference).__name__}")
+        reference._check(prior, crit_name, fim, params)
+        ref_u = reference.utilities
     ev = Evaluator(model, groups, fim, crit_name, params, derived, prior, prior_weights,
-                    bayesian)
+                    bayesian, ref_u)
     times0 = [g.times.copy() for g in groups]
     doses0 = [g.dose for g in groups]
     u0 = ev.utility(times0, doses0)
@@ -342,13 +411,19 @@ def optimize_design(
     bar = progress_bar(progress, f"optimize_design ({crit_name}, "
                        f"{'exchange' if candidates is not None else 'continuous'})",
                        unit="step")
-    try:
+
+    def search(ts, ds, n_st):
         if candidates is not None:
-            times, u = exchange(ev, times0, doses0, wins, spacing, candidates, maxiter, bar)
-            doses = doses0
+            tx, ux = exchange(ev, ts, ds, wins, spacing, candidates, maxiter, bar)
+            return tx, ds, ux
+        return continuous(ev, ts, ds, wins, spacing, svars, n_st, rng, maxiter, bar)
+
+    try:
+        if maximin:
+            times, doses, u = _maximin_search(ev, search, times0, doses0, u0, reference,
+                                              wins, spacing, n_starts)
         else:
-            times, doses, u = continuous(ev, times0, doses0, wins, spacing, svars, n_starts,
-                                          rng, maxiter, bar)
+            times, doses, u = search(times0, doses0, n_starts)
     finally:
         if bar is not None:
             bar.close()
@@ -365,13 +440,46 @@ def optimize_design(
         ev.n_evals += ev_new.n_evals
     crit = ev.crits[0]
     label = crit_name if prior is None else f"Bayesian ({bayesian}) {crit_name}"
+    if maximin:
+        label, value, start_value = f"maximin {crit_name}", np.exp(u), np.exp(u0)
+    elif prior is not None and bayesian == "ED":
+        value, start_value = u, u0
+    else:
+        value, start_value = natural(crit, u), natural(crit, u0)
     return OptimizationResult(
         design=tuple(new), start=groups, fim=model.fim(new, fim=fim),
         start_fim=model.fim(groups, fim=fim), criterion=label,
-        value=natural(crit, u) if not (prior is not None and bayesian == "ED") else u,
-        start_value=natural(crit, u0) if not (prior is not None and bayesian == "ED") else u0,
+        value=float(value), start_value=float(start_value),
         n_evaluations=ev.n_evals, seconds=time.perf_counter() - t0, windows=tuple(wins),
         model=model)
+
+
+def _maximin_search(ev, search, times0, doses0, u0, reference, wins, spacing, n_starts):
+    """Stages of the smooth-minimum search (module documentation); exact utilities out."""
+    ev.temperature = 0.0
+    best = (times0, doses0, u0)
+    for dsg in reference.designs:  # the local optima as starts, where admissible
+        if len(dsg) != len(times0) or any(g.times.size != t.size
+                                          for g, t in zip(dsg, times0, strict=True)):
+            continue
+        try:
+            check_start(dsg, wins, spacing)
+        except ValueError:
+            continue
+        cand = ([g.times.copy() for g in dsg], [g.dose for g in dsg])
+        u = ev.utility(*cand)
+        if u > best[2]:
+            best = (*cand, u)
+    for i, temp in enumerate(MAXIMIN_TEMPERATURES):
+        ev.temperature = temp
+        try:
+            tl, dl, _ = search([t.copy() for t in best[0]], best[1], n_starts if i == 0 else 1)
+        finally:
+            ev.temperature = 0.0
+        u = ev.utility(tl, dl)
+        if u > best[2]:
+            best = (tl, dl, u)
+    return best
 
 
 def _optimize_sizes(model, groups, fim, crit_name, params, ev):
@@ -380,3 +488,60 @@ def _optimize_sizes(model, groups, fim, crit_name, params, ev):
     total = sum(g.size for g in groups)
     w, _ = approximate_weights(model, mus, crit_name, params, ev.cvecs[0], "rex", 1e-9)
     return [g.replace(size=total * wi) for g, wi in zip(groups, w, strict=True) if wi > 0]
+
+
+def local_optima(model: PopulationModel, design, prior, *, criterion: str = "D",
+                 fim: str = "reduced", params: Sequence[str] | None = None, rng=None,
+                 **options) -> LocalOptima:
+    """The locally optimal design at each prior draw, by :func:`optimize_design`.
+
+    Parameters
+    ----------
+    model : PopulationModel
+    design : Group or sequence of Group
+        The start design of every local optimisation (it fixes the groups, their sizes and
+        numbers of samples).
+    prior : array_like, shape (K, p)
+        Draws of the fixed effects.
+    criterion : {'D', 'Ds'}
+    fim : {'reduced', 'full'}
+    params : sequence of str
+        Parameters of interest for ``'Ds'``.
+    rng : None, int or Generator
+        For the random starts (one generator used for the draws in turn).
+    **options
+        The design space and the search, as in :func:`optimize_design`: ``windows``,
+        ``min_spacing``, ``candidates``, ``dose_bounds``, ``duration_bounds``,
+        ``n_starts``, ``maxiter``.
+
+    Returns
+    -------
+    LocalOptima
+
+    Examples
+    --------
+    >>> from fisherstat.pkpd import warfarin_example, prior_sample, local_optima
+    >>> model, design = warfarin_example()
+    >>> design = design.replace(times=[0.5, 2, 24, 120])
+    >>> ref = local_optima(model, design, prior_sample(model, 0.3, 2, rng=0),
+    ...                    windows=(0.5, 120), n_starts=1)
+    >>> ref.utilities.shape, len(ref.designs)
+    ((2,), 2)
+    """
+    bad = sorted(set(options) - set(SPACE))
+    if bad:
+        raise TypeError(f"local_optima: unknown options {bad}; expected some of {SPACE}")
+    crit, groups, P = check_common(model, design, prior, criterion, fim)
+    rng = check_random_state(rng)
+    vals, designs = [], []
+    for m in draw_models(model, P):
+        res = optimize_design(m, groups, criterion=crit, fim=fim, params=params, rng=rng,
+                              **options)
+        vals.append(res.value)
+        designs.append(res.design)
+    P = P.copy()
+    P.flags.writeable = False
+    u = np.array(vals)
+    u.flags.writeable = False
+    return LocalOptima(P, u, tuple(designs), crit, fim,
+                       None if params is None else tuple(np.atleast_1d(params)))
