@@ -138,9 +138,10 @@ class Group:
     >>> from fisherstat.pkpd import Group
     >>> Group([0.5, 2, 24], size=32, dose=70)
     Group(times=[0.5, 2.0, 24.0], size=32, dose=70)
-    >>> Group([1, 8, 25, 32], size=20, dose=70, covariates={"WT": 85},
-    ...       occasions=[0, 0, 1, 1])
-    Group(times=[1.0, 8.0, 25.0, 32.0], size=20, dose=70, covariates={'WT': 85.0}, occasions=[0, 0, 1, 1])
+    >>> g = Group([1, 8, 25, 32], size=20, dose=70, covariates={"WT": 85},
+    ...           occasions=[0, 0, 1, 1])
+    >>> g.covariates, g.occasions.tolist()
+    ({'WT': 85.0}, [0, 0, 1, 1])
     """
 
     def __init__(self, times, size: float = 1, dose=None, response=None,
@@ -840,9 +841,8 @@ class PopulationModel:
             if second:
                 dZk = H[:, kidx, :] * self._gk[None, :, None]
                 dZk[:, np.arange(s), kidx] += Jp[:, kidx] * self._dgk
-                dZ = np.concatenate(
-                    [dZ, (on[:, :, None, None] * dZk[:, None]).reshape(-1, n_occ * s, dZk.shape[2])],
-                    axis=1)
+                dZo = (on[:, :, None, None] * dZk[:, None]).reshape(-1, n_occ * s, Jp.shape[1])
+                dZ = np.concatenate([dZ, dZo], axis=1)
             Om = np.zeros((q + n_occ * s,) * 2)
             Om[:q, :q] = self.omega
             Om[q:, q:] = np.kron(np.eye(n_occ), np.diag(self.pi))
