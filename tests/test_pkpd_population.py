@@ -49,9 +49,12 @@ def _reference_fims(model, group, eta0=None):
         out = beta.copy()
         for (k, cov, form, ref), th in zip(model._effects, gamma, strict=True):
             x = group.covariates[cov]
-            out[k] *= {"power": lambda: (x / ref) ** th,
-                       "linear": lambda: 1 + th * (x - ref),
-                       "exponential": lambda: np.exp(th * (x - ref))}[form]()
+            if form == "power":
+                out[k] *= (x / ref) ** th
+            elif form == "linear":
+                out[k] *= 1 + th * (x - ref)
+            else:
+                out[k] *= np.exp(th * (x - ref))
         return out
 
     def phi(b0, e):  # e: the total random effect on each of the p parameters

@@ -106,6 +106,10 @@ def _gaussian_sample(model, f, rr, rng):
 def _family(model):
     """``(conditional, sample, check_y)`` of a population model."""
     if isinstance(model, PopulationModel):
+        if model._effects or model.iov_idx.size:
+            raise ValueError("model: the exact (MC-AGQ) FIM does not support covariate "
+                             "models or inter-occasion variability (iov) yet; use "
+                             "model.fim (FO)")
         return (lambda f, y, rr: _gaussian_conditional(model, f, y, rr),
                 lambda f, rr, rng: _gaussian_sample(model, f, rr, rng),
                 lambda y: None)

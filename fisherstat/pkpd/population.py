@@ -164,8 +164,8 @@ class Group:
 
     def replace(self, **changes) -> Group:
         """A copy with some of ``times``, ``size``, ``dose``, ``response``, ``name``,
-        ``covariates``, ``occasions`` changed (with other ``times``, the occasions are
-        dropped unless given).
+        ``covariates``, ``occasions`` changed (new ``times`` of another length drop the
+        occasions unless they are given too).
 
         Examples
         --------
@@ -178,7 +178,8 @@ class Group:
         unknown = set(changes) - set(kw)
         if unknown:
             raise TypeError(f"unknown Group fields {sorted(unknown)}")
-        if "times" in changes and "occasions" not in changes:
+        if ("times" in changes and "occasions" not in changes and self.occasions is not None
+                and np.size(changes["times"]) != self.occasions.size):
             kw["occasions"] = None
         kw.update(changes)
         return Group(**kw)
