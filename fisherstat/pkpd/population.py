@@ -507,7 +507,7 @@ class PopulationModel:
         self._effects = _parse_covariate_model(covariate_model, names)
         eff_names = tuple(f"{cov}_on_{names[k]}" for k, cov, _, _ in self._effects)
         if len(set(eff_names)) != len(eff_names):
-            raise ValueError(f"covariate_model: a covariate appears twice on one parameter: "
+            raise ValueError(f"covariate_model: a covariate must appear once per parameter: "
                              f"{eff_names}")
         self.covariate_names = tuple(sorted({cov for _, cov, _, _ in self._effects}))
         allv = _named_vector(theta, tuple(names) + eff_names, "theta")
@@ -699,8 +699,8 @@ class PopulationModel:
             return self, None
         missing = [c for c in self.covariate_names if c not in g.covariates]
         if missing:
-            raise ValueError(f"design: group {g!r} has no value for the covariates "
-                             f"{missing} of the covariate model")
+            raise ValueError(f"design: group {g!r} must give a value for each covariate of "
+                             f"the covariate model; missing covariates {missing}")
         p = self.n_beta
         h = np.ones((len(self._effects),))
         dl = np.zeros(len(self._effects))  # d log h / d theta
@@ -830,8 +830,8 @@ class PopulationModel:
         pat = [[ab] for ab in self._omega_pattern]
         if self.iov_idx.size:
             if eta is not None:
-                raise ValueError("approximation: FOCE is not available with inter-occasion "
-                                 "variability (iov); use approximation='FO'")
+                raise ValueError("approximation must be 'FO' with inter-occasion "
+                                 "variability (iov); FOCE is not available")
             occ = np.zeros(n, dtype=np.int64) if occasions is None else occasions
             _, occ = np.unique(occ, return_inverse=True)
             n_occ, s, kidx, q = int(occ.max()) + 1, self.iov_idx.size, self.iov_idx, ridx.size
@@ -1027,8 +1027,8 @@ class PopulationModel:
         rng = check_random_state(rng)
         if approximation == "FOCE":
             if self.iov_idx.size:
-                raise ValueError("approximation: FOCE is not available with inter-occasion "
-                                 "variability (iov); use approximation='FO'")
+                raise ValueError("approximation must be 'FO' with inter-occasion "
+                                 "variability (iov); FOCE is not available")
             q = self.random_idx.size
             etas = (check_random_state(rng).standard_normal((n_draws, q))
                     @ np.linalg.cholesky(self.omega).T) if q else np.zeros((1, 0))
