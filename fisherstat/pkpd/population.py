@@ -65,6 +65,36 @@ design averages, over draws :math:`\eta_k \sim N(0, \Omega)`, the FIM of the mod
 linearised around :math:`\eta_k`: mean :math:`f(\phi(\beta, \eta_k)) - Z_k \eta_k`,
 variance :math:`Z_k\Omega Z_k^T + \operatorname{diag} v(f(\phi(\beta, \eta_k)))`.
 
+**Covariates** (``covariate_model``; PopED's group covariates ``a`` used in its ``fg``
+function, PFIM's covariate models): a group :math:`g` with covariate values :math:`x_g`
+has typical values :math:`\beta_{g,k} = \beta_k \prod_c h_c(x_{g,c}; \theta_{c,k})`, with
+:math:`h = (x/x_{ref})^\theta` (power), :math:`1 + \theta(x - x_{ref})` (linear) or
+:math:`e^{\theta(x - x_{ref})}` (exponential), and :math:`\phi_{ik} = \beta_{g,k}
+e^{\eta_{ik}}` etc. The effects :math:`\theta_{c,k}` are fixed effects (named
+``<covariate>_on_<parameter>``); every term of the FIM depends on :math:`(\beta, \theta)`
+through :math:`\beta_g` only, so their derivatives are those with respect to
+:math:`\beta_g` times :math:`\partial\beta_g/\partial(\beta, \theta)`
+(:math:`\partial\beta_{g,k}/\partial\theta_{c,k} = \beta_{g,k}\,\partial\log h_c/
+\partial\theta`).
+
+**Inter-occasion variability** (``iov``; Karlsson & Sheiner 1993, *J. Pharmacokinet.
+Biopharm.* 21, 735-750; PopED's ``bocc``/``docc``): a sample on occasion :math:`o` has
+:math:`\phi_{iko} = \beta_k e^{\eta_{ik} + \kappa_{iko}}` (or the other ``eta_model``
+forms of :math:`\eta + \kappa`), :math:`\kappa_{io} \sim N(0, \Pi)` (diagonal)
+independent across occasions and of :math:`\eta`. FO linearises around
+:math:`\eta = \kappa = 0`:
+
+.. math::
+
+    V_i = Z\Omega Z^T + \sum_o Z_o \Pi Z_o^T + \operatorname{diag}(v), \qquad
+    \frac{\partial V}{\partial\pi_k} = \sum_o z_{o,k} z_{o,k}^T,
+
+with :math:`Z_o` the derivative with respect to :math:`\kappa_o` (the rows of the
+samples of occasion :math:`o`, zero elsewhere); it is the model with the random effects
+:math:`(\eta, \kappa_1, \dots, \kappa_O)` and a block-diagonal covariance, and the
+derivatives with respect to the fixed effects are as above. FOCE and the exact FIM are
+not available with IOV or covariates yet.
+
 **Expected shrinkage** (Combes et al. 2013, *Pharm. Res.* 30, 2355-2367; PopED's
 ``shrinkage``): with the individual information of :math:`\eta` at :math:`\eta = 0`,
 :math:`I_\eta = Z^T R^{-1} Z` (plus :math:`\frac12\operatorname{tr}` terms of the
@@ -468,13 +498,31 @@ class PopulationModel:
     fixed : sequence of str, optional
         Names of parameters that are known and not estimated (fixed effects, ``om2_*``,
         ``om_*_*`` or error parameters); they are dropped from the FIM.
+    covariate_model : mapping, optional
+        Covariate models of the typical values, ``{parameter: (covariate, form, ref)}``
+        or ``{parameter: [(covariate, form, ref), ...]}`` (effects multiply), ``form`` in
+        :data:`COVARIATE_FORMS`: ``'power'`` :math:`\beta (x/ref)^\theta` (``ref > 0``,
+        the groups' ``x > 0``), ``'linear'`` :math:`\beta(1 + \theta(x - ref))` (must
+        stay ``> 0``), ``'exponential'`` :math:`\beta e^{\theta(x - ref)}`. Each effect
+        :math:`\theta` is a fixed effect named ``<covariate>_on_<parameter>`` whose value
+        ``theta`` must give (by name, or after the structural parameters in the order of
+        ``covariate_model``). Each :class:`Group` gives its ``covariates`` values.
+    iov : mapping or array_like (p,), optional
+        Inter-occasion variances (diagonal :math:`\Pi`), ``{name: variance}`` or a
+        length-``p`` vector (0: no occasion effect): :math:`\phi = \beta
+        e^{\eta + \kappa_o}` on occasion ``o`` (the ``eta_model`` of the parameter),
+        :math:`\kappa_o \sim N(0, \Pi)` independent across occasions; the occasions are
+        the ``occasions`` of each :class:`Group`. FO only (``approximation='FOCE'``
+        raises).
 
     Notes
     -----
-    Parameter names: the fixed effects, then ``om2_<name>`` for each variance and
-    ``om_<a>_<b>`` for each estimated covariance of :math:`\Omega`, then the error
-    parameters (suffixed with the response name when two responses share a name). The
-    FIM is described in :mod:`fisherstat.pkpd.population`.
+    Parameter names: the fixed effects (structural, then covariate effects
+    ``<covariate>_on_<parameter>``), then ``om2_<name>`` for each variance and
+    ``om_<a>_<b>`` for each estimated covariance of :math:`\Omega`, then ``pi2_<name>``
+    for each inter-occasion variance, then the error parameters (suffixed with the
+    response name when two responses share a name). The FIM is described in
+    :mod:`fisherstat.pkpd.population`.
 
     Examples
     --------
@@ -493,6 +541,21 @@ class PopulationModel:
     ('5.996147e+22', array([ 4.74,  2.76, 13.93, 25.63, 30.34, 25.78, 11.17]))
     >>> f"{model.fim(design, fim='full').det:.6e}"
     '1.220369e+24'
+
+    An allometric covariate on CL and inter-occasion variability of CL:
+
+    >>> from fisherstat.pkpd import Regimen
+    >>> cov = PopulationModel(OneCompartment("oral"),
+    ...                       {"CL": 0.15, "V": 8, "KA": 1.0, "WT_on_CL": 0.75},
+    ...                       omega=[0.07, 0.02, 0.6], error=Proportional(0.01),
+    ...                       covariate_model={"CL": ("WT", "power", 70)}, iov={"CL": 0.02})
+    >>> cov.param_names
+    ('CL', 'V', 'KA', 'WT_on_CL', 'om2_CL', 'om2_V', 'om2_KA', 'pi2_CL', 'sig2_prop')
+    >>> t, occ = [0.5, 2, 6, 24, 48.5, 50, 54, 72], [0, 0, 0, 0, 1, 1, 1, 1]
+    >>> design = [Group(t, 16, Regimen([70, 70], [0, 48]), covariates={"WT": w},
+    ...                 occasions=occ) for w in (50, 90)]
+    >>> np.round(cov.fim(design).rse, 1)
+    array([ 5.7,  2.9, 14. , 25.4, 37.4, 33.8, 26. , 66.1, 12.1])
     """
 
     def __init__(self, structural: StructuralModel, theta, omega, error, *,
