@@ -1144,8 +1144,10 @@ class PopulationModel:
         (``fim='full'``; the ``reduced`` variant drops the dependence of the variance on
         :math:`\beta` in the fixed-effect block and the cross blocks, one of the
         approximations discussed for PkStaMp by Aliev et al. 2012, *Commun. Stat. Simul.
-        Comput.* 41, 849-868). Only estimated parameters that are not ``omega`` elements
-        are kept.
+        Comput.* 41, 849-868). Only estimated parameters that are not ``omega`` (or
+        ``pi2_*``) elements are kept. With a covariate model, ``covariates`` gives the
+        subject's values (``{name: value}``, as for :class:`Group`); the covariate effects
+        are then among the fixed effects.
 
         Examples
         --------
