@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import N_SE
 from test_pkpd_population import WARFARIN_T, _close, _reference_fims
 
 from fisherstat import SingularFisherWarning
@@ -63,6 +64,12 @@ def test_two_covariates_on_one_parameter_and_foce_linearisation_match_reference(
         full = fim == "full"
         M, ok = model._fim_batch(model._group_rows(g, full, eta=eta0), full)
         assert ok[0] and _close(g.size * M[0], ref0[fim], REF_RTOL)
+    # FOCE is the average of these linearisations over draws (the same draws: rtol 1e-12)
+    res = model.fim(g, approximation="FOCE", n_draws=3, rng=5)
+    etas = np.random.default_rng(5).standard_normal((3, 3)) @ np.linalg.cholesky(model.omega).T
+    avg = np.mean([model._fim_batch(model._group_rows(g, False, eta=e), False)[0][0]
+                   for e in etas], axis=0)
+    np.testing.assert_allclose(res.matrix, g.size * avg, rtol=1e-12)
 
 
 def test_power_model_at_the_reference_weight_is_the_model_without_covariates():
@@ -227,5 +234,25 @@ def test_bad_covariate_and_occasion_input_gets_a_clear_error():
                         iov={"Q": 0.1})
     with pytest.raises(ValueError, match="approximation must be 'FO' with inter-occasion"):
         _iov_model().fim(Group(WARFARIN_T, 32, 70), approximation="FOCE")
-    with pytest.raises(ValueError, match="exact .* does not support covariate"):
+    with pytest.raises(ValueError, match="exact .* does not support inter-occasion"):
         exact_fim(_iov_model(), Group(WARFARIN_T, 32, 70), n_samples=2, n_nodes=1)
+
+
+def test_exact_fim_of_a_covariate_model_equals_fo_for_a_model_linear_in_eta():
+    """y = a_g + b t + eta_a + eps with a_g = a (1 + theta (x - ref)): Gaussian with
+    mean a_g + b t and a variance free of the fixed effects, so the full FO FIM is exact
+    and the MC-AGQ FIM must agree within N_SE of its own Monte Carlo standard errors (the
+    posterior of eta is Gaussian and the complete-data scores are quadratic in eta, which
+    Gauss-Hermite quadrature with 2 or more nodes integrates exactly)."""
+    st = UserModel(lambda t, th, d: th[0] + th[1] * t, ["a", "b"],
+                   lambda t, th, d: np.column_stack([np.ones_like(t), t]),
+                   bounds=[(-np.inf, np.inf)] * 2)
+    model = PopulationModel(st, {"a": 1.0, "b": 0.5, "X_on_a": 0.3}, [0.3, 0.0],
+                            Additive(0.2), eta_model="additive",
+                            covariate_model={"a": ("X", "linear", 0.0)})
+    design = [Group([0.0, 1.0, 2.0], 10, covariates={"X": 0.0}),
+              Group([0.0, 2.0, 4.0], 10, covariates={"X": 1.0})]
+    fo = model.fim(design, fim="full")
+    ex = exact_fim(model, design, n_samples=4000, n_nodes=2, rng=3)
+    assert ex.param_names == fo.param_names == ("a", "b", "X_on_a", "om2_a", "sig2_add")
+    assert np.all(np.abs(ex.matrix - fo.matrix) <= N_SE * ex.info.stderr + 1e-9)

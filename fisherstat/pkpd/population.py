@@ -92,8 +92,9 @@ independent across occasions and of :math:`\eta`. FO linearises around
 with :math:`Z_o` the derivative with respect to :math:`\kappa_o` (the rows of the
 samples of occasion :math:`o`, zero elsewhere); it is the model with the random effects
 :math:`(\eta, \kappa_1, \dots, \kappa_O)` and a block-diagonal covariance, and the
-derivatives with respect to the fixed effects are as above. FOCE and the exact FIM are
-not available with IOV or covariates yet.
+derivatives with respect to the fixed effects are as above. FOCE and the exact FIM
+(:func:`~fisherstat.pkpd.exact_fim`) take covariate models (the exact scores by the same
+chain rule) but not IOV yet.
 
 **Expected shrinkage** (Combes et al. 2013, *Pharm. Res.* 30, 2355-2367; PopED's
 ``shrinkage``): with the individual information of :math:`\eta` at :math:`\eta = 0`,
