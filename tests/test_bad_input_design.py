@@ -743,7 +743,25 @@ def pkpd_entries():
         "error": ("just", None, "prop", 0.01, [], [pkpd.Additive(1.0)] * 2),
         "eta_model": ("just", "lognormal", {"CL": "x"}, {"XX": "additive"}, 3, None),
         "fixed": ("just", ["nope"], 3, [None],
-                  ["CL", "V", "KA", "om2_CL", "om2_V", "om2_KA", "sig2_prop"])})
+                  ["CL", "V", "KA", "om2_CL", "om2_V", "om2_KA", "sig2_prop"]),
+        "covariate_model": ("just", {"Cl": ("WT", "power", 70)}, [("CL", "WT", "power", 70)],
+                            {"CL": ("WT", "allometric", 70)}, {"CL": ("WT", "power", 0)},
+                            {"CL": "WT"}, {"CL": [("WT", "power")]}, {"CL": ("WT", "power",
+                                                                            np.nan)}, 3),
+        "iov": ("just", [0.01, -0.02, 0.0], {"Q": 0.1}, [0.1, 0.1], {"CL": "a"}, "abc",
+                [np.nan, 0.0, 0.0], {"CL": -1.0})})
+    cov_pm = lambda: pkpd.PopulationModel(  # noqa: E731
+        f()["oral"], {"CL": 0.15, "V": 8.0, "KA": 1.0, "WT_on_CL": 0.75}, [0.07, 0.02, 0.6],
+        pkpd.Proportional(0.01), covariate_model={"CL": ("WT", "power", 70.0)},
+        iov={"CL": 0.02})
+    out["pkpd.PopulationModel.fim[covariates, iov]"] = E_(
+        lambda **k: cov_pm().fim(**k),
+        lambda: {"design": pkpd.Group([0.5, 2.0, 24.0, 26.0], 32, 70, covariates={"WT": 80},
+                                      occasions=[0, 0, 1, 1])},
+        {"design": ("just", pkpd.Group([0.5, 2.0], 32, 70),
+                    pkpd.Group([0.5, 2.0], 32, 70, covariates={"WT": 0.0}),
+                    pkpd.Group([0.5, 2.0], 32, 70, covariates={"WT": 70, "HT": 170})),
+         "approximation": ("just", "FOCE")})
     pop = lambda: f()["pop"]  # noqa: E731
     out["pkpd.PopulationModel.fim"] = E_(
         lambda **k: pop().fim(**k), lambda: {"design": f()["grp"]},
@@ -757,7 +775,8 @@ def pkpd_entries():
         lambda **k: pop().individual_fim(**k), lambda: {"times": [0.5, 2.0, 24.0], "dose": 70},
         {"times": ("nonneg_array", TL),
          "dose": ("just", -70.0, np.nan, "70", None, [70.0, 1.0]),
-         "response": ("just", "nope", 5, 1.5), "fim": ("choice", ("full", "reduced"))})
+         "response": ("just", "nope", 5, 1.5), "fim": ("choice", ("full", "reduced")),
+         "covariates": ("just", 70, {"WT": np.nan}, {"HT": 1.0}, {3: 1.0}, {"WT": "a"})})
     out["pkpd.PopulationModel.predict"] = E_(
         lambda **k: pop().predict(**k), lambda: {"times": [0.5, 2.0], "dose": 70},
         {"times": ("nonneg_array", TL),
@@ -768,7 +787,10 @@ def pkpd_entries():
     out["pkpd.Group"] = E_(
         pkpd.Group, lambda: {"times": [0.5, 2.0], "size": 32, "dose": 70},
         {"times": ("nonneg_array", TL), "size": ("scalar", 0.0),
-         "name": ("just", 3, ["a"])})
+         "name": ("just", 3, ["a"]),
+         "covariates": ("just", 70, {"WT": np.nan}, {"WT": "a"}, {3: 70.0}, {"WT": None},
+                        {"": 1.0}),
+         "occasions": ("just", [0], [0, -1], [0.5, 1], "ab", [[0, 1]], [0, np.nan])})
     out["pkpd.Group.replace"] = E_(
         lambda **k: f()["grp"].replace(**k), lambda: {"size": 10},
         {"size": ("scalar", 0.0), "times": ("nonneg_array", TL),

@@ -19,63 +19,96 @@ WARFARIN_T = [0.5, 1, 2, 6, 24, 36, 72, 120]
 def _reference_fims(model, group, eta0=None):
     """FO (or FOCE around ``eta0``) FIM from numeric derivatives of E(y) and Var(y).
 
-    Independent of the package's FIM code: Z is the numeric derivative of f with respect
-    to eta (through phi = beta exp(eta) etc.) at ``eta0``, the linearised mean is
+    Independent of the package's FIM code: the group's typical values are the covariate
+    model written out (power, linear, exponential), Z is the numeric derivative of f with
+    respect to the random effects (eta, then the occasion effects kappa_o, occasion-major)
+    through phi = beta exp(eta + kappa_o) etc. at ``eta0``, the linearised mean is
     f(phi(beta, eta0)) - Z eta0, dV/dpsi numeric, I = m'V^-1 m' + tr/2.
     """
     st = model.structural
-    p = model.n_beta
-    ridx = model.random_idx
+    p, c = model.n_beta, len(model._effects)
+    ridx, kidx = model.random_idx, model.iov_idx
+    q, s = ridx.size, kidx.size
     pat = model._omega_pattern
     resp = st.check_response(group.response, group.n_samples)
     names = model.param_names
     n_err = [len(e.param_names) for e in model.errors]
+    occ = (np.zeros(group.n_samples, dtype=int) if group.occasions is None
+           else np.unique(group.occasions, return_inverse=True)[1])
+    n_occ = occ.max() + 1
 
     def split(psi):
-        beta = psi[:p]
-        om = np.zeros((ridx.size, ridx.size))
-        for (a, b), v in zip(pat, psi[p:p + len(pat)], strict=True):
+        beta, gamma = psi[:p], psi[p:p + c]
+        om = np.zeros((q, q))
+        for (a, b), v in zip(pat, psi[p + c:p + c + len(pat)], strict=True):
             om[a, b] = om[b, a] = v
-        return beta, om, psi[p + len(pat):]
+        k0 = p + c + len(pat)
+        return beta, gamma, om, psi[k0:k0 + s], psi[k0 + s:]
 
-    def phi(beta, eta):
+    def typical(beta, gamma):
         out = beta.copy()
-        for j, i in enumerate(ridx):
-            kind = model.eta_model[names[i]]
-            b, e = beta[i], eta[j]
-            if kind == "exponential":
-                out[i] = b * np.exp(e)
-            elif kind == "additive":
-                out[i] = b + e
-            elif kind == "proportional":
-                out[i] = b * (1 + e)
-            else:  # logit-normal
-                out[i] = 1.0 / (1.0 + np.exp(-np.log(b / (1.0 - b)) - e))
+        for (k, cov, form, ref), th in zip(model._effects, gamma, strict=True):
+            x = group.covariates[cov]
+            if form == "power":
+                out[k] *= (x / ref) ** th
+            elif form == "linear":
+                out[k] *= 1 + th * (x - ref)
+            else:
+                out[k] *= np.exp(th * (x - ref))
         return out
 
-    e0 = np.zeros(ridx.size) if eta0 is None else np.asarray(eta0, dtype=float)
+    def phi(b0, e):  # e: the total random effect on each of the p parameters
+        out = b0.copy()
+        for i in range(p):
+            kind = model.eta_model.get(names[i])
+            b = b0[i]
+            if kind is None:
+                continue
+            if kind == "exponential":
+                out[i] = b * np.exp(e[i])
+            elif kind == "additive":
+                out[i] = b + e[i]
+            elif kind == "proportional":
+                out[i] = b * (1 + e[i])
+            else:  # logit-normal
+                out[i] = 1.0 / (1.0 + np.exp(-np.log(b / (1.0 - b)) - e[i]))
+        return out
 
-    def zmat(beta):
-        return _numdiff.jacobian(
-            lambda e: st.predict(group.times, phi(beta, e), group.dose, resp), e0.copy())
+    e0 = np.zeros(q + n_occ * s)
+    if eta0 is not None:
+        e0[:q] = eta0
 
-    def fpred(psi):
-        return st.predict(group.times, phi(split(psi)[0], e0), group.dose, resp)
+    def pred(beta, gamma, e):
+        b0, f = typical(beta, gamma), np.empty(group.n_samples)
+        for o in range(n_occ):
+            tot = np.zeros(p)
+            tot[ridx] += e[:q]
+            tot[kidx] += e[q + o * s:q + (o + 1) * s]
+            f_o = st.predict(group.times, phi(b0, tot), group.dose, resp)
+            f[occ == o] = f_o[occ == o]
+        return f
+
+    def zmat(beta, gamma):
+        return _numdiff.jacobian(lambda e: pred(beta, gamma, e), e0.copy())
 
     def mean(psi):
-        return fpred(psi) - zmat(split(psi)[0]) @ e0
+        beta, gamma = split(psi)[:2]
+        return pred(beta, gamma, e0) - zmat(beta, gamma) @ e0
 
     def var(psi):
-        beta, om, sig = split(psi)
-        Z = zmat(beta)
-        f = fpred(psi)
+        beta, gamma, om, pi, sig = split(psi)
+        Z = zmat(beta, gamma)
+        f = pred(beta, gamma, e0)
         v = np.zeros(f.size)
         k0 = 0
         for r, (e, k) in enumerate(zip(model.errors, n_err, strict=True)):
             m = resp == r
             v[m] = e.variance(f[m], sig[k0:k0 + k])[0]
             k0 += k
-        return Z @ om @ Z.T + np.diag(v)
+        Om = np.zeros((e0.size,) * 2)
+        Om[:q, :q] = om
+        Om[q:, q:] = np.kron(np.eye(n_occ), np.diag(pi))
+        return Z @ Om @ Z.T + np.diag(v)
 
     psi = model.values.copy()
     dm = _numdiff.jacobian(mean, psi)
@@ -87,7 +120,8 @@ def _reference_fims(model, group, eta0=None):
                         for a in range(P)])
     full = M + T
     red = M.copy()
-    red[p:, p:] += T[p:, p:]
+    nf = p + c
+    red[nf:, nf:] += T[nf:, nf:]
     est = np.ix_(model.estimated, model.estimated)
     return {"full": group.size * full[est], "reduced": group.size * red[est]}
 

@@ -106,6 +106,9 @@ def _gaussian_sample(model, f, rr, rng):
 def _family(model):
     """``(conditional, sample, check_y)`` of a population model."""
     if isinstance(model, PopulationModel):
+        if model.iov_idx.size:
+            raise ValueError("model: the exact (MC-AGQ) FIM does not support "
+                             "inter-occasion variability (iov) yet; use model.fim (FO)")
         return (lambda f, y, rr: _gaussian_conditional(model, f, y, rr),
                 lambda f, rr, rng: _gaussian_sample(model, f, rr, rng),
                 lambda y: None)
@@ -152,8 +155,11 @@ class _Subjects:
     """Scores of a batch of subjects of one group by Louis' identity and AGQ."""
 
     def __init__(self, model, group: Group, n_nodes: int):
-        self.model = model
         self.dose, self.resp = model._check_group(group)
+        # a covariate model: the group's typical values, scores by the chain rule (C)
+        self.model, self.C = (model._at(group) if isinstance(model, PopulationModel)
+                              else (model, None))
+        model = self.model
         self.times = group.times
         self.cond, self.sample, self.check_y = _family(model)
         q = model.random_idx.size
@@ -245,6 +251,9 @@ class _Subjects:
             g_om = np.zeros((B * K, 0))
         G = np.concatenate([g_beta, g_om, gr], axis=1).reshape(B, K, -1)
         S = np.einsum("bk,bkp->bp", post, G)
+        if self.C is not None:  # d/d(beta, covariate effects) = d/d beta_g @ C
+            p = self.C.shape[0]
+            S = np.concatenate([S[:, :p] @ self.C, S[:, p:]], axis=1)
         const = -0.5 * (q * np.log(2 * np.pi) + np.linalg.slogdet(model.omega)[1]) if q \
             else 0.0
         return S, logsumexp(lw, axis=1) + logdet + const

@@ -65,6 +65,37 @@ design averages, over draws :math:`\eta_k \sim N(0, \Omega)`, the FIM of the mod
 linearised around :math:`\eta_k`: mean :math:`f(\phi(\beta, \eta_k)) - Z_k \eta_k`,
 variance :math:`Z_k\Omega Z_k^T + \operatorname{diag} v(f(\phi(\beta, \eta_k)))`.
 
+**Covariates** (``covariate_model``; PopED's group covariates ``a`` used in its ``fg``
+function, PFIM's covariate models): a group :math:`g` with covariate values :math:`x_g`
+has typical values :math:`\beta_{g,k} = \beta_k \prod_c h_c(x_{g,c}; \theta_{c,k})`, with
+:math:`h = (x/x_{ref})^\theta` (power), :math:`1 + \theta(x - x_{ref})` (linear) or
+:math:`e^{\theta(x - x_{ref})}` (exponential), and :math:`\phi_{ik} = \beta_{g,k}
+e^{\eta_{ik}}` etc. The effects :math:`\theta_{c,k}` are fixed effects (named
+``<covariate>_on_<parameter>``); every term of the FIM depends on :math:`(\beta, \theta)`
+through :math:`\beta_g` only, so their derivatives are those with respect to
+:math:`\beta_g` times :math:`\partial\beta_g/\partial(\beta, \theta)`
+(:math:`\partial\beta_{g,k}/\partial\theta_{c,k} = \beta_{g,k}\,\partial\log h_c/
+\partial\theta`).
+
+**Inter-occasion variability** (``iov``; Karlsson & Sheiner 1993, *J. Pharmacokinet.
+Biopharm.* 21, 735-750; PopED's ``bocc``/``docc``): a sample on occasion :math:`o` has
+:math:`\phi_{iko} = \beta_k e^{\eta_{ik} + \kappa_{iko}}` (or the other ``eta_model``
+forms of :math:`\eta + \kappa`), :math:`\kappa_{io} \sim N(0, \Pi)` (diagonal)
+independent across occasions and of :math:`\eta`. FO linearises around
+:math:`\eta = \kappa = 0`:
+
+.. math::
+
+    V_i = Z\Omega Z^T + \sum_o Z_o \Pi Z_o^T + \operatorname{diag}(v), \qquad
+    \frac{\partial V}{\partial\pi_k} = \sum_o z_{o,k} z_{o,k}^T,
+
+with :math:`Z_o` the derivative with respect to :math:`\kappa_o` (the rows of the
+samples of occasion :math:`o`, zero elsewhere); it is the model with the random effects
+:math:`(\eta, \kappa_1, \dots, \kappa_O)` and a block-diagonal covariance, and the
+derivatives with respect to the fixed effects are as above. FOCE and the exact FIM
+(:func:`~fisherstat.pkpd.exact_fim`) take covariate models (the exact scores by the same
+chain rule) but not IOV yet.
+
 **Expected shrinkage** (Combes et al. 2013, *Pharm. Res.* 30, 2355-2367; PopED's
 ``shrinkage``): with the individual information of :math:`\eta` at :math:`\eta = 0`,
 :math:`I_\eta = Z^T R^{-1} Z` (plus :math:`\frac12\operatorname{tr}` terms of the
@@ -95,7 +126,8 @@ from ..information import FisherInfo, pinv_psd
 from .errors import ResidualError
 from .structural import StructuralModel
 
-__all__ = ["Group", "PopulationModel", "PopulationFIM", "FIM_TYPES", "ETA_MODELS"]
+__all__ = ["Group", "PopulationModel", "PopulationFIM", "FIM_TYPES", "ETA_MODELS",
+           "COVARIATE_FORMS"]
 
 #: FIM variants: ``'full'`` and ``'reduced'`` (block-diagonal, PopED's default).
 FIM_TYPES = ("full", "reduced")
@@ -103,6 +135,9 @@ FIM_TYPES = ("full", "reduced")
 #: beta (1 + eta), expit(logit(beta) + eta) (logit-normal, for a parameter in (0, 1) such as
 #: a bioavailability).
 ETA_MODELS = ("exponential", "additive", "proportional", "logit")
+#: Covariate models of a typical value: ``beta (x / ref) ** theta`` (power),
+#: ``beta (1 + theta (x - ref))`` (linear), ``beta exp(theta (x - ref))`` (exponential).
+COVARIATE_FORMS = ("power", "linear", "exponential")
 
 
 # ----------------------------------------------------------------------------- groups
@@ -121,16 +156,27 @@ class Group:
         Which response each sample measures (default: the model's first response).
     name : str, optional
         Label used in tables.
+    covariates : mapping, optional
+        Covariate values shared by the group's subjects, ``{name: value}`` (PopED's ``a``,
+        e.g. ``{"WT": 70}``), used by the ``covariate_model`` of
+        :class:`PopulationModel`.
+    occasions : array_like of int, shape (n,), optional
+        Occasion index (``>= 0``) of each sample, for inter-occasion variability (the
+        ``iov`` of :class:`PopulationModel`); default: all samples on one occasion.
 
     Examples
     --------
     >>> from fisherstat.pkpd import Group
     >>> Group([0.5, 2, 24], size=32, dose=70)
     Group(times=[0.5, 2.0, 24.0], size=32, dose=70)
+    >>> g = Group([1, 8, 25, 32], size=20, dose=70, covariates={"WT": 85},
+    ...           occasions=[0, 0, 1, 1])
+    >>> g.covariates, g.occasions.tolist()
+    ({'WT': 85.0}, [0, 0, 1, 1])
     """
 
     def __init__(self, times, size: float = 1, dose=None, response=None,
-                 name: str | None = None):
+                 name: str | None = None, *, covariates=None, occasions=None):
         self.times = StructuralModel.check_times(times, "times")
         self.times.flags.writeable = False
         self.size = check_scalar(size, "size", low=0)
@@ -139,6 +185,8 @@ class Group:
         self.dose = dose
         self.response = response
         self.name = name
+        self.covariates = _check_covariates(covariates)
+        self.occasions = _check_occasions(occasions, self.times.size)
 
     @property
     def n_samples(self) -> int:
@@ -146,7 +194,9 @@ class Group:
         return int(self.times.size)
 
     def replace(self, **changes) -> Group:
-        """A copy with some of ``times``, ``size``, ``dose``, ``response``, ``name`` changed.
+        """A copy with some of ``times``, ``size``, ``dose``, ``response``, ``name``,
+        ``covariates``, ``occasions`` changed (new ``times`` of another length drop the
+        occasions unless they are given too).
 
         Examples
         --------
@@ -154,17 +204,54 @@ class Group:
         >>> Group([1.0, 2.0], size=10, dose=5).replace(size=20).size
         20.0
         """
-        kw = {k: getattr(self, k) for k in ("times", "size", "dose", "response", "name")}
+        kw = {k: getattr(self, k) for k in ("times", "size", "dose", "response", "name",
+                                            "covariates", "occasions")}
         unknown = set(changes) - set(kw)
         if unknown:
             raise TypeError(f"unknown Group fields {sorted(unknown)}")
+        if ("times" in changes and "occasions" not in changes and self.occasions is not None
+                and np.size(changes["times"]) != self.occasions.size):
+            kw["occasions"] = None
         kw.update(changes)
         return Group(**kw)
 
     def __repr__(self) -> str:
         size = int(self.size) if float(self.size).is_integer() else self.size
+        extra = "" if not self.covariates else f", covariates={self.covariates!r}"
+        if self.occasions is not None:
+            extra += f", occasions={self.occasions.tolist()}"
         return (f"Group(times={[float(x) for x in self.times]}, size={size}, "
-                f"dose={self.dose!r})")
+                f"dose={self.dose!r}{extra})")
+
+
+def _check_covariates(covariates) -> dict:
+    """The checked covariate values ``{name: float}`` of a group (empty if None)."""
+    if covariates is None:
+        return {}
+    if not isinstance(covariates, Mapping):
+        raise TypeError(f"covariates must be a mapping {{name: value}} (e.g. {{'WT': 70}}), "
+                        f"got {type(covariates).__name__}")
+    out = {}
+    for k, x in covariates.items():
+        if not isinstance(k, str) or not k:
+            raise TypeError(f"covariates: names must be non-empty strings, got {k!r}")
+        out[k] = check_scalar(_real(x, "covariates", k), f"covariates[{k!r}]")
+    return out
+
+
+def _check_occasions(occasions, n: int):
+    """The checked occasion index (n,) of a group's samples (None if not given)."""
+    if occasions is None:
+        return None
+    occ = as_float_array(occasions, "occasions", ndim=1)
+    if occ.shape != (n,):
+        raise ValueError(f"occasions must give one occasion index per sample ({n}), got "
+                         f"{occ.size}")
+    if np.any(occ < 0) or np.any(occ != np.round(occ)):
+        raise ValueError(f"occasions must be integers >= 0, got {occ.tolist()}")
+    occ = occ.astype(np.int64)
+    occ.flags.writeable = False
+    return occ
 
 
 def as_groups(design) -> tuple:
@@ -314,6 +401,60 @@ def _real(x, what, name):
     return float(x)
 
 
+def _variances(value, names, what, check: bool = True) -> np.ndarray:
+    """Diagonal variances (p,) from ``{name: variance}`` or a length-p vector (0: none);
+    ``check``: each must be ``>= 0``."""
+    p = len(names)
+    if isinstance(value, Mapping):
+        unknown = set(value) - set(names)
+        if unknown:
+            raise ValueError(f"{what}: unknown parameters {sorted(unknown)}; expected names "
+                             f"from {names}")
+        arr = as_float_array([_real(value.get(n, 0.0), what, n) for n in names], what)
+    else:
+        arr = as_float_array(value, what, ndim=1)
+        if arr.shape != (p,):
+            raise ValueError(f"{what} must have {p} entries (one variance per parameter "
+                             f"{names}; 0 for no random effect), got {arr.size}")
+    if check and np.any(arr < 0):
+        j = int(np.argmin(arr))
+        raise ValueError(f"{what}: the variance of {names[j]} must be >= 0, got {arr[j]!r}")
+    return arr
+
+
+def _parse_covariate_model(spec, names) -> tuple:
+    """``((param index, covariate, form, ref), ...)`` from ``{param: (cov, form, ref)}``
+    (or a list of such triples per parameter)."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, Mapping):
+        raise TypeError("covariate_model must be a mapping {parameter: (covariate, form, "
+                        "ref)}, e.g. {'CL': ('WT', 'power', 70)}, got "
+                        f"{type(spec).__name__}")
+    out = []
+    for par, effs in spec.items():
+        if par not in names:
+            raise ValueError(f"covariate_model: unknown parameter {par!r}; expected names "
+                             f"from {names}")
+        if isinstance(effs, tuple) and effs and isinstance(effs[0], str):
+            effs = [effs]
+        if not isinstance(effs, Sequence) or isinstance(effs, str) or not effs:
+            raise TypeError(f"covariate_model[{par!r}] must be a (covariate, form, ref) "
+                            f"triple or a list of them, got {effs!r}")
+        for e in effs:
+            if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 3 \
+                    or not isinstance(e[0], str) or not e[0]:
+                raise TypeError(f"covariate_model[{par!r}]: each effect must be a "
+                                f"(covariate name, form, ref) triple, got {e!r}")
+            cov, form, ref = e
+            check_choice(form, f"covariate_model[{par!r}] form", COVARIATE_FORMS)
+            ref = check_scalar(_real(ref, f"covariate_model[{par!r}]", "ref"),
+                               f"covariate_model[{par!r}] ref",
+                               low=0 if form == "power" else None)
+            out.append((names.index(par), cov, form, ref))
+    return tuple(out)
+
+
 def check_fixed(fixed, names) -> tuple:
     """``(fixed, estimated)``: the checked names of the fixed parameters (tuple) and the
     mask (len(names),) of the estimated ones (at least one)."""
@@ -358,13 +499,31 @@ class PopulationModel:
     fixed : sequence of str, optional
         Names of parameters that are known and not estimated (fixed effects, ``om2_*``,
         ``om_*_*`` or error parameters); they are dropped from the FIM.
+    covariate_model : mapping, optional
+        Covariate models of the typical values, ``{parameter: (covariate, form, ref)}``
+        or ``{parameter: [(covariate, form, ref), ...]}`` (effects multiply), ``form`` in
+        :data:`COVARIATE_FORMS`: ``'power'`` :math:`\beta (x/ref)^\theta` (``ref > 0``,
+        the groups' ``x > 0``), ``'linear'`` :math:`\beta(1 + \theta(x - ref))` (must
+        stay ``> 0``), ``'exponential'`` :math:`\beta e^{\theta(x - ref)}`. Each effect
+        :math:`\theta` is a fixed effect named ``<covariate>_on_<parameter>`` whose value
+        ``theta`` must give (by name, or after the structural parameters in the order of
+        ``covariate_model``). Each :class:`Group` gives its ``covariates`` values.
+    iov : mapping or array_like (p,), optional
+        Inter-occasion variances (diagonal :math:`\Pi`), ``{name: variance}`` or a
+        length-``p`` vector (0: no occasion effect): :math:`\phi = \beta
+        e^{\eta + \kappa_o}` on occasion ``o`` (the ``eta_model`` of the parameter),
+        :math:`\kappa_o \sim N(0, \Pi)` independent across occasions; the occasions are
+        the ``occasions`` of each :class:`Group`. FO only (``approximation='FOCE'``
+        raises).
 
     Notes
     -----
-    Parameter names: the fixed effects, then ``om2_<name>`` for each variance and
-    ``om_<a>_<b>`` for each estimated covariance of :math:`\Omega`, then the error
-    parameters (suffixed with the response name when two responses share a name). The
-    FIM is described in :mod:`fisherstat.pkpd.population`.
+    Parameter names: the fixed effects (structural, then covariate effects
+    ``<covariate>_on_<parameter>``), then ``om2_<name>`` for each variance and
+    ``om_<a>_<b>`` for each estimated covariance of :math:`\Omega`, then ``pi2_<name>``
+    for each inter-occasion variance, then the error parameters (suffixed with the
+    response name when two responses share a name). The FIM is described in
+    :mod:`fisherstat.pkpd.population`.
 
     Examples
     --------
@@ -383,41 +542,56 @@ class PopulationModel:
     ('5.996147e+22', array([ 4.74,  2.76, 13.93, 25.63, 30.34, 25.78, 11.17]))
     >>> f"{model.fim(design, fim='full').det:.6e}"
     '1.220369e+24'
+
+    An allometric covariate on CL and inter-occasion variability of CL:
+
+    >>> from fisherstat.pkpd import Regimen
+    >>> cov = PopulationModel(OneCompartment("oral"),
+    ...                       {"CL": 0.15, "V": 8, "KA": 1.0, "WT_on_CL": 0.75},
+    ...                       omega=[0.07, 0.02, 0.6], error=Proportional(0.01),
+    ...                       covariate_model={"CL": ("WT", "power", 70)}, iov={"CL": 0.02})
+    >>> cov.param_names
+    ('CL', 'V', 'KA', 'WT_on_CL', 'om2_CL', 'om2_V', 'om2_KA', 'pi2_CL', 'sig2_prop')
+    >>> t, occ = [0.5, 2, 6, 24, 48.5, 50, 54, 72], [0, 0, 0, 0, 1, 1, 1, 1]
+    >>> design = [Group(t, 16, Regimen([70, 70], [0, 48]), covariates={"WT": w},
+    ...                 occasions=occ) for w in (50, 90)]
+    >>> np.round(cov.fim(design).rse, 1)
+    array([ 5.7,  2.9, 14. , 25.4, 37.4, 33.8, 26. , 66.1, 12.1])
     """
 
     def __init__(self, structural: StructuralModel, theta, omega, error, *,
-                 eta_model: str | Mapping = "exponential", fixed: Sequence[str] = ()):
+                 eta_model: str | Mapping = "exponential", fixed: Sequence[str] = (),
+                 covariate_model: Mapping | None = None, iov=None):
         if not isinstance(structural, StructuralModel):
             raise TypeError(f"structural must be a StructuralModel (e.g. OneCompartment), got "
                             f"{type(structural).__name__}")
         self.structural = structural
         names = structural.param_names
         p = len(names)
-        self.beta = structural.validate(_named_vector(theta, names, "theta"))
+        self._effects = _parse_covariate_model(covariate_model, names)
+        eff_names = tuple(f"{cov}_on_{names[k]}" for k, cov, _, _ in self._effects)
+        if len(set(eff_names)) != len(eff_names):
+            raise ValueError(f"covariate_model: a covariate must appear once per parameter: "
+                             f"{eff_names}")
+        self.covariate_names = tuple(sorted({cov for _, cov, _, _ in self._effects}))
+        allv = _named_vector(theta, tuple(names) + eff_names, "theta")
+        self.beta = structural.validate(allv[:p])
         self.beta.flags.writeable = False
+        self.gamma = allv[p:]
+        self.gamma.flags.writeable = False
 
         # --- random effects
-        if isinstance(omega, Mapping):
-            unknown = set(omega) - set(names)
-            if unknown:
-                raise ValueError(f"omega: unknown parameters {sorted(unknown)}; expected names "
-                                 f"from {names}")
-            om = np.diag(as_float_array([_real(omega.get(n, 0.0), "omega", n) for n in names],
-                                        "omega"))
+        arr = None if isinstance(omega, Mapping) else as_float_array(omega, "omega",
+                                                                     ndim=(1, 2))
+        if arr is None or arr.ndim == 1:
+            om = np.diag(_variances(omega, names, "omega", check=False))
         else:
-            arr = as_float_array(omega, "omega", ndim=(1, 2))
-            if arr.ndim == 1:
-                if arr.shape != (p,):
-                    raise ValueError(f"omega must have {p} entries (one variance per parameter "
-                                     f"{names}; 0 for no random effect), got {arr.size}")
-                om = np.diag(arr)
-            else:
-                if arr.shape != (p, p):
-                    raise ValueError(f"omega must have shape ({p}, {p}) (parameters {names}), "
-                                     f"got {arr.shape}")
-                if np.max(np.abs(arr - arr.T)) > 1e-12 * max(1.0, np.abs(arr).max()):
-                    raise ValueError("omega must be symmetric")
-                om = 0.5 * (arr + arr.T)
+            if arr.shape != (p, p):
+                raise ValueError(f"omega must have shape ({p}, {p}) (parameters {names}), "
+                                 f"got {arr.shape}")
+            if np.max(np.abs(arr - arr.T)) > 1e-12 * max(1.0, np.abs(arr).max()):
+                raise ValueError("omega must be symmetric")
+            om = 0.5 * (arr + arr.T)
         diag = np.diag(om)
         if np.any(diag < 0):
             j = int(np.argmin(diag))
@@ -446,20 +620,30 @@ class PopulationModel:
         om_names = [f"om2_{rnames[a]}" if a == b else f"om_{rnames[b]}_{rnames[a]}"
                     for a, b in pat]
 
+        # --- inter-occasion variability (diagonal Pi)
+        pi = np.zeros(p) if iov is None else _variances(iov, names, "iov")
+        self.iov_idx = np.flatnonzero(pi > 0)
+        self.pi = pi[self.iov_idx]
+        self.pi.flags.writeable = False
+        self.iov_names = tuple(names[i] for i in self.iov_idx)
+        pi_names = [f"pi2_{n}" for n in self.iov_names]
+        re_names = list(rnames) + [n for n in self.iov_names if n not in rnames]
+
         # --- eta model
         if isinstance(eta_model, str):
-            kinds = {n: eta_model for n in rnames}
+            kinds = {n: eta_model for n in re_names}
         elif isinstance(eta_model, Mapping):
             unknown = set(eta_model) - set(names)
             if unknown:
                 raise ValueError(f"eta_model: unknown parameters {sorted(unknown)}")
-            kinds = {n: eta_model.get(n, "exponential") for n in rnames}
+            kinds = {n: eta_model.get(n, "exponential") for n in re_names}
         else:
             raise TypeError("eta_model must be a string or a mapping {name: model}")
         for n, k in kinds.items():
             check_choice(k, f"eta_model for {n}", ETA_MODELS)
         self.eta_model = kinds
         self._g, self._dg = self._eta_slopes(self.beta)
+        self._gk, self._dgk = self._eta_slopes(self.beta, self.iov_idx)
 
         # --- residual error
         if not isinstance(error, (ResidualError, Sequence)) or isinstance(error, str):
@@ -486,19 +670,30 @@ class PopulationModel:
             self._err_slices.append(slice(k0, k0 + len(e.param_names)))
             k0 += len(e.param_names)
 
-        self.param_names = tuple(names) + tuple(om_names) + tuple(err_names)
+        self.param_names = (tuple(names) + eff_names + tuple(om_names) + tuple(pi_names)
+                            + tuple(err_names))
         if len(set(self.param_names)) != len(self.param_names):
             raise ValueError(f"parameter names are not unique: {self.param_names}")
-        self.values = np.concatenate([self.beta, [Om[a, b] for a, b in pat],
-                                      np.concatenate([e.values for e in errs])])
+        self.values = np.concatenate([self.beta, self.gamma, [Om[a, b] for a, b in pat],
+                                      self.pi, np.concatenate([e.values for e in errs])])
         self.values.flags.writeable = False
         self.fixed, self.estimated = check_fixed(fixed, self.param_names)
 
     # ------------------------------------------------------------ properties
     @property
     def n_beta(self) -> int:
-        """Number of fixed effects."""
+        """Number of typical values of the structural parameters (``beta``)."""
         return self.structural.n_params
+
+    @property
+    def n_fixed(self) -> int:
+        """Number of fixed effects: ``n_beta`` typical values and the covariate effects."""
+        return self.structural.n_params + len(self._effects)
+
+    @property
+    def n_variance(self) -> int:
+        """Number of estimated random-effect variance parameters (``om*`` and ``pi2_*``)."""
+        return len(self._omega_pattern) + self.iov_idx.size
 
     @property
     def estimated_names(self) -> tuple:
@@ -523,6 +718,7 @@ class PopulationModel:
         new.beta = b
         try:
             new._g, new._dg = self._eta_slopes(b)
+            new._gk, new._dgk = self._eta_slopes(b, self.iov_idx)
         except ValueError as exc:
             raise ValueError(f"beta: {exc}") from None
         vals = self.values.copy()
@@ -547,15 +743,84 @@ class PopulationModel:
 
     # ------------------------------------------------------------ FIM engine
     def _check_group(self, g: Group):
-        """Validated dose and response indices of a group (raises on bad input)."""
+        """Validated dose and response indices of a group (raises on bad input, including
+        its covariates)."""
         _, _, dose, resp = self.structural.check_inputs(g.times, self.beta, g.dose,
                                                        g.response)
+        self._at(g)
         return dose, resp
 
-    def _eta_slopes(self, beta):
-        """``g = d phi / d eta`` at ``eta = 0`` and ``d g / d beta`` of each random effect."""
-        g, dg = np.ones(self.random_idx.size), np.zeros(self.random_idx.size)
-        for j, (i, name) in enumerate(zip(self.random_idx, self.random_names, strict=True)):
+    def _at(self, g: Group):
+        r"""``(model, C)``: the model with the group's typical values
+        :math:`\beta_g = \beta \prod h(x_g)` (module docs) and ``C`` (p, p + c), the
+        derivative of :math:`\beta_g` with respect to (beta, covariate effects); ``C`` is
+        None without a covariate model."""
+        unknown = sorted(set(g.covariates) - set(self.covariate_names))
+        if unknown:
+            raise ValueError(f"design: unknown covariates {unknown} in group {g!r}; the "
+                             f"covariate model uses {list(self.covariate_names)}")
+        if not self._effects:
+            return self, None
+        missing = [c for c in self.covariate_names if c not in g.covariates]
+        if missing:
+            raise ValueError(f"design: group {g!r} must give a value for each covariate of "
+                             f"the covariate model; missing covariates {missing}")
+        p = self.n_beta
+        h = np.ones((len(self._effects),))
+        dl = np.zeros(len(self._effects))  # d log h / d theta
+        for j, ((k, cov, form, ref), th) in enumerate(zip(self._effects, self.gamma,
+                                                          strict=True)):
+            x = g.covariates[cov]
+            if form == "power":
+                if not x > 0:
+                    raise ValueError(f"design: covariate {cov} must be > 0 for the power "
+                                     f"model of {self.structural.param_names[k]}, got {x!r}")
+                h[j], dl[j] = (x / ref) ** th, np.log(x / ref)
+            elif form == "linear":
+                h[j] = 1.0 + th * (x - ref)
+                if not h[j] > 0:
+                    raise ValueError(
+                        f"design: the linear covariate model 1 + theta ({cov} - {ref:g}) of "
+                        f"{self.structural.param_names[k]} must be > 0, got {h[j]:.4g} at "
+                        f"{cov} = {x!r}")
+                dl[j] = (x - ref) / h[j]
+            else:
+                h[j], dl[j] = np.exp(th * (x - ref)), x - ref
+        idx = np.array([k for k, _, _, _ in self._effects])
+        fac = np.ones(p)
+        np.multiply.at(fac, idx, h)
+        bg = self.beta * fac
+        C = np.zeros((p, p + idx.size))
+        C[:, :p] = np.diag(fac)
+        C[idx, p + np.arange(idx.size)] = bg[idx] * dl
+        try:
+            mg = self.with_beta(bg)
+        except ValueError as exc:
+            raise ValueError(f"design: group {g!r}: the covariates give typical values "
+                             f"outside their range ({exc})") from None
+        return mg, C
+
+    def _group_rows(self, g: Group, full: bool, times=None, checked=None, eta=None):
+        """:meth:`_rows` of a group (its covariates, occasions) with the fixed-effect
+        derivatives through the covariate model (chain rule)."""
+        d, resp = self._check_group(g) if checked is None else checked
+        mg, C = self._at(g)
+        rows = mg._rows(g.times if times is None else times, d, resp, full, eta,
+                        occasions=g.occasions)
+        if C is not None:
+            for k in ("J", "Jf"):
+                rows[k] = rows[k] @ C
+            if rows["dZ"] is not None:
+                rows["dZ"] = rows["dZ"] @ C
+        return rows
+
+    def _eta_slopes(self, beta, idx=None):
+        """``g = d phi / d eta`` at ``eta = 0`` and ``d g / d beta`` of each random effect
+        (of the parameters ``idx``, default those with between-subject variability)."""
+        idx = self.random_idx if idx is None else idx
+        g, dg = np.ones(idx.size), np.zeros(idx.size)
+        for j, i in enumerate(idx):
+            name = self.structural.param_names[i]
             kind, b = self.eta_model[name], float(beta[i])
             if kind in ("exponential", "proportional"):
                 g[j], dg[j] = b, 1.0
@@ -593,12 +858,16 @@ class PopulationModel:
                 phi[i] = self.beta[i] + eta[j]
         return phi, c, g, d
 
-    def _rows(self, times, dose, resp, full: bool, eta=None):
-        """Per-sample quantities at times (B, n) for the linearisation at ``eta``.
+    def _rows(self, times, dose, resp, full: bool, eta=None, occasions=None):
+        r"""Per-sample quantities at times (B, n) for the linearisation at ``eta``.
 
         ``J`` is the derivative of the linearised mean ``f(phi(beta, eta)) - Z eta`` with
         respect to ``beta``, ``Jf`` that of ``f`` itself, ``Z = df/deta`` and ``dZ`` its
         derivative with respect to ``beta`` (n, q, p); ``eta=None`` is FO (``eta = 0``).
+        With inter-occasion variability, ``Z`` and ``dZ`` also have the columns of the
+        occasion effects :math:`\kappa_o` (occasion-major), ``Om`` is the covariance of
+        all random effects and ``pat`` lists, per variance parameter, the (a, b) entries of
+        ``Om`` it is.
         """
         T = np.atleast_2d(times)
         B, n = T.shape
@@ -621,11 +890,35 @@ class PopulationModel:
             dZ[:, np.arange(ridx.size), ridx] += Jp[:, ridx] * d
             if eta is not None:
                 J = Jf - np.einsum("nqp,q->np", dZ, eta)
+        Om = self.omega
+        pat = [[ab] for ab in self._omega_pattern]
+        if self.iov_idx.size:
+            if eta is not None:
+                raise ValueError("approximation must be 'FO' with inter-occasion "
+                                 "variability (iov); FOCE is not available")
+            occ = np.zeros(n, dtype=np.int64) if occasions is None else occasions
+            _, occ = np.unique(occ, return_inverse=True)
+            n_occ, s, kidx, q = int(occ.max()) + 1, self.iov_idx.size, self.iov_idx, ridx.size
+            on = np.tile(occ, B)[:, None] == np.arange(n_occ)  # (Bn, O)
+            Zk = Jp[:, kidx] * self._gk
+            Z = np.concatenate([Z, (on[:, :, None] * Zk[:, None, :]).reshape(-1, n_occ * s)],
+                               axis=1)
+            if second:
+                dZk = H[:, kidx, :] * self._gk[None, :, None]
+                dZk[:, np.arange(s), kidx] += Jp[:, kidx] * self._dgk
+                dZo = (on[:, :, None, None] * dZk[:, None]).reshape(-1, n_occ * s, Jp.shape[1])
+                dZ = np.concatenate([dZ, dZo], axis=1)
+            Om = np.zeros((q + n_occ * s,) * 2)
+            Om[:q, :q] = self.omega
+            Om[q:, q:] = np.kron(np.eye(n_occ), np.diag(self.pi))
+            pat += [[(q + o * s + k,) * 2 for o in range(n_occ)] for k in range(s)]
         v, dvdf, dvds = self._residual_variance(f, rr)
         rows = {"f": f, "J": J, "Jf": Jf, "Z": Z, "dZ": dZ if full else None, "v": v,
                 "dvdf": dvdf, "dvds": dvds}
-        return {k: None if a is None else a.reshape((B, n) + a.shape[1:])
+        rows = {k: None if a is None else a.reshape((B, n) + a.shape[1:])
                 for k, a in rows.items()}
+        rows["Om"], rows["pat"] = Om, pat
+        return rows
 
     def _residual_variance(self, f, rr):
         """Residual variance ``v`` (n,), ``dv/df`` (n,), ``dv/dsigma`` (n, r) of samples with
@@ -655,10 +948,10 @@ class PopulationModel:
         J, Z, v = rows["J"], rows["Z"], rows["v"]
         B, n, p = J.shape
         q = Z.shape[2] if omega else 0
-        pat = self._omega_pattern if omega else []
+        pat = rows["pat"] if omega else []
         u, r = len(pat), rows["dvds"].shape[2]
         if omega:
-            Om = self.omega
+            Om = rows["Om"]
             ZO = Z @ Om
             V = ZO @ np.swapaxes(Z, 1, 2)
         else:
@@ -683,9 +976,12 @@ class PopulationModel:
                     A = dZ[:, :, :, k] @ Om @ np.swapaxes(Z, 1, 2)
                     dk = A + np.swapaxes(A, 1, 2)
                 dVs.append(dk + (dvdf * rows["Jf"][:, :, k])[:, :, None] * np.eye(n))
-        for a, b in pat:
-            m = Z[:, :, a][:, :, None] * Z[:, :, b][:, None, :]
-            dVs.append(m if a == b else m + np.swapaxes(m, 1, 2))
+        for pairs in pat:  # dV/d(variance parameter): sum over the entries it is
+            dk = 0.0
+            for a, b in pairs:
+                m = Z[:, :, a][:, :, None] * Z[:, :, b][:, None, :]
+                dk = dk + (m if a == b else m + np.swapaxes(m, 1, 2))
+            dVs.append(dk)
         dvds = rows["dvds"]
         for k in range(r):
             dVs.append(dvds[:, :, k][:, :, None] * np.eye(n))
@@ -705,7 +1001,7 @@ class PopulationModel:
         """Insert zero rows for omega parameters when computed without random effects."""
         if omega:
             return M
-        p, u = self.n_beta, len(self._omega_pattern)
+        p, u = self.n_fixed, self.n_variance
         P = len(self.param_names)
         out = np.zeros(M.shape[:-2] + (P, P))
         keep = np.r_[np.arange(p), np.arange(p + u, P)]
@@ -717,19 +1013,18 @@ class PopulationModel:
 
         ``checked`` is the group's validated ``(dose, response)`` (from ``_check_group``).
         """
-        d, resp = self._check_group(g) if checked is None else checked
-        rows = self._rows(g.times if times is None else times, d, resp, fim == "full")
+        rows = self._group_rows(g, fim == "full", times, checked)
         return self._fim_batch(rows, fim == "full"), rows
 
     def _shrinkage(self, rows, fim: str):
         """Shrinkage (variance scale) per random effect for each batch entry (B, q)."""
         Z, v = rows["Z"], rows["v"]
-        q = Z.shape[2]
+        q = self.random_idx.size  # shrinkage of the between-subject effects
         Ii = np.swapaxes(Z, 1, 2) @ (Z / v[:, :, None])
         if fim == "full":
             dR = rows["dvdf"][:, :, None] * Z  # (B, n, q): diagonal of dR/deta_k
             Ii = Ii + 0.5 * np.einsum("bnk,bnl->bkl", dR / v[:, :, None], dR / v[:, :, None])
-        Oi = np.linalg.inv(self.omega)
+        Oi = np.linalg.inv(rows["Om"])
         Imap = Ii + Oi
         S = np.linalg.solve(Imap, np.broadcast_to(Oi, Imap.shape))
         return np.diagonal(S, axis1=1, axis2=2)[:, :q]
@@ -795,6 +1090,9 @@ class PopulationModel:
         n_draws = check_int(n_draws, "n_draws", low=1)
         rng = check_random_state(rng)
         if approximation == "FOCE":
+            if self.iov_idx.size:
+                raise ValueError("approximation must be 'FO' with inter-occasion "
+                                 "variability (iov); FOCE is not available")
             q = self.random_idx.size
             etas = (check_random_state(rng).standard_normal((n_draws, q))
                     @ np.linalg.cholesky(self.omega).T) if q else np.zeros((1, 0))
@@ -805,11 +1103,12 @@ class PopulationModel:
         for gi, g in enumerate(groups):
             (Mg, ok), rows = self._group_fim(g, fim)
             if etas is not None and etas.shape[1]:
-                d, resp = self._check_group(g)
+                chk = self._check_group(g)
                 Mg = np.zeros_like(Mg)
                 for eta in etas:
-                    Mk, okk = self._fim_batch(self._rows(g.times, d, resp, fim == "full", eta),
-                                              fim == "full")
+                    Mk, okk = self._fim_batch(
+                        self._group_rows(g, fim == "full", checked=chk, eta=eta),
+                        fim == "full")
                     ok = ok & okk
                     Mg += Mk / etas.shape[0]
             if not ok[0]:
@@ -837,7 +1136,8 @@ class PopulationModel:
                           n_obs=float(sum(g.size for g in groups)))
         return PopulationFIM(info, self.values[est], fim, approximation, shrinkage)
 
-    def individual_fim(self, times, dose=None, response=None, fim: str = "full") -> FisherInfo:
+    def individual_fim(self, times, dose=None, response=None, fim: str = "full", *,
+                       covariates=None) -> FisherInfo:
         r"""FIM of one subject's parameters (fixed effects and error, no random effects).
 
         The information of :math:`y \sim N(f(\beta), \operatorname{diag} v(f))`:
@@ -845,8 +1145,10 @@ class PopulationModel:
         (``fim='full'``; the ``reduced`` variant drops the dependence of the variance on
         :math:`\beta` in the fixed-effect block and the cross blocks, one of the
         approximations discussed for PkStaMp by Aliev et al. 2012, *Commun. Stat. Simul.
-        Comput.* 41, 849-868). Only estimated parameters that are not ``omega`` elements
-        are kept.
+        Comput.* 41, 849-868). Only estimated parameters that are not ``omega`` (or
+        ``pi2_*``) elements are kept. With a covariate model, ``covariates`` gives the
+        subject's values (``{name: value}``, as for :class:`Group`); the covariate effects
+        are then among the fixed effects.
 
         Examples
         --------
@@ -858,15 +1160,14 @@ class PopulationModel:
         ('CL', 'V', 'KA', 'sig2_prop')
         """
         self._check_fim(fim)
-        g = Group(times, 1, dose, response)
-        d, resp = self._check_group(g)
-        rows = self._rows(g.times, d, resp, fim == "full")
-        M, ok = self._fim_batch(rows, fim == "full", omega=False)
+        g = Group(times, 1, dose, response, covariates=covariates)
+        M, ok = self._fim_batch(self._group_rows(g, fim == "full"), fim == "full",
+                                omega=False)
         if not ok[0]:
             raise ValueError("times: the residual variance is not positive at some sample "
                              "(e.g. a proportional error where the prediction is 0)")
         M = self._expand(M[0], False)
-        p, u = self.n_beta, len(self._omega_pattern)
+        p, u = self.n_fixed, self.n_variance
         keep = np.array([e and not (p <= i < p + u) for i, e in enumerate(self.estimated)])
         return FisherInfo(M[np.ix_(keep, keep)],
                           tuple(n for n, k in zip(self.param_names, keep, strict=True) if k))
