@@ -206,3 +206,41 @@ def test_bad_optimisation_input_gets_a_clear_error(warfarin):
         optimize_design(model, Group([0.0, 1.0, 2.0], 32, 70), windows=(0.0, 2.0), rng=0)
     with pytest.raises(ValueError, match="Proportional|prop"):
         Proportional(-1.0)
+
+
+def test_samples_with_occasions_or_responses_keep_their_labels_after_optimisation():
+    """The optimiser sorts the times of exchangeable samples only: with occasions (IOV) or
+    several responses each sample keeps its label, so the reported information is that of
+    the returned design and never below the start's (as for any design)."""
+    import numpy as np
+
+    from fisherstat.pkpd import (
+        Group,
+        LinkedPD,
+        OneCompartment,
+        PopulationModel,
+        Proportional,
+        Regimen,
+        optimize_design,
+    )
+
+    model = PopulationModel(OneCompartment("oral"), {"CL": 0.15, "V": 8, "KA": 1.0},
+                            omega=[0.07, 0.02, 0.6], error=Proportional(0.01),
+                            iov={"CL": 0.02})
+    start = Group([0.5, 2, 6, 24, 48.5, 50, 54, 72], 32, Regimen([70, 70], [0, 48]),
+                  occasions=[0, 0, 0, 0, 1, 1, 1, 1])
+    res = optimize_design(model, start, windows=(0.5, 72), n_starts=1, maxiter=30, rng=0)
+    assert res.fim.ofv == model.fim(res.design).ofv >= model.fim(start).ofv - 1e-9
+    assert res.design[0].occasions.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    from fisherstat.pkpd import Additive
+
+    pd = PopulationModel(LinkedPD(OneCompartment("bolus")),
+                         {"CL": 0.15, "V": 8, "E0": 1.0, "EMAX": 2.0, "EC50": 5.0},
+                         omega=[0.07, 0.02, 0.0, 0.0, 0.1],
+                         error=[Proportional(0.01), Additive(0.01)])
+    g = Group([24.0, 0.5, 48.0, 2.0, 6.0, 12.0, 1.0, 36.0], 20, 100,
+              response=["conc", "effect", "conc", "effect", "effect", "conc", "conc", "effect"])
+    r2 = optimize_design(pd, g, windows=(0.5, 48), n_starts=1, maxiter=30, rng=0)
+    assert r2.fim.ofv == pytest.approx(pd.fim(r2.design).ofv, abs=1e-9)
+    assert r2.fim.ofv >= pd.fim(g).ofv - 1e-9
+    assert np.array_equal(r2.design[0].response, g.response)

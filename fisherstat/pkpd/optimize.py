@@ -219,6 +219,15 @@ class OptimizationResult:
         return ax
 
 
+def _exchangeable(model, g) -> bool:
+    """Whether the samples of a group can be reordered (sorted) without changing its
+    information: one response and no occasions (otherwise each sample keeps its label)."""
+    if getattr(g, "occasions", None) is not None:
+        return False
+    resp = model.structural.check_response(g.response, g.n_samples)
+    return bool(np.all(resp == resp[0]))
+
+
 def dose_str(dose) -> str:
     if dose is None:
         return "-"
@@ -429,8 +438,8 @@ def optimize_design(
             bar.close()
     if u < u0:  # never return a worse design than the start
         times, doses, u = times0, doses0, u0
-    times = [np.sort(t) if spacing == 0 and np.all(w == w[0]) else t
-             for t, w in zip(times, wins, strict=True)]  # exchangeable samples: sorted
+    times = [np.sort(t) if spacing == 0 and np.all(w == w[0]) and _exchangeable(model, g)
+             else t for t, w, g in zip(times, wins, groups, strict=True)]
     new = [g.replace(times=t, dose=d) for g, t, d in zip(groups, times, doses, strict=True)]
     if optimize_sizes and len(new) > 1:
         new = _optimize_sizes(model, new, fim, crit_name, params, ev)
