@@ -1,5 +1,6 @@
 """Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
 
+from .compare import COMPARE_APPROXIMATIONS, DesignComparison, compare_designs
 from .discrete import RESPONSE_TYPES, DiscretePopulationModel
 from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
 from .exact import MAX_NODES, exact_fim, exact_scores
@@ -41,4 +42,5 @@ __all__ = [
     "derived_gradient", "optimize_design", "prior_sample",
     "WindowEfficiency", "largest_windows", "symmetric_windows", "window_efficiency",
     "MAX_NODES", "exact_fim", "exact_scores", "RESPONSE_TYPES", "DiscretePopulationModel",
+    "COMPARE_APPROXIMATIONS", "DesignComparison", "compare_designs",
 ]

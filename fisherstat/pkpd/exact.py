@@ -257,6 +257,30 @@ class _Subjects:
         f, _, _ = _predict(self.model, self.times, self.dose, self.resp, eta)
         return self.sample(f, self.resp, rng)
 
+    def simulate_common(self, n, entropy, key):
+        """``n`` subjects simulated from streams fixed by ``(entropy, key)`` alone.
+
+        ``key`` is a tuple of ints. The random effects of subject ``i`` are the ``i``-th
+        draws of the stream ``(*key, 0)`` and its ``j``-th observation uses the ``i``-th
+        draw of the stream ``(*key, j + 1)``, whatever the sampling times and their number:
+        two designs simulated with the same ``entropy`` and ``key`` share the random
+        effects of every subject and the residuals of every sample slot they both have
+        (common random numbers), and distinct subjects never share a draw.
+        """
+        def stream(*k):
+            return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=k))
+
+        q = self.q
+        eta = (stream(*key, 0).standard_normal((n, q)) @ np.linalg.cholesky(self.model.omega).T
+               if q else np.zeros((n, 0)))
+        f, _, _ = _predict(self.model, self.times, self.dose, self.resp, eta)
+        # one stream per sample slot (a loop over the few sampling times, vectorised over
+        # subjects): the samples are independent given eta, so column-wise draws are
+        # draws of the same conditional distribution
+        return np.column_stack([self.sample(f[:, j:j + 1], self.resp[j:j + 1],
+                                            stream(*key, j + 1))
+                                for j in range(f.shape[1])])
+
 
 def _put(P, idx, values):
     P = P.copy()
@@ -375,13 +399,22 @@ def exact_fim(model, design, *, n_samples: int = 500, n_nodes: int = 5,
     n_nodes = _check_nodes(model, n_nodes)
     rng = check_random_state(rng)
     groups = as_groups(design)
+    full = []
+    for g in groups:
+        eng = _Subjects(model, g, n_nodes)
+        full.append(eng.scores(eng.simulate(n_samples, rng))[0])
+    return _exact_result(model, groups, full)
+
+
+def _exact_result(model, groups, full_scores) -> PopulationFIM:
+    """The MC-AGQ :class:`PopulationFIM` from each group's simulated subjects' scores
+    (n_samples, P) of all the parameters."""
     P = len(model.param_names)
     M, V = np.zeros((P, P)), np.zeros((P, P))
     est = model.estimated
     scores = []
-    for g in groups:
-        eng = _Subjects(model, g, n_nodes)
-        S = eng.scores(eng.simulate(n_samples, rng))[0]
+    n_samples = full_scores[0].shape[0]
+    for g, S in zip(groups, full_scores, strict=True):
         outer = S[:, :, None] * S[:, None, :]
         M += g.size * outer.mean(axis=0)
         V += g.size ** 2 * outer.var(axis=0, ddof=1) / n_samples
