@@ -12,7 +12,7 @@ effects and residuals for two designs only when their groups have the same numbe
 samples in the same order (the residuals are drawn row by row after the random effects,
 so a different number of samples shifts every later draw). ``compare_designs`` therefore
 simulates from streams that depend on the subject and sample slot only
-(:meth:`_Subjects.simulate_common`): subject ``i`` of group ``g`` has the same
+(``fisherstat.pkpd.exact.common_exact_fim``): subject ``i`` of group ``g`` has the same
 :math:`\eta_i` in every design and the same standardised residual (or uniform, for
 discrete responses) in every sample slot both designs have, and distinct subjects never
 share a draw. The exact ``ln det`` of design :math:`d` is, to first order (delta method,
@@ -43,7 +43,7 @@ import numpy as np
 
 from .._figures import axes_or_new
 from .._validation import check_int, check_random_state, check_scalar, readonly
-from .exact import _check_nodes, _exact_result, _Subjects
+from .exact import check_nodes, common_exact_fim
 from .population import PopulationFIM, PopulationModel, as_groups
 
 __all__ = ["COMPARE_APPROXIMATIONS", "DesignComparison", "compare_designs"]
@@ -387,11 +387,11 @@ def compare_designs(model, designs, *, approximations=None, n_samples: int = 500
     >>> bool(se < 0.5 * min(res.exact_stderr[:2]))
     True
     """
-    _check_nodes(model, 1)  # the model type, before anything else
+    check_nodes(model, 1)  # the model type, before anything else
     labels, groups = _labels(designs)
     approximations = _approximations(model, approximations)
     n_samples = check_int(n_samples, "n_samples", low=2)
-    n_nodes = _check_nodes(model, n_nodes)
+    n_nodes = check_nodes(model, n_nodes)
     n_draws = check_int(n_draws, "n_draws", low=1)
     z = check_scalar(z, "z", low=0)
     entropy = int(check_random_state(rng).integers(2 ** 63 - 1))
@@ -405,13 +405,9 @@ def compare_designs(model, designs, *, approximations=None, n_samples: int = 500
             fims[a].append(model.fim(gs, fim=fim, approximation=approx, n_draws=n_draws,
                                      rng=seed) if approx == "FOCE"
                            else model.fim(gs, fim=fim))
-        full = []
-        for g_idx, g in enumerate(gs):
-            eng = _Subjects(model, g, n_nodes)
-            full.append(eng.scores(eng.simulate_common(n_samples, entropy, (0, g_idx)))[0])
-        res = _exact_result(model, gs, full)
+        res, scores = common_exact_fim(model, gs, n_samples, n_nodes, entropy)
         fims["exact"].append(res)
-        infl.append(_influence(res, gs, full, model.estimated))
+        infl.append(_influence(res, gs, scores))
     ofv = np.array([[r.ofv for r in fims[a]] for a in approximations])
     L = np.array(infl)  # (n_designs, n_samples)
     D = L[:, None, :] - L[None, :, :]
@@ -425,13 +421,13 @@ def compare_designs(model, designs, *, approximations=None, n_samples: int = 500
         n_params=k, z=z, entropy=entropy, n_samples=n_samples, n_nodes=n_nodes)
 
 
-def _influence(res: PopulationFIM, groups, full_scores, est) -> np.ndarray:
+def _influence(res: PopulationFIM, groups, scores) -> np.ndarray:
     r"""Per subject :math:`L_i = \sum_g N_g s_{g,i}^{\mathsf T} M^{-1} s_{g,i}`, whose mean
     is the first-order (delta-method) expansion of :math:`\ln\det\hat M` (NaN when the
     estimate is singular)."""
     sign, _ = np.linalg.slogdet(res.matrix)
     if sign <= 0:
-        return np.full(full_scores[0].shape[0], np.nan)
+        return np.full(scores[0].shape[0], np.nan)
     Mi = np.linalg.inv(res.matrix)
-    return sum(g.size * np.einsum("bi,ij,bj->b", S[:, est], Mi, S[:, est])
-               for g, S in zip(groups, full_scores, strict=True))
+    return sum(g.size * np.einsum("bi,ij,bj->b", S, Mi, S)
+               for g, S in zip(groups, scores, strict=True))

@@ -288,7 +288,8 @@ def _put(P, idx, values):
     return P
 
 
-def _check_nodes(model, n_nodes):
+def check_nodes(model, n_nodes):
+    """The checked ``n_nodes`` (and model type): ``n_nodes ** q <= MAX_NODES``."""
     _family(model)  # the model type
     n_nodes = check_int(n_nodes, "n_nodes", low=1)
     q = model.random_idx.size
@@ -344,7 +345,7 @@ def exact_scores(model, group: Group, y, *, n_nodes: int = 5, return_loglik: boo
     """
     if not isinstance(group, Group):
         raise TypeError(f"group must be a Group, got {type(group).__name__}")
-    n_nodes = _check_nodes(model, n_nodes)
+    n_nodes = check_nodes(model, n_nodes)
     eng = _Subjects(model, group, n_nodes)
     return_loglik = check_bool(return_loglik, "return_loglik")
     y = as_float_array(y, "y", ndim=(1, 2), allow_empty=True)
@@ -396,7 +397,7 @@ def exact_fim(model, design, *, n_samples: int = 500, n_nodes: int = 5,
     ('MC-AGQ', (7, 7))
     """
     n_samples = check_int(n_samples, "n_samples", low=2)
-    n_nodes = _check_nodes(model, n_nodes)
+    n_nodes = check_nodes(model, n_nodes)
     rng = check_random_state(rng)
     groups = as_groups(design)
     full = []
@@ -404,6 +405,18 @@ def exact_fim(model, design, *, n_samples: int = 500, n_nodes: int = 5,
         eng = _Subjects(model, g, n_nodes)
         full.append(eng.scores(eng.simulate(n_samples, rng))[0])
     return _exact_result(model, groups, full)
+
+
+def common_exact_fim(model, groups, n_samples: int, n_nodes: int, entropy: int):
+    """The exact FIM of ``groups`` from the common-random-number streams of
+    :meth:`_Subjects.simulate_common` (group ``g`` keyed ``(0, g)``), and each group's
+    scores (n_samples, k) of the estimated parameters (arguments checked by the caller;
+    :func:`fisherstat.pkpd.compare_designs`)."""
+    full = []
+    for g_idx, g in enumerate(groups):
+        eng = _Subjects(model, g, n_nodes)
+        full.append(eng.scores(eng.simulate_common(n_samples, entropy, (0, g_idx)))[0])
+    return _exact_result(model, groups, full), [S[:, model.estimated] for S in full]
 
 
 def _exact_result(model, groups, full_scores) -> PopulationFIM:
