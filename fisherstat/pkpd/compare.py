@@ -86,6 +86,32 @@ class DesignComparison:
         ``SeedSequence(entropy, spawn_key=(1,))``.
     n_samples, n_nodes : int
         Simulated subjects per group and Gauss-Hermite nodes of the exact FIM.
+
+    Examples
+    --------
+    A model linear in :math:`\eta`, where the exact information is FO's:
+
+    >>> import numpy as np
+    >>> from fisherstat.pkpd import Additive, Group, PopulationModel, UserModel
+    >>> from fisherstat.pkpd import compare_designs
+    >>> lin = UserModel(lambda t, th, d: th[0] + th[1] * t, ["a", "b"],
+    ...                 lambda t, th, d: np.stack([np.ones_like(t), t], 1),
+    ...                 bounds=[(-np.inf, np.inf)] * 2)
+    >>> model = PopulationModel(lin, [1.0, 0.5], [0.2, 0.3], Additive(0.1),
+    ...                         eta_model="additive")
+    >>> res = compare_designs(model, {"narrow": Group([0, 1, 2], 10),
+    ...                               "wide": Group([0, 1, 4], 10)},
+    ...                       approximations=["FO full", "exact"], n_samples=500,
+    ...                       n_nodes=2, rng=0)
+    >>> res.picks
+    {'FO full': 'wide', 'exact': 'wide'}
+    >>> res.labels[res.best], res.n_params
+    ('wide', 5)
+    >>> d, se = res.exact_difference("wide", "narrow")
+    >>> bool(abs(d - (res.ofv[0, 1] - res.ofv[0, 0])) < 4 * se)  # = FO within 4 s.e.
+    True
+    >>> res.exact_efficiency()["FO full"]
+    (1.0, 0.0)
     """
 
     labels: tuple
@@ -115,8 +141,19 @@ class DesignComparison:
         return int(np.argmax(self._row("exact")))
 
     def exact_difference(self, a, b) -> tuple:
-        """Exact ``ln det`` of design ``a`` minus that of ``b`` (labels or indices), and
-        its paired standard error."""
+        """Exact ``ln det`` of design ``a`` minus that of ``b``, and its paired standard
+        error (class Examples).
+
+        Parameters
+        ----------
+        a, b : str or int
+            Labels or indices of two designs.
+
+        Returns
+        -------
+        tuple of float
+            ``(difference, standard error)``.
+        """
         i, j = self._index(a, "a"), self._index(b, "b")
         ex = self._row("exact")
         return float(ex[i] - ex[j]), float(self.difference_stderr[i, j])
@@ -125,7 +162,13 @@ class DesignComparison:
         r"""``{approximation: (eff, se)}``: the exact D-efficiency of the design each
         approximation picks relative to the exact pick,
         :math:`\exp((\ell_{\text{pick}} - \ell_{\text{best}})/k)`, with its delta-method
-        standard error ``eff * se(difference) / k``."""
+        standard error ``eff * se(difference) / k`` (class Examples).
+
+        Returns
+        -------
+        dict
+            ``{approximation: (efficiency, standard error)}``.
+        """
         out = {}
         for a, lab in self.picks.items():
             d, se = self.exact_difference(lab, self.best)
