@@ -823,6 +823,27 @@ def pkpd_entries():
                                  "n_nodes": 1},
         {"model": ("not",), "design": ("not", []), "n_samples": ("int", 2),
          "n_nodes": ("int", 1), "rng": "rng"})
+    vcmp = lambda: {"model": pop(), "designs": [f()["grp"]],  # noqa: E731
+                    "approximations": ["FO reduced", "exact"], "n_samples": 2, "n_nodes": 1,
+                    "n_draws": 1}
+    out["pkpd.compare_designs"] = E_(pkpd.compare_designs, vcmp, {
+        "model": ("not",), "designs": ("just", [], 3, "ab", [3], [[]], {1: f()["grp"]}, None),
+        "approximations": ("just", ["FO"], "exact", ["FO reduced"], ["exact", "exact"], 3,
+                           [None], []),
+        "n_samples": ("int", 2), "n_nodes": ("int", 1), "n_draws": ("int", 1),
+        "z": ("scalar", 0.0), "rng": "rng"})
+    out["pkpd.compare_designs[discrete]"] = E_(
+        pkpd.compare_designs, lambda: {"model": dmod(), "designs": [pkpd.Group([0.5, 2.0])],
+                                       "n_samples": 2, "n_nodes": 1},
+        {"approximations": ("just", ["FO reduced", "exact"], ["FOCE full", "exact"])})
+    out["pkpd.DesignComparison.exact_difference"] = E_(
+        lambda **k: _comparison().exact_difference(**k), lambda: {"a": "a", "b": 1},
+        {"a": ("just", "nope", 2, -3, 1.5, None, True), "b": ("just", "c", 5, [0], None)})
+    out["pkpd.DesignComparison.plot"] = E_(
+        lambda **k: _comparison().plot(**k), lambda: {"ax": None},
+        {"ax": ("just", "abc", 3.0, np.eye(2)), "x": ("just", [0.0], [0.0, 1.0, 2.0], "ab",
+                                                      [[0.0, 1.0]]),
+         "relative": ("just", "yes", 2, None)})
     out["pkpd.exact_scores"] = E_(
         pkpd.exact_scores, lambda: {"model": dmod(), "group": pkpd.Group([0.5, 2.0]),
                                     "y": [[0.0, 1.0]], "n_nodes": 1},
@@ -952,6 +973,16 @@ def pkpd_entries():
 
 
 @functools.cache
+def _comparison():
+    """A small DesignComparison of two warfarin designs (FO reduced and exact)."""
+    grp = F()["grp"]
+    return pkpd.compare_designs(F()["pop"], {"a": grp, "b": pkpd.Group(grp.times[1:], 32,
+                                                                       dose=70)},
+                                approximations=["FO reduced", "exact"], n_samples=5,
+                                n_nodes=1, rng=0)
+
+
+@functools.cache
 def TABLE():
     return {**design_entries(), **pkpd_entries()}
 
@@ -968,6 +999,7 @@ NO_ARGUMENTS = {
     "pkpd.PopulationFIM.covariance", "pkpd.PopulationFIM.summary",
     "pkpd.OptimizationResult.summary", "pkpd.WindowEfficiency.summary",
     "pkpd.PriorEfficiency.summary",
+    "pkpd.DesignComparison.summary", "pkpd.DesignComparison.exact_efficiency",
 }
 
 #: Abstract base classes: their methods are exercised on every concrete subclass above
@@ -993,6 +1025,7 @@ EXEMPT = {
                              "largest_windows",
     "pkpd.LocalOptima": "result record constructed by local_optima",
     "pkpd.PriorEfficiency": "result record constructed by efficiency_under_uncertainty",
+    "pkpd.DesignComparison": "result record constructed by compare_designs",
     # inherited from fisherstat.models.Model unchanged (a constructor of another model,
     # covered by tests/test_bad_input.py)
     "design.G.values": "not available for G (its value needs the region's points): a "

@@ -1,6 +1,7 @@
 """Population PK/PD: structural models, residual errors, population FIM, design optimisation."""
 
 from ._optima import LocalOptima
+from .compare import COMPARE_APPROXIMATIONS, DesignComparison, compare_designs
 from .discrete import RESPONSE_TYPES, DiscretePopulationModel
 from .errors import CONVENTIONS, Additive, Combined, Proportional, ResidualError
 from .exact import MAX_NODES, exact_fim, exact_scores
@@ -60,4 +61,5 @@ __all__ = [
     "WindowEfficiency", "largest_windows", "symmetric_windows", "window_efficiency",
     "MAX_NODES", "exact_fim", "exact_scores", "RESPONSE_TYPES", "DiscretePopulationModel",
     "hcv_example", "HCV_REFERENCE",
+    "COMPARE_APPROXIMATIONS", "DesignComparison", "compare_designs",
 ]

@@ -266,6 +266,30 @@ class _Subjects:
         f, _, _ = _predict(self.model, self.times, self.dose, self.resp, eta)
         return self.sample(f, self.resp, rng)
 
+    def simulate_common(self, n, entropy, key):
+        """``n`` subjects simulated from streams fixed by ``(entropy, key)`` alone.
+
+        ``key`` is a tuple of ints. The random effects of subject ``i`` are the ``i``-th
+        draws of the stream ``(*key, 0)`` and its ``j``-th observation uses the ``i``-th
+        draw of the stream ``(*key, j + 1)``, whatever the sampling times and their number:
+        two designs simulated with the same ``entropy`` and ``key`` share the random
+        effects of every subject and the residuals of every sample slot they both have
+        (common random numbers), and distinct subjects never share a draw.
+        """
+        def stream(*k):
+            return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=k))
+
+        q = self.q
+        eta = (stream(*key, 0).standard_normal((n, q)) @ np.linalg.cholesky(self.model.omega).T
+               if q else np.zeros((n, 0)))
+        f, _, _ = _predict(self.model, self.times, self.dose, self.resp, eta)
+        # one stream per sample slot (a loop over the few sampling times, vectorised over
+        # subjects): the samples are independent given eta, so column-wise draws are
+        # draws of the same conditional distribution
+        return np.column_stack([self.sample(f[:, j:j + 1], self.resp[j:j + 1],
+                                            stream(*key, j + 1))
+                                for j in range(f.shape[1])])
+
 
 def _put(P, idx, values):
     P = P.copy()
@@ -273,7 +297,8 @@ def _put(P, idx, values):
     return P
 
 
-def _check_nodes(model, n_nodes):
+def check_nodes(model, n_nodes):
+    """The checked ``n_nodes`` (and model type): ``n_nodes ** q <= MAX_NODES``."""
     _family(model)  # the model type
     n_nodes = check_int(n_nodes, "n_nodes", low=1)
     q = model.random_idx.size
@@ -329,7 +354,7 @@ def exact_scores(model, group: Group, y, *, n_nodes: int = 5, return_loglik: boo
     """
     if not isinstance(group, Group):
         raise TypeError(f"group must be a Group, got {type(group).__name__}")
-    n_nodes = _check_nodes(model, n_nodes)
+    n_nodes = check_nodes(model, n_nodes)
     eng = _Subjects(model, group, n_nodes)
     return_loglik = check_bool(return_loglik, "return_loglik")
     y = as_float_array(y, "y", ndim=(1, 2), allow_empty=True)
@@ -381,16 +406,37 @@ def exact_fim(model, design, *, n_samples: int = 500, n_nodes: int = 5,
     ('MC-AGQ', (7, 7))
     """
     n_samples = check_int(n_samples, "n_samples", low=2)
-    n_nodes = _check_nodes(model, n_nodes)
+    n_nodes = check_nodes(model, n_nodes)
     rng = check_random_state(rng)
     groups = as_groups(design)
+    full = []
+    for g in groups:
+        eng = _Subjects(model, g, n_nodes)
+        full.append(eng.scores(eng.simulate(n_samples, rng))[0])
+    return _exact_result(model, groups, full)
+
+
+def common_exact_fim(model, groups, n_samples: int, n_nodes: int, entropy: int):
+    """The exact FIM of ``groups`` from the common-random-number streams of
+    :meth:`_Subjects.simulate_common` (group ``g`` keyed ``(0, g)``), and each group's
+    scores (n_samples, k) of the estimated parameters (arguments checked by the caller;
+    :func:`fisherstat.pkpd.compare_designs`)."""
+    full = []
+    for g_idx, g in enumerate(groups):
+        eng = _Subjects(model, g, n_nodes)
+        full.append(eng.scores(eng.simulate_common(n_samples, entropy, (0, g_idx)))[0])
+    return _exact_result(model, groups, full), [S[:, model.estimated] for S in full]
+
+
+def _exact_result(model, groups, full_scores) -> PopulationFIM:
+    """The MC-AGQ :class:`PopulationFIM` from each group's simulated subjects' scores
+    (n_samples, P) of all the parameters."""
     P = len(model.param_names)
     M, V = np.zeros((P, P)), np.zeros((P, P))
     est = model.estimated
     scores = []
-    for g in groups:
-        eng = _Subjects(model, g, n_nodes)
-        S = eng.scores(eng.simulate(n_samples, rng))[0]
+    n_samples = full_scores[0].shape[0]
+    for g, S in zip(groups, full_scores, strict=True):
         outer = S[:, :, None] * S[:, None, :]
         M += g.size * outer.mean(axis=0)
         V += g.size ** 2 * outer.var(axis=0, ddof=1) / n_samples
