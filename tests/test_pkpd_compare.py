@@ -10,6 +10,7 @@ that paired standard error is the actual spread of the difference over seeds.
 import numpy as np
 import pytest
 from conftest import N_SE
+from test_pkpd_exact import LIN  # the linear structural model of the exact-FIM tests
 
 from fisherstat.pkpd import (
     COMPARE_APPROXIMATIONS,
@@ -19,15 +20,10 @@ from fisherstat.pkpd import (
     Group,
     OneCompartment,
     PopulationModel,
-    UserModel,
     compare_designs,
     exact_fim,
 )
 from fisherstat.pkpd.exact import _Subjects
-
-FREE = [(-np.inf, np.inf)] * 2
-LIN = UserModel(lambda t, th, d: th[0] + th[1] * t, ["b0", "b1"],
-                lambda t, th, d: np.stack([np.ones_like(t), t], 1), bounds=FREE)
 
 
 def _linear_gaussian():
