@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._special import hill
 from .._validation import check_scalar
 
 __all__ = ["hcv_example", "HCV_REFERENCE"]
@@ -51,12 +52,12 @@ HCV_REFERENCE = {
 
 
 def _hill(C, E, n):
-    """``H = C^n / (C^n + E^n)`` and ``dH/dC``, ``dH/dE``, ``dH/dn`` (finite at C = 0)."""
-    u = (C / E) ** n
-    H = u / (1.0 + u)
-    w = 1.0 / (1.0 + u) ** 2
-    dn = u * np.log(C / E) if C > 0 else 0.0
-    return H, w * n * C ** (n - 1) / E**n, -w * n * u / E, w * dn
+    """``H = C^n / (C^n + E^n)`` and ``dH/dC``, ``dH/dE``, ``dH/dn`` at a concentration
+    ``C >= 0`` (the package's stable Hill function; ``dH/dC`` at 0 is its limit)."""
+    H, H1, lr = (float(a) for a in hill(C, E, n))
+    g = H * H1  # dH / d(n log(C/E))
+    dHdC = n * g / C if C > 0 else (1.0 / E if n == 1 else (0.0 if n > 1 else np.inf))
+    return H, dHdC, -n * g / E, g * lr
 
 
 def _rhs(t, x, th):

@@ -188,7 +188,7 @@ class _Windowed:
                  zip(self.U, ((w[:, 0], w[:, 1]) for w in wins), strict=True)]
         shared, parts = self._fims(times)
         n = self.n_draws
-        mean = sum(g.size * P.mean(axis=0) for g, P in zip(self.groups, parts, strict=True))
+        mean = shared.mean(axis=0)  # = sum_g N_g mean_r M_g(t_r)
         # entries of the mean over independent draws: SE of each group's mean, combined
         var = sum((g.size ** 2) * P.var(axis=0, ddof=1) / n
                   for g, P in zip(self.groups, parts, strict=True))
